@@ -1,0 +1,24 @@
+"""A node's first process: check the node can serve the lab, mark it ready, then idle as `sleep`.
+
+The Compose health check only tests for the ready file, so it costs a `test` per interval, not a Python.
+"""
+import os
+import socket
+
+READY = "/run/socklab-ready"
+
+
+def check():
+    """The node has an address on the lab network and resolves its own service name to it."""
+    service = os.environ["SOCKLAB_SERVICE"]
+    addresses = {info[4][0] for info in socket.getaddrinfo(service, None, socket.AF_INET)}
+    mine = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+    if not addresses & mine:
+        raise SystemExit(f"boot: {service} resolves to {sorted(addresses)}, not to this node {sorted(mine)}")
+
+
+if __name__ == "__main__":
+    check()
+    with open(READY, "w") as ready:
+        ready.write(f"{os.getpid()}\n")
+    os.execvp("sleep", ["sleep", "infinity"])

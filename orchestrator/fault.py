@@ -1,0 +1,114 @@
+"""Faults on a node's network, each held by a sidecar container that shares the node's network namespace.
+
+The sidecar (`python3 -m nodes.faults`, from the node's own image) is the only holder of CAP_NET_ADMIN; the
+fault lasts as long as the sidecar, which is labelled so that `clear`, `heal` and `down` find it.
+"""
+import json
+import re
+from dataclasses import dataclass
+
+import docker.errors
+
+from orchestrator.errors import LabError
+
+PROJECT_LABEL, NODE_LABEL, KIND_LABEL = "org.socklab.fault.project", "org.socklab.fault.node", "org.socklab.fault"
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)(us|ms|s)?$")
+RATE = re.compile(r"^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$", re.IGNORECASE)
+SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, None: 1e-3}
+BITS = {"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9}
+
+
+def _milliseconds(name, value):
+    match = DURATION.match(str(value).strip())
+    if not match:
+        raise LabError(f"bad {name} {value!r}: expected a duration such as 50ms, 0.2s or 50 (milliseconds)")
+    return round(float(match[1]) * SECONDS[match[2]] * 1000)
+
+
+def _percent(name, value):
+    text = str(value).strip().removesuffix("%")
+    try:
+        number = float(text)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 100:
+        raise LabError(f"bad {name} {value!r}: expected a percentage from 0 to 100, such as 10%")
+    return number
+
+
+def _kbit(name, value):
+    match = RATE.match(str(value).strip())
+    if not match or float(match[1]) <= 0:
+        raise LabError(f"bad {name} {value!r}: expected a rate such as 512kbit or 10mbit")
+    return max(1, round(float(match[1]) * BITS[match[2].lower()] / 1000))
+
+
+@dataclass(frozen=True)
+class Impairment:
+    """What to do to a node's outgoing packets: delay ± jitter, random loss, a rate limit."""
+    delay_ms: int = 0
+    jitter_ms: int = 0
+    loss: float = 0.0
+    rate_kbit: int = 0
+
+    @classmethod
+    def parse(cls, delay=None, jitter=None, loss=None, rate=None):
+        """From user text such as delay='50ms', jitter='5ms', loss='10%', rate='1mbit'."""
+        spec = cls(delay_ms=_milliseconds("delay", delay) if delay is not None else 0,
+                   jitter_ms=_milliseconds("jitter", jitter) if jitter is not None else 0,
+                   loss=_percent("loss", loss) if loss is not None else 0.0,
+                   rate_kbit=_kbit("rate", rate) if rate is not None else 0)
+        if spec == cls():
+            raise LabError("impair needs at least one of delay, loss or rate")
+        if spec.jitter_ms > spec.delay_ms:
+            raise LabError(f"jitter {spec.jitter_ms}ms cannot exceed delay {spec.delay_ms}ms")
+        return spec
+
+    def argv(self):
+        return ["impair", f"--delay-ms={self.delay_ms}", f"--jitter-ms={self.jitter_ms}",
+                f"--loss={self.loss}", f"--rate-kbit={self.rate_kbit}"]
+
+
+class Fault:
+    """A running sidecar holding one fault on one node."""
+
+    def __init__(self, container):
+        self.container = container
+        self.kind = container.labels[KIND_LABEL]
+        self.node = container.labels[NODE_LABEL]
+
+    @classmethod
+    def start(cls, node, argv):
+        """Start `nodes.faults ARGV` beside node and return once its rules are in place."""
+        container = node.client.containers.run(
+            node.container.image.id, ["python3", "-m", "nodes.faults", *argv], detach=True, init=True,
+            network_mode=f"container:{node.container.id}", cap_add=["NET_ADMIN"],
+            labels={PROJECT_LABEL: node.project, NODE_LABEL: node.name, KIND_LABEL: argv[0]})
+        fault = cls(container)
+        for line in container.logs(stream=True, follow=True, stdout=False, stderr=True):
+            if line.strip() == b"ready":
+                return fault
+        fault.container.reload()
+        error = fault.container.logs(stdout=False).decode(errors="replace").strip().splitlines()
+        fault.container.remove(force=True)
+        raise LabError(f"{argv[0]} on {node.name} failed: {error[-1] if error else 'the sidecar exited'}")
+
+    @classmethod
+    def find(cls, client, project, node=None, kind=None):
+        """The running faults of a project, optionally of one node and one kind."""
+        labels = [f"{PROJECT_LABEL}={project}"] + ([f"{NODE_LABEL}={node}"] if node else []) + \
+                 ([f"{KIND_LABEL}={kind}"] if kind else [])
+        return [cls(c) for c in client.containers.list(all=True, filters={"label": labels})]
+
+    def stop(self):
+        """Lift the fault: the sidecar removes its rules on SIGTERM. Returns its result."""
+        try:
+            self.container.stop(timeout=5)
+            status = self.container.wait(timeout=10)["StatusCode"]
+            output = self.container.logs(stderr=False).decode(errors="replace").strip()
+            self.container.remove(force=True)
+        except docker.errors.NotFound:
+            return {}
+        if status:
+            raise LabError(f"lifting {self.kind} on {self.node} failed (exit {status}); `socklab down` resets the lab")
+        return json.loads(output.splitlines()[-1]) if output else {}

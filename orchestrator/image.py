@@ -1,0 +1,143 @@
+"""Node images without a registry: a Debian bookworm base made online or offline, plus the node programs.
+
+Tags carry a digest of their inputs, so an unchanged tree rebuilds nothing and a changed one rebuilds.
+The base comes from `debian:bookworm-slim` when that image is on the host (or SOCKLAB_BASE=online), and
+otherwise from debootstrap against the Debian mirror named in the host's apt sources (SOCKLAB_BASE=offline).
+"""
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import docker.errors
+
+from orchestrator.errors import LabError
+
+NODES = Path(__file__).resolve().parent.parent / "nodes"
+RECIPES = NODES / "image"
+ONLINE_BASE = "debian:bookworm-slim"
+KIND_LABEL = "org.socklab.image"
+
+
+def digest(paths, root):
+    """A short sha256 over the files under `paths` (names relative to root, and contents)."""
+    h = hashlib.sha256()
+    files = sorted(f for p in paths for f in ([p] if p.is_file() else p.rglob("*"))
+                   if f.is_file() and "__pycache__" not in f.parts)
+    for f in files:
+        h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.hexdigest()[:12]
+
+
+def base_tag():
+    recipes = [RECIPES / "packages.txt", RECIPES / "base.Dockerfile", RECIPES / "mkbase-offline.sh"]
+    return f"socklab-base:{digest(recipes, NODES)}"
+
+
+def node_tag():
+    return f"socklab-node:{digest([NODES], NODES)}"
+
+
+def debian_mirror(apt_dir=Path("/etc/apt")):
+    """The first Debian archive URI in the host's apt sources (one-line .list or deb822 .sources)."""
+    if mirror := os.environ.get("SOCKLAB_MIRROR"):
+        return mirror
+    entries = []  # (uri, suites)
+    for path in sorted([apt_dir / "sources.list", *(apt_dir / "sources.list.d").glob("*.list")]):
+        for line in path.read_text().splitlines() if path.is_file() else []:
+            words = [w for w in line.split("#")[0].split() if not w.startswith("[")]
+            if len(words) >= 3 and words[0] == "deb":
+                entries.append((words[1], words[2:3]))
+    for path in sorted((apt_dir / "sources.list.d").glob("*.sources")):
+        for stanza in path.read_text().split("\n\n"):
+            fields = dict(line.split(":", 1) for line in stanza.splitlines()
+                          if ":" in line and not line.startswith(("#", " ")))
+            fields = {k.strip().lower(): v.split() for k, v in fields.items()}
+            if "deb" in fields.get("types", []) and fields.get("enabled", ["yes"]) != ["no"]:
+                entries += [(uri, fields.get("suites", [])) for uri in fields.get("uris", [])]
+    for uri, suites in entries:
+        if "debian" in uri and "security" not in uri and any("-" not in s for s in suites):
+            return uri
+    raise LabError("no Debian mirror in the host's apt sources: set SOCKLAB_MIRROR, or SOCKLAB_BASE=online")
+
+
+class Images:
+    """Builds the lab's node image if its tag is missing; `progress(text)` hears about long steps."""
+
+    def __init__(self, client, progress=lambda text: None):
+        self.client = client
+        self.progress = progress
+
+    def exists(self, tag):
+        try:
+            self.client.images.get(tag)
+            return True
+        except docker.errors.ImageNotFound:
+            return False
+
+    def ensure(self):
+        """The node image's tag, built (with its base) only if missing."""
+        tag = node_tag()
+        if not self.exists(tag):
+            base = self.ensure_base()
+            self._build(NODES, "image/Dockerfile", tag, {"BASE": base})
+        return tag
+
+    def ensure_base(self):
+        tag = base_tag()
+        if self.exists(tag):
+            return tag
+        mode = os.environ.get("SOCKLAB_BASE", "auto")
+        if mode not in ("auto", "online", "offline"):
+            raise LabError(f"SOCKLAB_BASE={mode!r}: expected auto, online or offline")
+        if mode == "online" or (mode == "auto" and self.exists(ONLINE_BASE)):
+            self._build(RECIPES, "base.Dockerfile", tag, {})
+        else:
+            self._debootstrap(tag)
+        return tag
+
+    def _build(self, context, dockerfile, tag, buildargs):
+        self.progress(f"building {tag}")
+        stream = self.client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=buildargs,
+                                       labels={KIND_LABEL: tag.split(":")[0]}, rm=True, forcerm=True, decode=True)
+        for event in stream:
+            if "error" in event:
+                raise LabError(f"building {tag} failed: {event['error'].strip()}")
+            if line := event.get("stream", "").strip():
+                self.progress(f"{tag}: {line}")
+
+    def _debootstrap(self, tag):
+        mirror = debian_mirror()
+        if os.geteuid() != 0:
+            raise LabError("the offline base image needs root for debootstrap: run as root, or SOCKLAB_BASE=online")
+        self._install_debootstrap()
+        with tempfile.TemporaryDirectory(prefix="socklab-base-") as tmp:
+            tarball = Path(tmp) / "rootfs.tar"
+            self.progress(f"debootstrap bookworm from {mirror} (about a minute)")
+            script = subprocess.Popen([str(RECIPES / "mkbase-offline.sh"), mirror, str(tarball)], text=True,
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            last = ""
+            for line in script.stdout:
+                last = line.strip() or last
+                self.progress(f"debootstrap: {last}")
+            if script.wait():
+                raise LabError(f"debootstrap from {mirror} failed: {last}")
+            self.progress(f"importing {tag}")
+            repository, version = tag.split(":")
+            self.client.api.import_image_from_file(str(tarball), repository=repository, tag=version,
+                                                   changes=["ENV LANG=C.UTF-8", f"LABEL {KIND_LABEL}={repository}"])
+
+    def _install_debootstrap(self):
+        if shutil.which("debootstrap"):
+            return
+        if not shutil.which("apt-get"):
+            raise LabError("the offline base image needs debootstrap, and this host has no apt-get to install it")
+        self.progress("installing debootstrap from Debian's packages")
+        install = ["apt-get", "install", "-y", "-q", "debootstrap"]
+        if subprocess.run(install, capture_output=True).returncode:
+            subprocess.run(["apt-get", "update", "-q"], capture_output=True)
+            done = subprocess.run(install, capture_output=True, text=True)
+            if done.returncode:
+                raise LabError(f"could not install debootstrap: {done.stderr.strip().splitlines()[-1:]}")

@@ -1,0 +1,149 @@
+"""A lab: one Compose project of compose.yaml — its images, secrets, containers, health and partitions."""
+import os
+import secrets
+import shutil
+import time
+import zlib
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from orchestrator.compose import Compose
+from orchestrator.errors import LabError
+from orchestrator.fault import Fault
+from orchestrator.image import Images
+from orchestrator.node import Node
+
+PROJECT_LABEL = "com.docker.compose.project"
+SERVICES = ("server", "client", "worker")
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WORKERS = 3
+CLIENTS = 2
+
+
+def default_project():
+    return os.environ.get("COMPOSE_PROJECT_NAME") or "socklab"
+
+
+def docker_client():
+    try:
+        client = docker.from_env(timeout=900)
+        client.ping()
+        return client
+    except docker.errors.DockerException as exc:
+        raise LabError(f"cannot reach the Docker daemon ({exc}); is it running, and may you use it?") from None
+
+
+class Lab:
+    """The Compose project `project`: a server, CLIENTS clients and some workers on a bridge network."""
+
+    def __init__(self, project=None, progress=lambda text: None, client=None):
+        self.project = project or default_project()
+        self.progress = progress
+        self._client = client
+        self.secrets = ROOT / ".lab" / self.project
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = docker_client()
+        return self._client
+
+    @property
+    def subnet(self):
+        """SOCKLAB_SUBNET, or a /24 in 10.213.0.0/16 fixed by the project name, so labs sit side by side."""
+        return os.environ.get("SOCKLAB_SUBNET") or f"10.213.{zlib.crc32(self.project.encode()) % 250 + 1}.0/24"
+
+    def _compose(self, image):
+        return Compose(self.project, {"SOCKLAB_IMAGE": image, "SOCKLAB_SUBNET": self.subnet,
+                                      "SOCKLAB_SECRETS": str(self.secrets)})
+
+    def _make_secrets(self):
+        """One random key per lab, readable by the nodes at /run/socklab/lab.key, never in the repository."""
+        self.secrets.mkdir(parents=True, exist_ok=True)
+        key = self.secrets / "lab.key"
+        if not key.exists():
+            key.write_text(secrets.token_hex(32) + "\n")
+            key.chmod(0o644)
+
+    def up(self, workers=None, timeout=90):
+        """Build what is missing, start or rescale the lab, and wait until every node is healthy.
+
+        workers=None keeps a running lab's worker count (DEFAULT_WORKERS for a new lab). If the lab cannot be
+        brought up healthy, it is taken down again: nothing is left half-started.
+        """
+        if workers is None:
+            workers = len(self.nodes("worker")) or DEFAULT_WORKERS
+        if workers < 0:
+            raise LabError(f"workers must be 0 or more, not {workers}")
+        image = Images(self.client, self.progress).ensure()
+        self._make_secrets()
+        self.progress(f"starting lab {self.project}: server, {CLIENTS} clients, {workers} workers")
+        try:
+            self._compose(image).up({"server": 1, "client": CLIENTS, "worker": workers})
+            self.wait_healthy(timeout)
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def down(self):
+        """Remove every fault sidecar, container, network and volume of the lab, and its secrets."""
+        for fault in Fault.find(self.client, self.project):
+            fault.container.remove(force=True)
+        self._compose(os.environ.get("SOCKLAB_IMAGE", "unused-by-down")).down()
+        shutil.rmtree(self.secrets, ignore_errors=True)
+
+    def containers(self):
+        return self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={self.project}"})
+
+    def nodes(self, service=None):
+        """The lab's nodes, server first, then clients and workers by number."""
+        nodes = [Node(self, c) for c in self.containers()]
+        nodes = [n for n in nodes if n.service in SERVICES and (service is None or n.service == service)]
+        return sorted(nodes, key=lambda n: (SERVICES.index(n.service), n.number))
+
+    def node(self, name):
+        """The node called name (`server`, `client1`, ...); a service with one node answers to its name too."""
+        nodes = self.nodes()
+        matches = [n for n in nodes if n.name == name] or [n for n in nodes if n.service == name][:1]
+        if not matches:
+            known = ", ".join(n.name for n in nodes) or "none: the lab is down (make up)"
+            raise LabError(f"no node {name!r} in lab {self.project}; nodes: {known}")
+        return matches[0]
+
+    def wait_healthy(self, timeout=90, names=None):
+        """Wait until the nodes (all, or those named) are healthy; else name the first that is not."""
+        deadline = time.monotonic() + timeout
+        while True:
+            nodes = [n for n in self.nodes() if names is None or n.name in names]
+            waiting = [n for n in nodes if n.health != "healthy"]
+            failed = [n for n in waiting if n.container.status in ("exited", "dead")]
+            if nodes and not waiting:
+                return nodes
+            if failed or time.monotonic() > deadline:
+                raise LabError(self._unhealthy((failed or waiting or [None])[0], timeout))
+            time.sleep(0.1)
+
+    def _unhealthy(self, node, timeout):
+        if node is None:
+            return f"lab {self.project} has no nodes after {timeout} s"
+        state = node.container.attrs["State"]
+        log = state.get("Health", {}).get("Log") or []
+        detail = log[-1]["Output"].strip() if log else ""
+        if state["Status"] in ("exited", "dead"):
+            logs = node.container.logs(tail=3).decode(errors="replace").strip().replace("\n", " | ")
+            return f"node {node.name} exited with {state['ExitCode']}: {logs or 'no output'}"
+        return f"node {node.name} not healthy after {timeout} s ({node.health}){': ' + detail if detail else ''}"
+
+    def partition(self, a, b):
+        """Cut every packet between nodes a and b, both ways, until heal()."""
+        a, b = self.node(a) if isinstance(a, str) else a, self.node(b) if isinstance(b, str) else b
+        if a.name == b.name:
+            raise LabError(f"cannot partition {a.name} from itself")
+        return [Fault.start(a, ["partition", b.ip]), Fault.start(b, ["partition", a.ip])]
+
+    def heal(self):
+        """Lift every partition of the lab."""
+        return [fault.stop() for fault in Fault.find(self.client, self.project, kind="partition")]
