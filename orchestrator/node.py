@@ -1,4 +1,5 @@
 """A lab node: one container of the project, driven through the Docker SDK's exec API."""
+import json
 import threading
 import uuid
 from dataclasses import dataclass
@@ -75,6 +76,14 @@ class Node:
         if code == TIMED_OUT:
             raise LabError(f"{' '.join(argv)} on {self.name} did not finish within {timeout} s")
         return Completed(list(argv), code, stdout or b"", stderr or b"")
+
+    def program(self, name, *args, timeout=60):
+        """Run node program `nodes.<name>` and return its JSON result; its error line becomes a LabError."""
+        done = self.run(["python3", "-m", f"nodes.{name}", *map(str, args)], timeout=timeout)
+        if done.exit_code:
+            error = done.stderr.decode(errors="replace").strip().splitlines()
+            raise LabError(f"nodes.{name} on {self.name} failed ({done.exit_code}): {error[-1] if error else ''}")
+        return json.loads(done.stdout)
 
     def spawn(self, argv):
         """Start argv in the background in its own process group; see Process."""

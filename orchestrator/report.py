@@ -1,0 +1,45 @@
+"""Results for people: rich tables on the terminal, JSON files under reports/."""
+import json
+import time
+from pathlib import Path
+
+from rich.table import Table
+
+REPORTS = Path(__file__).resolve().parent.parent / "reports"
+
+
+def save(name, data, directory=REPORTS):
+    """Write data as JSON to reports/<name>-<time>.json and return the path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def result_table(result):
+    """One row per step: verdict, name, expected, observed, why."""
+    verdict = "[green]passed[/]" if result.passed else "[red]FAILED[/]"
+    table = Table(title=f"scenario {result.scenario}: {verdict} in {result.duration_s:.1f} s", show_lines=True,
+                  expand=True)
+    table.add_column("", width=2)
+    table.add_column("step", style="bold", ratio=2)
+    table.add_column("expected", ratio=3)
+    table.add_column("observed", ratio=3)
+    table.add_column("why", ratio=3, style="dim")
+    for step in result.steps:
+        mark = "[green]✓[/]" if step.passed else "[red]✗[/]"
+        table.add_row(mark, step.name, step.expected, step.observed, step.why)
+    return table
+
+
+def nodes_table(rows):
+    """The `ps` table from rows of node dicts."""
+    table = Table(title="lab nodes")
+    for column in ("node", "service", "container", "ip", "health", "uptime", "faults"):
+        table.add_column(column)
+    for row in rows:
+        health = row["health"]
+        colour = "green" if health == "healthy" else "yellow" if health == "starting" else "red"
+        table.add_row(row["node"], row["service"], row["container"], row["ip"] or "-", f"[{colour}]{health}[/]",
+                      f"{row['uptime_s']:.0f} s", ", ".join(row["faults"]) or "-")
+    return table

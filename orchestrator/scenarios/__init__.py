@@ -1,0 +1,61 @@
+"""The scenario registry: every module here with NAME, SUMMARY, PARAMS and run() is a scenario.
+
+A scenario module:
+    NAME = "ping"                  # what `make scenario NAME=ping` calls it
+    SUMMARY = "one line for --list"
+    PARAMS = {"count": 5}          # defaults; `--set count=10` overrides, typed like the default
+    def run(lab, params, progress) -> list[Step]
+"""
+import importlib
+import pkgutil
+import time
+from datetime import datetime, timezone
+
+from orchestrator.errors import LabError
+from orchestrator.result import Result
+
+
+def available():
+    """{name: module} for every scenario module in this package."""
+    modules = (importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__))
+    return {m.NAME: m for m in modules if hasattr(m, "run")}
+
+
+def get(name):
+    scenarios = available()
+    if name not in scenarios:
+        raise LabError(f"unknown scenario {name!r}; known: {', '.join(sorted(scenarios))}")
+    return scenarios[name]
+
+
+def _typed(key, default, text):
+    if isinstance(default, bool):
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise LabError(f"parameter {key} takes true or false, not {text!r}")
+        return text.lower() in ("true", "1", "yes")
+    try:
+        return type(default)(text)
+    except ValueError:
+        kind = {int: "a whole number", float: "a number"}.get(type(default), "text")
+        raise LabError(f"parameter {key} takes {kind}, not {text!r}") from None
+
+
+def parameters(scenario, settings):
+    """The scenario's PARAMS with `key=value` settings applied, each typed like its default."""
+    params = dict(scenario.PARAMS)
+    for setting in settings:
+        key, sep, text = setting.partition("=")
+        if not sep or key not in params:
+            known = ", ".join(f"{k}={v}" for k, v in scenario.PARAMS.items())
+            raise LabError(f"scenario {scenario.NAME} has no parameter {key!r}; parameters: {known}")
+        params[key] = _typed(key, params[key], text)
+    return params
+
+
+def run(name, lab, settings=(), progress=lambda text: None):
+    """Run a scenario on a lab that is up and return its Result."""
+    scenario = get(name)
+    params = parameters(scenario, settings)
+    started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
+    steps = scenario.run(lab, params, progress)
+    return Result(name, params, steps, started, round(time.monotonic() - clock, 2))

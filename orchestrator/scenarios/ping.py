@@ -1,0 +1,98 @@
+"""Every node reaches every other by service name and by IP; then an impaired node shows its added delay."""
+import statistics
+from concurrent.futures import ThreadPoolExecutor
+
+from orchestrator.result import Step
+
+NAME = "ping"
+SUMMARY = "every node reaches every other by service name and IP, with RTTs; then a 50 ms impairment shows"
+PARAMS = {"count": 5, "delay_ms": 50, "node": "server"}
+
+
+def sweep(sources, targets, count):
+    """{source name: {target: ping summary}}, every source pinging every target, sources in parallel."""
+    def one(node):
+        others = [t for t in targets if t not in (node.ip, node.name)]
+        return node.name, {t["host"]: t for t in node.program("ping", "--count", count, *others)["targets"]}
+    with ThreadPoolExecutor(len(sources)) as pool:
+        return dict(pool.map(one, sources))
+
+
+def p50(summary):
+    return round(statistics.median(summary["rtt_ms"]), 3) if summary["rtt_ms"] else None
+
+
+def by_name(nodes, pings):
+    ips = {s: {n.ip for n in nodes if n.service == s} for s in {n.service for n in nodes}}
+    answered = sum(p["received"] for per in pings.values() for p in per.values())
+    sent = sum(p["sent"] for per in pings.values() for p in per.values())
+    wrong = [f"{src}→{name}={p['ip']}" for src, per in pings.items() for name, p in per.items() if p["ip"] not in ips[name]]
+    return Step(
+        "reach by service name",
+        passed=answered == sent and not wrong,
+        expected=f"every node's pings to {', '.join(sorted(ips))} are all answered, each name resolving to a node "
+                 "of that service",
+        observed=f"{answered}/{sent} answered; " + (f"wrong addresses: {', '.join(wrong)}" if wrong else
+                                                     "every name resolved to its service"),
+        why="Docker's embedded DNS answers service names on a user-defined network; a scaled service's name "
+            "resolves to one of its replicas.",
+        facts={"sent": sent, "answered": answered, "service_ips": {s: sorted(v) for s, v in ips.items()},
+               "pings": {src: {name: {"ip": p["ip"], "received": p["received"], "rtt_p50_ms": p50(p)}
+                               for name, p in per.items()} for src, per in pings.items()}})
+
+
+def by_ip(nodes, pings):
+    names = {n.ip: n.name for n in nodes}
+    matrix = {src: {names[ip]: p50(p) for ip, p in per.items()} for src, per in pings.items()}
+    lost = [f"{src}→{names[ip]}" for src, per in pings.items() for ip, p in per.items() if p["received"] < p["sent"]]
+    rtts = [rtt for per in pings.values() for p in per.values() for rtt in p["rtt_ms"]]
+    pairs = sum(len(per) for per in pings.values())
+    return Step(
+        "reach by IP",
+        passed=not lost and pairs == len(nodes) * (len(nodes) - 1),
+        expected=f"all {len(nodes) * (len(nodes) - 1)} ordered pairs of the {len(nodes)} nodes exchange echoes",
+        observed=f"{pairs - len(lost)} pairs without loss" + (f"; lost: {', '.join(lost)}" if lost else "") +
+                 (f"; RTT p50 {statistics.median(rtts):.3f} ms, max {max(rtts):.3f} ms" if rtts else ""),
+        why="The nodes share one bridge: an echo crosses veth, bridge, veth — well under a millisecond.",
+        facts={"rtt_p50_ms": matrix, "lost_pairs": lost,
+               "rtt_p50_all_ms": round(statistics.median(rtts), 3) if rtts else None})
+
+
+def added_delay(target, delay_ms, before, during, after):
+    added = {src: round(p50(during[src][target.ip]) - p50(before[src][target.ip]), 3)
+             if p50(during[src][target.ip]) is not None else None for src in during}
+    back = {src: p50(after[src][target.ip]) for src in after}
+    in_band = all(a is not None and 0.8 * delay_ms <= a <= delay_ms + 25 for a in added.values())
+    restored = all(b is not None and b < delay_ms / 2 for b in back.values())
+    shown = ", ".join(f"{src} +{a} ms" for src, a in added.items())
+    return Step(
+        f"impair {target.name}: delay {delay_ms} ms",
+        passed=in_band and restored,
+        expected=f"every round trip to {target.name} gains about {delay_ms} ms, and loses it after clear()",
+        observed=f"{shown}; after clear p50 ≤ {max(b for b in back.values() if b is not None):.3f} ms"
+        if all(b is not None for b in back.values()) else f"{shown}; unreachable after clear",
+        why=f"{target.name}'s sidecar holds every packet it sends for {delay_ms} ms in an NFQUEUE: the replies wait, "
+            "the requests do not, so each round trip gains the delay once.",
+        facts={"node": target.name, "delay_ms": delay_ms, "added_ms": added,
+               "before_p50_ms": {s: p50(before[s][target.ip]) for s in during},
+               "during_p50_ms": {s: p50(during[s][target.ip]) for s in during}, "after_p50_ms": back})
+
+
+def run(lab, params, progress):
+    nodes = lab.nodes()
+    count = params["count"]
+    progress(f"every node pings the service names and every other node, {count} times each")
+    names = sweep(nodes, sorted({n.service for n in nodes}), count)
+    before = sweep(nodes, [n.ip for n in nodes], count)
+    steps = [by_name(nodes, names), by_ip(nodes, before)]
+    target = lab.node(params["node"])
+    others = [n for n in nodes if n.name != target.name]
+    progress(f"impairing {target.name} with {params['delay_ms']} ms of delay")
+    target.impair(delay=f"{params['delay_ms']}ms")
+    try:
+        during = sweep(others, [target.ip], count)
+    finally:
+        target.clear()
+    after = sweep(others, [target.ip], count)
+    steps.append(added_delay(target, params["delay_ms"], before, during, after))
+    return steps
