@@ -6,6 +6,7 @@ otherwise from debootstrap against the Debian mirror named in the host's apt sou
 """
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,7 +48,7 @@ def debian_mirror(apt_dir=Path("/etc/apt")):
     entries = []  # (uri, suites)
     for path in sorted([apt_dir / "sources.list", *(apt_dir / "sources.list.d").glob("*.list")]):
         for line in path.read_text().splitlines() if path.is_file() else []:
-            words = [w for w in line.split("#")[0].split() if not w.startswith("[")]
+            words = re.sub(r"\[[^\]]*\]", " ", line.split("#")[0]).split()  # drop [option=value ...]
             if len(words) >= 3 and words[0] == "deb":
                 entries.append((words[1], words[2:3]))
     for path in sorted((apt_dir / "sources.list.d").glob("*.sources")):

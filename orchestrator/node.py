@@ -125,7 +125,8 @@ class Node:
 
 
 class Process:
-    """A program running in a node, in its own session: read its output, wait for it, stop it."""
+    """A program running in a node in a session of its own: read its output, wait for it, stop it (and all
+    that it started in its session)."""
 
     def __init__(self, node, argv):
         self.node, self.argv = node, list(argv)
@@ -171,12 +172,11 @@ class Process:
         return Completed(self.argv, code, bytes(self.stdout), bytes(self.stderr))
 
     def stop(self, grace=5):
-        """SIGTERM the program's process group, SIGKILL after grace seconds; return its Completed."""
-        signal_group = ('while [ ! -s "$0" ]; do sleep 0.01; done; /usr/bin/kill -s "$1" -- -"$(cat "$0")" 2>/dev/null; '
-                        'true')
-        self.node.run(["sh", "-c", signal_group, self.pidfile, "TERM"], timeout=10)
+        """SIGTERM every process of the program's session, SIGKILL after grace seconds; return its Completed."""
+        signal_session = 'while [ ! -s "$0" ]; do sleep 0.01; done; pkill -"$1" -s "$(cat "$0")"; true'
+        self.node.run(["sh", "-c", signal_session, self.pidfile, "TERM"], timeout=10)
         try:
             return self.wait(grace)
         except LabError:
-            self.node.run(["sh", "-c", signal_group, self.pidfile, "KILL"], timeout=10)
+            self.node.run(["sh", "-c", signal_session, self.pidfile, "KILL"], timeout=10)
             return self.wait(10)

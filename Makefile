@@ -1,0 +1,43 @@
+# socklab — the user's verbs. Every target works on a fresh clone by itself: it makes .venv from the pinned
+# requirements, and the lab commands build the node images when they are missing.
+PYTHON ?= python3
+VENV := .venv
+SOCKLAB := $(VENV)/bin/socklab
+# make up WORKERS=5 · make scenario NAME=ping ARGS="--set count=10" · make test PYTEST_ARGS="-k faults"
+WORKERS ?=
+NAME ?=
+ARGS ?=
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv up down ps scenario test bench
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.installed ## make .venv with the pinned host dependencies
+
+up: venv ## build what is missing and start the lab (WORKERS=n, default 3)
+	$(SOCKLAB) up $(if $(WORKERS),--workers $(WORKERS))
+
+down: venv ## remove the lab's containers, network, volumes and secrets
+	$(SOCKLAB) down
+
+ps: venv ## the lab's nodes: service, container, IP, health, uptime, faults
+	$(SOCKLAB) ps
+
+scenario: venv ## run a scenario: make scenario NAME=ping (no NAME: the list)
+	@if [ -z "$(NAME)" ]; then $(SOCKLAB) scenario --list; echo "usage: make scenario NAME=<name> [ARGS='--set key=value']"; \
+	else $(SOCKLAB) scenario $(NAME) $(ARGS); fi
+
+test: venv ## unit and integration tests (integration brings its own lab up and down)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: venv ## measure lab up/down and idle memory against a bare container; JSON under reports/ (ARGS=--cold)
+	$(SOCKLAB) bench $(ARGS)
+
+help: ## this list
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'

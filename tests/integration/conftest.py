@@ -1,0 +1,45 @@
+"""One lab per test session, under its own project name, always taken down (also on failure and Ctrl-C).
+
+Without a Docker engine these tests skip with the reason; with CI=true that is a failure instead.
+"""
+import json
+import os
+
+import pytest
+
+from orchestrator.errors import LabError
+from orchestrator.lab import Lab, docker_client
+
+PROJECT = "socklabtest"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def docker_engine():
+    try:
+        return docker_client()
+    except LabError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true needs a Docker engine: {exc}", pytrace=False)
+        pytest.skip(f"no Docker engine: {exc}")
+
+
+@pytest.fixture(scope="session")
+def lab(docker_engine):
+    lab = Lab(PROJECT, client=docker_engine)
+    lab.down()  # whatever an interrupted earlier session left
+    try:
+        yield lab.up(workers=3)
+    finally:
+        lab.down()
+
+
+def ping(node, *hosts, count=2, timeout=0.5):
+    """{host: received} for echo requests from node."""
+    result = node.program("ping", "--count", count, "--timeout", timeout, "--interval", 0.01, *hosts)
+    return {t["host"]: t["received"] for t in result["targets"]}

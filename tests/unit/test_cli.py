@@ -1,0 +1,85 @@
+"""The CLI's promise: a failure is one line on stderr and a non-zero exit, never a traceback."""
+import json
+
+import docker
+import docker.errors
+import pytest
+
+from orchestrator import cli, compose, report
+from orchestrator.errors import LabError
+from orchestrator.result import Result, Step
+
+
+def run_cli(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(list(argv))
+    captured = capsys.readouterr()
+    return exit_.value.code, captured.out, captured.err
+
+
+def assert_one_line_error(code, err, text):
+    assert code == 2
+    assert err.startswith("socklab: error: ") and err.count("\n") == 1 and text in err
+    assert "Traceback" not in err
+
+
+def test_unknown_scenario(capsys):
+    code, _, err = run_cli(capsys, "scenario", "nope")
+    assert_one_line_error(code, err, "unknown scenario 'nope'")
+
+
+def test_bad_scenario_parameter_fails_before_any_lab(capsys, monkeypatch):
+    monkeypatch.setattr(docker, "from_env", lambda **kw: pytest.fail("no lab for a bad parameter"))
+    code, _, err = run_cli(capsys, "scenario", "ping", "--set", "count=lots")
+    assert_one_line_error(code, err, "count takes a whole number")
+
+
+def test_docker_daemon_not_running(capsys, monkeypatch):
+    def refuse(**kwargs):
+        raise docker.errors.DockerException("Error while fetching server API version: connection refused")
+    monkeypatch.setattr(docker, "from_env", refuse)
+    code, _, err = run_cli(capsys, "ps")
+    assert_one_line_error(code, err, "cannot reach the Docker daemon")
+
+
+def test_no_compose_cli(capsys, monkeypatch):
+    monkeypatch.setattr(compose.shutil, "which", lambda name: None)
+    with pytest.raises(LabError, match="no Compose CLI found"):
+        compose.detect()
+
+
+def test_compose_v2_preferred_then_v1(monkeypatch):
+    monkeypatch.setattr(compose.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(compose.subprocess, "run", lambda argv, **kw: type("Done", (), {"returncode": 0}))
+    assert compose.detect() == ["docker", "compose"]
+    monkeypatch.setattr(compose.subprocess, "run", lambda argv, **kw: type("Done", (), {"returncode": 1}))
+    assert compose.detect() == ["docker-compose"]
+
+
+def test_malformed_impair_value(capsys, monkeypatch):
+    class Lab:
+        def __init__(self, project):
+            pass
+
+        def node(self, name):
+            from orchestrator.node import Node
+            return Node.__new__(Node)
+    monkeypatch.setattr(cli, "Lab", Lab)
+    code, _, err = run_cli(capsys, "impair", "server", "--loss", "150%")
+    assert_one_line_error(code, err, "bad loss '150%'")
+
+
+def test_a_bug_is_one_line_and_its_traceback_is_kept(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(report, "REPORTS", tmp_path)
+    monkeypatch.setattr(cli, "cmd_ps", lambda args: {}["boom"])
+    code, _, err = run_cli(capsys, "ps")
+    assert code == 2 and err.count("\n") == 1 and "internal error: KeyError" in err
+    saved = list(tmp_path.glob("error-*.txt"))
+    assert len(saved) == 1 and "Traceback" in saved[0].read_text()
+
+
+def test_report_saves_json_and_renders_a_table(tmp_path):
+    result = Result("demo", {"n": 1}, [Step("s", True, "e", "o", "w", {"k": 2})], "2026-01-01T00:00:00", 1.5)
+    path = report.save("demo", result.to_dict(), tmp_path)
+    assert json.loads(path.read_text())["steps"][0]["facts"] == {"k": 2}
+    assert report.result_table(result).row_count == 1

@@ -1,0 +1,60 @@
+import json
+import struct
+import subprocess
+import sys
+
+import pytest
+
+from nodes import faults, ping
+
+
+def test_checksum_of_a_packet_with_its_checksum_is_zero():
+    packet = ping.echo_request(0x1234, 7, b"payload!")
+    assert ping.checksum(packet) == 0
+
+
+def test_known_checksum_vector():
+    # RFC 1071's example words 0001 f203 f4f5 f6f7 sum to ddf2, whose complement is 220d
+    assert ping.checksum(bytes.fromhex("0001f203f4f5f6f7")) == 0x220D
+
+
+def test_parse_reply_matches_only_our_echo_replies():
+    ip_header = bytes([0x45]) + bytes(19)
+    reply = struct.pack("!BBHHH", ping.ECHO_REPLY, 0, 0, 42, 3)
+    request = struct.pack("!BBHHH", ping.ECHO_REQUEST, 0, 0, 42, 3)
+    assert ping.parse_reply(ip_header + reply, 42) == 3
+    assert ping.parse_reply(ip_header + reply, 43) is None
+    assert ping.parse_reply(ip_header + request, 42) is None
+    assert ping.parse_reply(ip_header + b"\0", 42) is None
+
+
+def run_program(*argv):
+    return subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True)
+
+
+def test_a_program_prints_one_json_line():
+    done = run_program("nodes.ping", "--count", "0", "127.0.0.1")
+    if done.returncode and "Operation not permitted" in done.stderr:
+        pytest.skip("raw sockets need CAP_NET_RAW here")
+    assert done.returncode == 0
+    assert json.loads(done.stdout) == {"targets": [{"host": "127.0.0.1", "ip": "127.0.0.1", "sent": 0,
+                                                    "received": 0, "rtt_ms": []}]}
+
+
+def test_a_program_error_is_one_line_and_exit_2():
+    done = run_program("nodes.ping", "--count", "1", "no-such-host.invalid")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("nodes.ping: error: cannot resolve")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["impair"], "at least one"), (["impair", "--delay-ms", "5", "--jitter-ms", "6"], "cannot exceed"),
+])
+def test_faults_validate_before_touching_the_network(argv, message):
+    with pytest.raises(faults.program.ProgramError, match=message):
+        faults.run(argv)
+
+
+def test_faults_reject_a_percentage_over_100():
+    done = run_program("nodes.faults", "impair", "--loss", "150")
+    assert done.returncode == 2 and "not a percentage" in done.stderr

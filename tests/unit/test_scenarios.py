@@ -1,0 +1,75 @@
+import pytest
+
+from orchestrator import scenarios
+from orchestrator.errors import LabError
+from orchestrator.result import Result, Step
+from orchestrator.scenarios import ping
+
+
+def test_registry_finds_every_scenario_with_its_shape():
+    found = scenarios.available()
+    assert "ping" in found
+    for name, module in found.items():
+        assert module.NAME == name and module.SUMMARY and isinstance(module.PARAMS, dict) and callable(module.run)
+
+
+def test_unknown_scenario_lists_the_known_ones():
+    with pytest.raises(LabError, match="unknown scenario 'nope'; known: .*ping"):
+        scenarios.get("nope")
+
+
+def test_parameters_are_typed_like_their_defaults():
+    assert scenarios.parameters(ping, ["count=9", "node=client1"])["count"] == 9
+    with pytest.raises(LabError, match="count takes a whole number"):
+        scenarios.parameters(ping, ["count=many"])
+    with pytest.raises(LabError, match="no parameter 'colour'"):
+        scenarios.parameters(ping, ["colour=blue"])
+
+
+class FakeNode:
+    def __init__(self, name, service, ip):
+        self.name, self.service, self.ip = name, service, ip
+
+
+def summary(host, ip, rtts, sent=3):
+    return {"host": host, "ip": ip, "sent": sent, "received": len(rtts), "rtt_ms": rtts}
+
+
+NODES = [FakeNode("server", "server", "10.0.0.2"), FakeNode("client1", "client", "10.0.0.3")]
+
+
+def test_by_ip_fails_when_a_pair_loses_echoes():
+    good = {"server": {"10.0.0.3": summary("10.0.0.3", "10.0.0.3", [0.2] * 3)},
+            "client1": {"10.0.0.2": summary("10.0.0.2", "10.0.0.2", [0.3] * 3)}}
+    assert ping.by_ip(NODES, good).passed
+    lossy = {**good, "client1": {"10.0.0.2": summary("10.0.0.2", "10.0.0.2", [0.3])}}
+    step = ping.by_ip(NODES, lossy)
+    assert not step.passed and step.facts["lost_pairs"] == ["client1→server"]
+
+
+def test_by_name_fails_when_a_name_resolves_outside_its_service():
+    pings = {"server": {"client": summary("client", "10.0.0.3", [0.2] * 3)},
+             "client1": {"server": summary("server", "10.0.0.3", [0.2] * 3)}}
+    step = ping.by_name(NODES, pings)
+    assert not step.passed and "client1→server=10.0.0.3" in step.observed
+
+
+def test_added_delay_needs_the_delay_to_appear_and_to_go():
+    target = NODES[0]
+    before = {"client1": {target.ip: summary(target.ip, target.ip, [0.2] * 3)}}
+    during = {"client1": {target.ip: summary(target.ip, target.ip, [50.3] * 3)}}
+    assert ping.added_delay(target, 50, before, during, before).passed
+    assert not ping.added_delay(target, 50, before, before, before).passed  # no delay seen
+    assert not ping.added_delay(target, 50, before, during, during).passed  # delay not lifted
+    step = ping.added_delay(target, 50, before, during, before)
+    assert step.facts["added_ms"] == {"client1": 50.1}
+
+
+def test_result_passes_only_when_every_step_passes():
+    ok, bad = Step("a", True, "e", "o", "w"), Step("b", False, "e", "o", "w", {"x": 1})
+    assert Result("s", {}, [ok]).passed
+    assert not Result("s", {}, [ok, bad]).passed
+    assert not Result("s", {}, []).passed
+    data = Result("s", {"n": 1}, [ok, bad]).to_dict()
+    assert data["passed"] is False and data["scenario"] == "s"
+    assert set(data["steps"][1]) == {"name", "passed", "expected", "observed", "why", "facts"}
