@@ -73,7 +73,7 @@ def test_compose_file_shape():
         assert service["init"] is True and "ports" not in service, name
         assert service["networks"] == ["lab"], name
         assert "start_interval" not in service["healthcheck"], "the engine here speaks API 1.41"
-    for name in ("client", "worker"):
-        assert compose["services"][name]["depends_on"] == {"server": {"condition": "service_healthy"}}
+    assert compose["services"]["client"]["depends_on"] == {"server": {"condition": "service_healthy"}}
+    assert compose["services"]["worker"]["depends_on"] == {"server": {"condition": "service_started"}}
     network = compose["networks"]["lab"]
     assert network["driver"] == "bridge" and network["ipam"]["config"][0]["subnet"]
