@@ -10,7 +10,7 @@ ARGS ?=
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv up down ps scenario test bench
+.PHONY: help venv build up down ps scenario test bench
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed ## make .venv with the pinned host dependencies
+
+build: venv ## build the node images if they are missing (up, scenario and test do it too)
+	$(SOCKLAB) build
 
 up: venv ## build what is missing and start the lab (WORKERS=n, default 3)
 	$(SOCKLAB) up $(if $(WORKERS),--workers $(WORKERS))
@@ -33,7 +36,7 @@ scenario: venv ## run a scenario: make scenario NAME=ping (no NAME: the list)
 	@if [ -z "$(NAME)" ]; then $(SOCKLAB) scenario --list; echo "usage: make scenario NAME=<name> [ARGS='--set key=value']"; \
 	else $(SOCKLAB) scenario $(NAME) $(ARGS); fi
 
-test: venv ## unit and integration tests (integration brings its own lab up and down)
+test: build ## unit and integration tests (integration brings its own lab up and down)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: venv ## measure lab up/down and idle memory against a bare container; JSON under reports/ (ARGS=--cold)

@@ -16,22 +16,41 @@ from rich.console import Console
 from orchestrator import report, scenarios
 from orchestrator.errors import LabError
 from orchestrator.fault import Fault
-from orchestrator.lab import Lab, default_project
+from orchestrator.image import Images
+from orchestrator.lab import Lab, default_project, docker_client
 
 out, err = Console(), Console(stderr=True)
 
 
 @contextmanager
 def progress(text):
-    """A spinner on stderr; yields a callback that replaces its text."""
-    with err.status(text) as status:
-        yield lambda line: status.update(line[:150])
+    """Yields a callback for news of long work: a spinner on a terminal, else a line now and then."""
+    if err.is_terminal:
+        with err.status(text) as status:
+            yield lambda line: status.update(line[:150])
+        return
+    last = {"phase": None, "at": 0.0}
+
+    def tell(line):
+        phase, now = line.split(":")[0], time.monotonic()
+        if phase != last["phase"] or now - last["at"] >= 5:
+            err.print(line[:150], markup=False, highlight=False, soft_wrap=True)
+            last.update(phase=phase, at=now)
+    tell(text)
+    yield tell
 
 
 def cmd_up(args):
     with progress("preparing the lab") as tell:
         lab = Lab(args.project, tell).up(workers=args.workers)
     err.print(f"lab {lab.project} is up: {len(lab.nodes())} nodes healthy ({lab.subnet})")
+    return 0
+
+
+def cmd_build(args):
+    with progress("checking the node images") as tell:
+        tag = Images(docker_client(), tell).ensure()
+    err.print(f"node image {tag} is ready")
     return 0
 
 
@@ -130,6 +149,7 @@ def parser():
     c = sub.add_parser("up", help="build what is missing and start the lab")
     c.add_argument("--workers", type=int, default=None, help="worker nodes (default: as running, else 3)")
     c.set_defaults(handler=cmd_up)
+    sub.add_parser("build", help="build the node images if they are missing").set_defaults(handler=cmd_build)
     sub.add_parser("down", help="remove the lab's containers, network, volumes and secrets").set_defaults(
         handler=cmd_down)
     c = sub.add_parser("ps", help="the lab's nodes: service, container, IP, health, uptime, faults")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.errors import LabError
 from orchestrator.lab import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +54,12 @@ def test_make_up_five_workers_ps_and_down_leaves_nothing(second_lab, lab):
     assert project_objects(second_lab.client) == ([], [], [])
     assert not second_lab.secrets.exists()
     assert second_lab.client.containers.list(all=True, filters={"label": "org.socklab.fault.project=" + PROJECT}) == []
+
+
+def test_an_up_that_fails_leaves_nothing_half_started(second_lab):
+    with pytest.raises(LabError, match=r"^node \w+ not healthy after 0 s \((starting|running|created)\)"):
+        second_lab.up(timeout=0)
+    assert project_objects(second_lab.client) == ([], [], [])
 
 
 def test_exec_on_a_lab_that_is_down_is_one_line(second_lab):
