@@ -36,7 +36,8 @@ scenario: venv ## run a scenario: make scenario NAME=ping (no NAME: the list)
 	@if [ -z "$(NAME)" ]; then $(SOCKLAB) scenario --list; echo "usage: make scenario NAME=<name> [ARGS='--set key=value']"; \
 	else $(SOCKLAB) scenario $(NAME) $(ARGS); fi
 
-test: build ## unit and integration tests (integration brings its own lab up and down)
+test: venv ## unit and integration tests (integration brings its own lab up and down)
+	@$(SOCKLAB) build || [ "$$CI" != true ]  # without Docker: integration tests skip here, fail in CI
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: venv ## measure lab up/down and idle memory against a bare container; JSON under reports/ (ARGS=--cold)
