@@ -1,0 +1,148 @@
+"""Framed messages across the network: a receiver that serves many connections, and a seeded sender.
+
+    python3 -m nodes.framed recv --port P [--connections K] [--pause-ms MS] [--stall S] [--max-body B]
+    python3 -m nodes.framed send HOST --port P [--count N] [--max-size B] [--seed S]
+
+The receiver multiplexes its connections with `selectors`, one framing.Decoder each, and says `listening`
+on stderr when ready. A connection that sends garbage, an oversize length, a bad header or checksum, or that
+stalls, is closed with its error recorded while the others go on. It stops once K connections have ended.
+--pause-ms makes it pause up to MS milliseconds at random before each read, so that chunks vary.
+"""
+import argparse
+import hashlib
+import random
+import selectors
+import socket
+import sys
+import time
+
+from nodes import framing, program
+
+CHUNK = 256 * 1024
+
+
+class Receiver:
+    """Serve framed connections on a listening socket until `connections` of them have ended."""
+
+    def __init__(self, listener, connections=1, stall=10.0, max_body=framing.MAX_BODY, pause_ms=0, seed=None):
+        self.listener, self.connections, self.stall = listener, connections, stall
+        self.max_body, self.pause_ms = max_body, pause_ms
+        self.random = random.Random(seed)
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(listener, selectors.EVENT_READ)
+        self.ended, self.frames = [], []
+        self.open = {}  # socket -> {"peer", "decoder", "frames", "bytes", "last"}
+
+    def serve(self):
+        while len(self.ended) < self.connections:
+            for key, _ in self.selector.select(timeout=min(1.0, self.stall)):
+                if key.fileobj is self.listener:
+                    self._accept()
+                else:
+                    self._read(key.fileobj)
+            self._close_stalled()
+        return {"connections": self.ended, "frames": self.frames}
+
+    def _accept(self):
+        conn, peer = self.listener.accept()
+        conn.setblocking(False)
+        self.selector.register(conn, selectors.EVENT_READ)
+        self.open[conn] = {"peer": f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer),
+                           "decoder": framing.Decoder(self.max_body), "frames": 0, "bytes": 0,
+                           "last": time.monotonic()}
+
+    def _read(self, conn):
+        state = self.open[conn]
+        if self.pause_ms:
+            time.sleep(self.random.uniform(0, self.pause_ms) / 1000)
+        try:
+            data = conn.recv(CHUNK)
+        except ConnectionError as exc:
+            return self._end(conn, f"{type(exc).__name__}: {exc}")
+        state["last"] = time.monotonic()
+        if not data:
+            try:
+                state["decoder"].close()
+            except framing.FramingError as exc:
+                return self._end(conn, f"{type(exc).__name__}: {exc}")
+            return self._end(conn, None)
+        try:
+            frames = state["decoder"].feed(data)
+        except framing.FramingError as exc:
+            return self._end(conn, f"{type(exc).__name__}: {exc}")
+        for frame in frames:
+            state["frames"] += 1
+            state["bytes"] += len(frame.body)
+            self.frames.append({"peer": state["peer"], "seq": frame.header.get("seq"), "size": len(frame.body),
+                                "sha256": frame.header["sha256"]})
+
+    def _close_stalled(self):
+        now = time.monotonic()
+        for conn, state in list(self.open.items()):
+            if now - state["last"] > self.stall:
+                where = "in the middle of a frame" if state["decoder"].pending else "between frames"
+                self._end(conn, f"PeerStalled: nothing for {self.stall} s {where}")
+
+    def _end(self, conn, error):
+        state = self.open.pop(conn)
+        self.selector.unregister(conn)
+        conn.close()
+        self.ended.append({"peer": state["peer"], "frames": state["frames"], "bytes": state["bytes"],
+                           "error": error})
+
+
+def sizes(count, max_size, seed):
+    """count body sizes from 0 to max_size: the edges (0, 1, max) and log-uniform draws between."""
+    rng = random.Random(seed)
+    edges = [0, 1, max_size][:count]
+    return edges + [int(max_size ** rng.random()) if rng.random() < 0.9 else rng.randint(0, max_size)
+                    for _ in range(count - len(edges))]
+
+
+def recv(args):
+    listener = socket.create_server(("", args.port))
+    with listener:
+        print("listening", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        result = Receiver(listener, args.connections, args.stall, args.max_body, args.pause_ms, args.seed).serve()
+    return {**result, "seconds": round(time.monotonic() - started, 3)}
+
+
+def send(args):
+    rng = random.Random(args.seed)
+    sent, total = [], 0
+    started = time.monotonic()
+    with socket.create_connection((args.host, args.port), timeout=args.timeout) as sock:
+        for seq, size in enumerate(sizes(args.count, args.max_size, args.seed)):
+            body = rng.randbytes(size)
+            framing.send_frame(sock, body, kind="data", seq=seq)
+            sent.append({"seq": seq, "size": size, "sha256": hashlib.sha256(body).hexdigest()})
+            total += size
+    return {"sent": sent, "bytes": total, "seconds": round(time.monotonic() - started, 3)}
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="nodes.framed")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("recv")
+    p.add_argument("--port", type=int, default=9300)
+    p.add_argument("--connections", type=int, default=1)
+    p.add_argument("--pause-ms", type=float, default=0)
+    p.add_argument("--stall", type=float, default=10.0)
+    p.add_argument("--max-body", type=int, default=framing.MAX_BODY)
+    p.add_argument("--seed", type=int, default=None)
+    p.set_defaults(handler=recv)
+    p = commands.add_parser("send")
+    p.add_argument("host")
+    p.add_argument("--port", type=int, default=9300)
+    p.add_argument("--count", type=int, default=50)
+    p.add_argument("--max-size", type=int, default=1 << 20)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(handler=send)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    program.main(run)
