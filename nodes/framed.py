@@ -2,6 +2,8 @@
 
     python3 -m nodes.framed recv --port P [--connections K] [--pause-ms MS] [--stall S] [--max-body B]
     python3 -m nodes.framed send HOST --port P [--count N] [--max-size B] [--seed S]
+    python3 -m nodes.framed sink --port P --mode {raw,framed,framed+sha256}          (benchmark)
+    python3 -m nodes.framed source HOST --port P --mode ... --count N --size S       (benchmark)
 
 The receiver multiplexes its connections with `selectors`, one framing.Decoder each, and says `listening`
 on stderr when ready. A connection that sends garbage, an oversize length, a bad header or checksum, or that
@@ -121,6 +123,41 @@ def send(args):
     return {"sent": sent, "bytes": total, "seconds": round(time.monotonic() - started, 3)}
 
 
+MODES = ("raw", "framed", "framed+sha256")
+
+
+def sink(args):
+    """Count what one connection brings until it closes: raw bytes, or frames decoded (and checked)."""
+    with socket.create_server(("", args.port)) as listener:
+        print("listening", file=sys.stderr, flush=True)
+        conn, _ = listener.accept()
+        with conn:
+            decoder = framing.Decoder() if args.mode != "raw" else None
+            frames = total = 0
+            started = None
+            while data := conn.recv(CHUNK):
+                started = started or time.perf_counter()
+                total += len(data)
+                if decoder:
+                    frames += len(decoder.feed(data))
+            seconds = time.perf_counter() - started if started else 0.0
+    return {"mode": args.mode, "bytes": total, "frames": frames, "seconds": round(seconds, 6)}
+
+
+def source(args):
+    """Send count messages of size bytes: raw with sendall, or as frames (sha256 computed per frame)."""
+    body = random.Random(args.seed).randbytes(args.size)
+    with socket.create_connection((args.host, args.port), timeout=args.timeout) as sock:
+        started = time.perf_counter()
+        for _ in range(args.count):
+            if args.mode == "raw":
+                sock.sendall(body)
+            else:
+                framing.send_frame(sock, body, checksum=args.mode == "framed+sha256")
+        seconds = time.perf_counter() - started
+    return {"mode": args.mode, "messages": args.count, "size": args.size, "seconds": round(seconds, 6)}
+
+
 def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.framed")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +177,19 @@ def run(argv):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(handler=send)
+    p = commands.add_parser("sink", help="benchmark receiver")
+    p.add_argument("--port", type=int, default=9400)
+    p.add_argument("--mode", choices=MODES, default="framed")
+    p.set_defaults(handler=sink)
+    p = commands.add_parser("source", help="benchmark sender")
+    p.add_argument("host")
+    p.add_argument("--port", type=int, default=9400)
+    p.add_argument("--mode", choices=MODES, default="framed")
+    p.add_argument("--count", type=int, default=64)
+    p.add_argument("--size", type=int, default=1 << 20)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(handler=source)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -49,17 +49,20 @@ class PeerStalled(FramingError):
 @dataclass(frozen=True)
 class Frame:
     header: dict
-    body: bytes
+    body: bytearray  # the buffer the body was read into: no second copy
 
     @property
     def kind(self):
         return self.header["kind"]
 
 
-def encode(body=b"", kind="data", **fields):
-    """One frame: prefix, header (size, sha256, kind and any other fields), body."""
-    header = json.dumps({"size": len(body), "sha256": hashlib.sha256(body).hexdigest(), "kind": kind, **fields},
-                        separators=(",", ":")).encode()
+def encode(body=b"", kind="data", checksum=True, **fields):
+    """One frame: prefix, header (size, sha256, kind and any other fields), body.
+
+    checksum=False sends "sha256": null, and the reader skips the check: framing without integrity.
+    """
+    digest = hashlib.sha256(body).hexdigest() if checksum else None
+    header = json.dumps({"size": len(body), "sha256": digest, "kind": kind, **fields}, separators=(",", ":")).encode()
     return PREFIX.pack(len(header)) + header + body
 
 
@@ -88,39 +91,60 @@ def check_header_length(length, max_header=MAX_HEADER):
 
 
 def verified(header, body):
-    if hashlib.sha256(body).hexdigest() != header["sha256"]:
+    if header["sha256"] is not None and hashlib.sha256(body).hexdigest() != header["sha256"]:
         raise ChecksumMismatch(f"body of {len(body)} bytes does not match its sha256 {header['sha256'][:12]}…")
-    return Frame(header, bytes(body))
+    return Frame(header, body)
 
 
 class Decoder:
-    """Frames from a stream fed in arbitrary chunks; only whole, verified frames come out."""
+    """Frames from a stream fed in arbitrary chunks; only whole, verified frames come out.
+
+    Prefix and header bytes gather in a small buffer; a body is copied once, straight into a buffer of the
+    size its header announced (after that size was checked against the maximum).
+    """
 
     def __init__(self, max_body=MAX_BODY, max_header=MAX_HEADER):
         self.max_body, self.max_header = max_body, max_header
-        self.buffer = bytearray()
-        self.header = None  # the current frame's header, once parsed
+        self.buffer = bytearray()  # prefix, then header, of the current frame
+        self.length = None         # the header's length, once the prefix is in
+        self.header = None         # the current frame's header, once parsed
+        self.body, self.filled = None, 0
 
     def feed(self, data):
         """Add bytes; return the frames they complete (possibly none). Raises FramingError on bad input."""
-        self.buffer += data
-        frames = []
+        frames, view = [], memoryview(data)
         while True:
-            if self.header is None:
-                if len(self.buffer) < PREFIX.size:
-                    break
-                length = check_header_length(PREFIX.unpack_from(self.buffer)[0], self.max_header)
-                if len(self.buffer) < PREFIX.size + length:
-                    break
-                self.header = parse_header(bytes(self.buffer[PREFIX.size:PREFIX.size + length]), self.max_body)
-                del self.buffer[:PREFIX.size + length]
-            size = self.header["size"]
-            if len(self.buffer) < size:
-                break
-            frames.append(verified(self.header, self.buffer[:size]))
-            del self.buffer[:size]
-            self.header = None
-        return frames
+            if self.header is not None:
+                take = min(len(view), len(self.body) - self.filled)
+                self.body[self.filled:self.filled + take] = view[:take]
+                self.filled += take
+                view = view[take:]
+                if self.filled < len(self.body):
+                    return frames
+                frames.append(verified(self.header, self.body))
+                self.header = self.body = self.length = None
+                continue
+            if not view:
+                return frames
+            if not self.buffer and len(view) >= PREFIX.size:  # fast path: prefix and header in this chunk
+                length = check_header_length(PREFIX.unpack_from(view)[0], self.max_header)
+                if len(view) >= PREFIX.size + length:
+                    self.header = parse_header(bytes(view[PREFIX.size:PREFIX.size + length]), self.max_body)
+                    self.body, self.filled = bytearray(self.header["size"]), 0
+                    view = view[PREFIX.size + length:]
+                    continue
+            want = PREFIX.size if self.length is None else PREFIX.size + self.length
+            take = min(len(view), want - len(self.buffer))
+            self.buffer += view[:take]
+            view = view[take:]
+            if len(self.buffer) < want:
+                return frames
+            if self.length is None:
+                self.length = check_header_length(PREFIX.unpack(self.buffer)[0], self.max_header)
+                continue
+            self.header = parse_header(bytes(self.buffer[PREFIX.size:]), self.max_body)
+            self.buffer.clear()
+            self.body, self.filled = bytearray(self.header["size"]), 0
 
     @property
     def pending(self):
@@ -130,9 +154,9 @@ class Decoder:
     def close(self):
         """The peer closed: an error if it left part of a frame behind."""
         if self.pending:
-            what = "body" if self.header is not None else "header"
-            raise IncompleteFrame(f"connection closed in the middle of a frame's {what} "
-                                  f"({len(self.buffer)} bytes buffered)")
+            what = f"body ({self.filled} of {len(self.body)} bytes)" if self.header is not None \
+                else f"header ({len(self.buffer)} bytes)"
+            raise IncompleteFrame(f"connection closed in the middle of a frame's {what}")
 
 
 def recv_exactly(sock, n, deadline=None, allow_eof=False):
@@ -181,5 +205,5 @@ def read_frame(sock, max_body=MAX_BODY, max_header=MAX_HEADER, timeout=None):
         sock.settimeout(previous)
 
 
-def send_frame(sock, body=b"", kind="data", **fields):
-    sock.sendall(encode(body, kind, **fields))
+def send_frame(sock, body=b"", kind="data", checksum=True, **fields):
+    sock.sendall(encode(body, kind, checksum, **fields))

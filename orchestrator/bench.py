@@ -1,10 +1,12 @@
-"""Benchmarks of the lab itself, each against a baseline measured in the same run.
+"""Benchmarks, each against a baseline measured in the same run; `socklab bench` saves them under reports/.
 
-- warm up / down: the 6-node lab from images in cache to all healthy, and back down — against starting and
-  removing the same number of bare containers of the same image (no Compose, no health checks);
-- idle memory per node — against a bare `sleep infinity` container of the same image;
-- cold build (--cold): both images from nothing, the base by the path this host would take.
+- lab: warm up / down of the 6-node lab (images in cache) against starting and removing as many bare
+  containers of the same image; idle memory per node against a bare `sleep` container; --cold adds a cold
+  build of both images.
+- framing: client1 -> server, framed messages (with and without sha256) against raw sendall() of the same
+  bytes, for 1 MiB messages (throughput) and 64-byte messages (rate).
 """
+import json
 import statistics
 import time
 
@@ -14,13 +16,19 @@ from orchestrator.image import Images, base_tag, node_tag
 from orchestrator.lab import CLIENTS, DEFAULT_WORKERS, Lab
 
 ROUNDS = 5
-TARGETS = {"warm_up_s": 3.0, "down_s": 3.0, "idle_node_mb": 15.0}
+TARGETS = {"warm_up_s": 3.0, "down_s": 3.0, "idle_node_mb": 15.0, "framed_1mib_ratio": 0.9}
+FRAMING_CASES = {"1 MiB": (1 << 20, 512), "64 B": (64, 100_000)}  # message size, messages per transfer
+MODES = ("raw", "framed", "framed+sha256")
 
 
 def timed(action):
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
+
+
+def median(values):
+    return round(statistics.median(values), 3)
 
 
 def memory_mb(container):
@@ -46,11 +54,10 @@ def remove(containers):
         container.remove(force=True)
 
 
-def run(project="socklab-bench", progress=lambda text: None, cold=False):
-    lab = Lab(project, progress=lambda text: None)
+def lab_bench(lab, progress, cold):
     client = lab.client
     nodes = 1 + CLIENTS + DEFAULT_WORKERS
-    results = {"nodes": nodes, "rounds": ROUNDS, "targets": TARGETS}
+    results = {"nodes": nodes}
     if cold:
         progress("cold build: removing the node and base images, then building both")
         lab.down()
@@ -62,7 +69,7 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
     lab.down()
     ups, downs, bare_ups, bare_downs = [], [], [], []
     for round_ in range(1, ROUNDS + 1):
-        progress(f"round {round_}/{ROUNDS}: lab up and down, {nodes} bare containers up and down")
+        progress(f"lab round {round_}/{ROUNDS}: lab up and down, {nodes} bare containers up and down")
         ups.append(timed(lambda: lab.up(workers=DEFAULT_WORKERS)))
         if round_ == ROUNDS:
             idle = [memory_mb(n.container) for n in lab.nodes()]
@@ -72,30 +79,75 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
         if round_ == ROUNDS:
             bare_idle = memory_mb(containers[0])
         bare_downs.append(timed(lambda: remove(containers)))
-    median = lambda values: round(statistics.median(values), 3)
-    results.update({
-        "warm_up_s": median(ups), "bare_up_s": median(bare_ups), "warm_up_ratio": round(median(ups) / median(bare_ups), 2),
-        "down_s": median(downs), "bare_down_s": median(bare_downs),
-        "down_ratio": round(median(downs) / median(bare_downs), 2),
-        "idle_node_mb": round(statistics.mean(idle), 2), "idle_node_max_mb": round(max(idle), 2),
-        "bare_idle_mb": round(bare_idle, 2), "idle_ratio": round(statistics.mean(idle) / bare_idle, 2),
-    })
-    results["met"] = {key: results[key] <= limit for key, limit in TARGETS.items()}
+    return {**results,
+            "warm_up_s": median(ups), "bare_up_s": median(bare_ups), "warm_up_ratio": round(median(ups) / median(bare_ups), 2),
+            "down_s": median(downs), "bare_down_s": median(bare_downs),
+            "down_ratio": round(median(downs) / median(bare_downs), 2),
+            "idle_node_mb": round(statistics.mean(idle), 2), "idle_node_max_mb": round(max(idle), 2),
+            "bare_idle_mb": round(bare_idle, 2), "idle_ratio": round(statistics.mean(idle) / bare_idle, 2)}
+
+
+def transfer(server, client, mode, size, count):
+    """Seconds for one transfer of count messages, from the sender's first byte to the receiver's last."""
+    sink = server.spawn(["python3", "-m", "nodes.framed", "sink", "--mode", mode])
+    sink.expect("listening")
+    sent = client.program("framed", "source", "server", "--mode", mode, "--count", count, "--size", size,
+                          timeout=300)
+    got = json.loads(sink.wait(300).stdout)
+    if got["bytes"] < size * count:
+        raise RuntimeError(f"{mode}: the sink got {got['bytes']} of {size * count} bytes")
+    return max(sent["seconds"], got["seconds"])
+
+
+def framing_bench(lab, progress):
+    lab.up()
+    server, client = lab.node("server"), lab.node("client1")
+    results = {}
+    for case, (size, count) in FRAMING_CASES.items():
+        seconds = {mode: [] for mode in MODES}
+        for round_ in range(1, ROUNDS + 1):
+            progress(f"framing {case} round {round_}/{ROUNDS}: {', '.join(MODES)}")
+            for mode in MODES:  # alternating, so that drifting load falls on every mode alike
+                seconds[mode].append(transfer(server, client, mode, size, count))
+        rate = {mode: median([count / s for s in seconds[mode]]) for mode in MODES}
+        results[case] = {"size": size, "messages": count, "messages_per_s": rate,
+                         "mb_per_s": {mode: round(r * size / 1e6, 1) for mode, r in rate.items()},
+                         "ratio_to_raw": {mode: round(rate[mode] / rate["raw"], 2) for mode in MODES}}
+    return results
+
+
+def run(project="socklab-bench", progress=lambda text: None, cold=False):
+    lab = Lab(project, progress=lambda text: None)
+    try:
+        results = {"rounds": ROUNDS, "targets": TARGETS, "lab": lab_bench(lab, progress, cold),
+                   "framing": framing_bench(lab, progress)}
+    finally:
+        lab.down()
+    measured = {**results["lab"], "framed_1mib_ratio": results["framing"]["1 MiB"]["ratio_to_raw"]["framed"]}
+    results["met"] = {key: (measured[key] >= limit if key.endswith("ratio") else measured[key] <= limit)
+                      for key, limit in TARGETS.items()}
     return results
 
 
 def table(results):
-    t = Table(title=f"lab benchmark: {results['nodes']} nodes, median of {results['rounds']} rounds")
+    t = Table(title=f"benchmarks: medians of {results['rounds']} rounds")
     for column in ("measure", "socklab", "baseline", "ratio", "target"):
         t.add_column(column)
-    met = results["met"]
-    mark = lambda key: f"≤ {TARGETS[key]:g} {'[green]met[/]' if met[key] else '[red]missed[/]'}"
-    t.add_row("warm up to all healthy (s)", f"{results['warm_up_s']:.2f}", f"{results['bare_up_s']:.2f} bare",
-              f"{results['warm_up_ratio']}×", mark("warm_up_s"))
-    t.add_row("down (s)", f"{results['down_s']:.2f}", f"{results['bare_down_s']:.2f} bare",
-              f"{results['down_ratio']}×", mark("down_s"))
-    t.add_row("idle memory per node (MB)", f"{results['idle_node_mb']:.2f}", f"{results['bare_idle_mb']:.2f} bare",
-              f"{results['idle_ratio']}×", mark("idle_node_mb"))
-    if "cold_build_s" in results:
-        t.add_row("cold image build (s)", f"{results['cold_build_s']:.1f}", "-", "-", "-")
+    lab, met = results["lab"], results["met"]
+    mark = lambda key, sign: f"{sign} {TARGETS[key]:g} {'[green]met[/]' if met[key] else '[red]missed[/]'}"
+    t.add_row(f"lab of {lab['nodes']}: warm up to all healthy (s)", f"{lab['warm_up_s']:.2f}",
+              f"{lab['bare_up_s']:.2f} bare", f"{lab['warm_up_ratio']}×", mark("warm_up_s", "≤"))
+    t.add_row("lab down (s)", f"{lab['down_s']:.2f}", f"{lab['bare_down_s']:.2f} bare", f"{lab['down_ratio']}×",
+              mark("down_s", "≤"))
+    t.add_row("idle memory per node (MB)", f"{lab['idle_node_mb']:.2f}", f"{lab['bare_idle_mb']:.2f} bare",
+              f"{lab['idle_ratio']}×", mark("idle_node_mb", "≤"))
+    if "cold_build_s" in lab:
+        t.add_row("cold image build (s)", f"{lab['cold_build_s']:.1f}", "-", "-", "-")
+    for case, r in results["framing"].items():
+        unit = "MB/s" if r["size"] >= 1 << 20 else "msgs/s"
+        value = lambda mode: f"{r['mb_per_s'][mode]:g}" if unit == "MB/s" else f"{r['messages_per_s'][mode]:,.0f}"
+        for mode in ("framed", "framed+sha256"):
+            target = mark("framed_1mib_ratio", "≥") if (case, mode) == ("1 MiB", "framed") else "-"
+            t.add_row(f"{case} messages, {mode} ({unit})", value(mode), f"{value('raw')} raw",
+                      f"{r['ratio_to_raw'][mode]}×", target)
     return t

@@ -123,7 +123,7 @@ def cmd_scenario(args):
     with progress(f"preparing the lab for {args.name}") as tell:
         lab = Lab(args.project, tell).up()
         result = scenarios.run(args.name, lab, args.set, tell)
-    path = report.save(args.name, result.to_dict())
+    path = report.save_result(result)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -181,7 +181,7 @@ def parser():
     c.add_argument("--json", action="store_true", help="print the result as JSON")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a scenario parameter")
     c.set_defaults(handler=cmd_scenario)
-    c = sub.add_parser("bench", help="measure lab start, stop and idle memory; JSON under reports/")
+    c = sub.add_parser("bench", help="measure the lab and the framing against baselines; JSON under reports/")
     c.add_argument("--cold", action="store_true", help="also time a cold image build (about a minute)")
     c.set_defaults(handler=cmd_bench)
     return p

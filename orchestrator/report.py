@@ -8,11 +8,28 @@ from rich.table import Table
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
 
-def save(name, data, directory=REPORTS):
-    """Write data as JSON to reports/<name>-<time>.json and return the path."""
+def report_path(name, directory=REPORTS):
+    """reports/<name>-<time>.json, its folder made if missing."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    return directory / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+
+
+def save(name, data, directory=REPORTS):
+    """Write data as JSON under reports/ and return the path."""
+    path = report_path(name, directory)
     path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+def save_result(result, directory=REPORTS):
+    """Save a scenario's files (a pcap, a plot) beside its JSON, named alike; their paths go into the facts."""
+    path = report_path(result.scenario, directory)
+    for step in result.steps:
+        for suffix, content in step.files.items():
+            artifact = path.with_suffix(f".{suffix}")
+            artifact.write_bytes(content)
+            step.facts[suffix] = str(artifact)
+    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     return path
 
 

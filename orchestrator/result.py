@@ -10,6 +10,7 @@ class Step:
     observed: str
     why: str
     facts: dict = field(default_factory=dict)
+    files: dict = field(default_factory=dict, repr=False)  # {suffix: bytes}, saved beside the report
 
 
 @dataclass
@@ -26,4 +27,5 @@ class Result:
 
     def to_dict(self):
         return {"scenario": self.scenario, "passed": self.passed, "params": self.params, "started": self.started,
-                "duration_s": self.duration_s, "steps": [asdict(step) for step in self.steps]}
+                "duration_s": self.duration_s,
+                "steps": [{k: v for k, v in asdict(step).items() if k != "files"} for step in self.steps]}

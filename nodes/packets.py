@@ -1,0 +1,134 @@
+"""Frames read layer by layer: a live one from a raw socket, and TCP segments from a tcpdump capture.
+
+    python3 -m nodes.packets capture --port P [--proto tcp|udp] [--timeout S]
+    python3 -m nodes.packets segments FILE.pcap --port P
+
+`capture` opens an AF_PACKET / SOCK_RAW socket — the third socket type: whole Ethernet frames, headers
+and all — says `listening` on stderr, and dissects the first frame sent to port P that carries a payload.
+`segments` lists the TCP segments with payload sent to port P in a pcap file, in capture order.
+"""
+import argparse
+import socket
+import struct
+import sys
+import time
+
+from nodes import program
+
+ETH_P_ALL, ETH_P_IP = 0x0003, 0x0800
+TCP, UDP = 6, 17
+TCP_FLAGS = ["FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"]
+
+
+def mac(raw):
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def ethernet(frame):
+    dst, src, kind = struct.unpack_from("!6s6sH", frame)
+    return {"dst": mac(dst), "src": mac(src), "type": f"0x{kind:04x}", "header_bytes": 14}, frame[14:]
+
+
+def ipv4(packet):
+    version_ihl, tos, total, ident, flags_frag, ttl, proto, checksum, src, dst = struct.unpack_from(
+        "!BBHHHBBH4s4s", packet)
+    ihl = (version_ihl & 0x0F) * 4
+    return ({"version": version_ihl >> 4, "header_bytes": ihl, "total_length": total, "id": ident,
+             "dont_fragment": bool(flags_frag & 0x4000), "ttl": ttl, "protocol": {TCP: "TCP", UDP: "UDP"}.get(proto, proto),
+             "checksum": f"0x{checksum:04x}", "src": socket.inet_ntoa(src), "dst": socket.inet_ntoa(dst)},
+            packet[ihl:total])
+
+
+def tcp(segment):
+    sport, dport, seq, ack, offset_flags, window, checksum, urgent = struct.unpack_from("!HHIIHHHH", segment)
+    offset = (offset_flags >> 12) * 4
+    flags = [name for bit, name in enumerate(TCP_FLAGS) if offset_flags & (1 << bit)]
+    return ({"src_port": sport, "dst_port": dport, "seq": seq, "ack": ack, "header_bytes": offset, "flags": flags,
+             "window": window, "checksum": f"0x{checksum:04x}"}, segment[offset:])
+
+
+def udp(datagram):
+    sport, dport, length, checksum = struct.unpack_from("!HHHH", datagram)
+    return ({"src_port": sport, "dst_port": dport, "length": length, "checksum": f"0x{checksum:04x}",
+             "header_bytes": 8}, datagram[8:length])
+
+
+def dissect(frame):
+    """{"ethernet", "ipv4", "tcp" or "udp", "payload"} for an IPv4 TCP/UDP frame, else None."""
+    eth, rest = ethernet(frame)
+    if eth["type"] != f"0x{ETH_P_IP:04x}" or len(rest) < 20:
+        return None
+    ip, rest = ipv4(rest)
+    if ip["protocol"] not in ("TCP", "UDP"):
+        return None
+    transport, payload = (tcp if ip["protocol"] == "TCP" else udp)(rest)
+    return {"frame_bytes": len(frame), "ethernet": eth, "ipv4": ip, ip["protocol"].lower(): transport,
+            "payload": {"bytes": len(payload), "hex": payload[:16].hex(" "),
+                        "text": payload[:32].decode("ascii", errors="replace")}}
+
+
+def capture(args):
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)) as sock:
+        sock.settimeout(args.timeout)
+        print("listening", file=sys.stderr, flush=True)
+        deadline = time.monotonic() + args.timeout
+        while time.monotonic() < deadline:
+            try:
+                frame = sock.recv(65535)
+            except socket.timeout:
+                break
+            layers = dissect(frame)
+            transport = layers and layers.get(args.proto)
+            if transport and transport["dst_port"] == args.port and layers["payload"]["bytes"]:
+                return layers
+    raise program.ProgramError(f"no {args.proto} frame with a payload to port {args.port} in {args.timeout} s")
+
+
+def pcap_frames(data):
+    """The frames of a classic pcap file (microsecond or nanosecond, either byte order)."""
+    magic = data[:4]
+    order = {b"\xd4\xc3\xb2\xa1": "<", b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">", b"\xa1\xb2\x3c\x4d": ">"}
+    if magic not in order:
+        raise program.ProgramError("not a pcap file")
+    endian = order[magic]
+    if struct.unpack_from(f"{endian}I", data, 20)[0] != 1:
+        raise program.ProgramError("not an Ethernet capture")
+    offset = 24
+    while offset + 16 <= len(data):
+        _, _, included, _ = struct.unpack_from(f"{endian}IIII", data, offset)
+        yield data[offset + 16:offset + 16 + included]
+        offset += 16 + included
+
+
+def segments(args):
+    with open(args.file, "rb") as f:
+        data = f.read()
+    found, first_seq = [], None
+    for frame in pcap_frames(data):
+        layers = dissect(frame)
+        if layers and "tcp" in layers and layers["tcp"]["dst_port"] == args.port and layers["payload"]["bytes"]:
+            seq = layers["tcp"]["seq"]
+            first_seq = seq if first_seq is None else first_seq
+            found.append({"offset": (seq - first_seq) % 2**32, "bytes": layers["payload"]["bytes"],
+                          "flags": layers["tcp"]["flags"]})
+    return {"segments": found}
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="nodes.packets")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("capture")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--proto", choices=["tcp", "udp"], default="tcp")
+    p.add_argument("--timeout", type=float, default=10)
+    p.set_defaults(handler=capture)
+    p = commands.add_parser("segments")
+    p.add_argument("file")
+    p.add_argument("--port", type=int, required=True)
+    p.set_defaults(handler=segments)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    program.main(run)

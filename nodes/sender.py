@@ -1,0 +1,66 @@
+"""Send numbered messages back to back, recording what each send() call took: the writer's boundaries.
+
+    python3 -m nodes.sender {tcp,udp} HOST --port P [--count N --size S | --sizes A,B,...] [--nodelay]
+    python3 -m nodes.sender {unix-stream,unix-dgram} PATH [...]
+
+Message i starts with i as a 4-byte network-order number ("!I"), then the letter A+i%26 as filler, so a
+reader can tell whose bytes it got. Result: {"proto", "nodelay", "sizes", "sends": [bytes per send() call]}.
+"""
+import argparse
+import hashlib
+import socket
+import string
+import struct
+
+from nodes import program
+
+FAMILIES = {"tcp": (socket.AF_INET, socket.SOCK_STREAM), "udp": (socket.AF_INET, socket.SOCK_DGRAM),
+            "unix-stream": (socket.AF_UNIX, socket.SOCK_STREAM), "unix-dgram": (socket.AF_UNIX, socket.SOCK_DGRAM)}
+
+
+def message(index, size):
+    """Message `index`, `size` bytes long (at least 4): its number, then its letter."""
+    if size < 4:
+        raise ValueError(f"a message needs at least 4 bytes for its number, not {size}")
+    return struct.pack("!I", index) + string.ascii_uppercase[index % 26].encode() * (size - 4)
+
+
+def parse_sizes(text):
+    return [int(part) for part in text.split(",") if part]
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="nodes.sender")
+    parser.add_argument("proto", choices=FAMILIES)
+    parser.add_argument("address", help="host (tcp, udp) or socket path (unix-*)")
+    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--count", type=int, default=10)
+    parser.add_argument("--size", type=int, default=40)
+    parser.add_argument("--sizes", type=parse_sizes, help="message sizes, overriding --count and --size")
+    parser.add_argument("--nodelay", action="store_true", help="set TCP_NODELAY (turn Nagle's algorithm off)")
+    args = parser.parse_args(argv)
+    sizes = args.sizes or [args.size] * args.count
+    family, kind = FAMILIES[args.proto]
+    address = (args.address, args.port) if family == socket.AF_INET else args.address
+    sends, digest = [], hashlib.sha256()
+    with socket.socket(family, kind) as sock:
+        if kind == socket.SOCK_STREAM:
+            if args.nodelay:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.connect(address)
+            for index, size in enumerate(sizes):
+                data = memoryview(message(index, size))
+                digest.update(data)
+                while data:  # send() may take less than it was given: record every call
+                    taken = sock.send(data)
+                    sends.append(taken)
+                    data = data[taken:]
+        else:
+            for index, size in enumerate(sizes):
+                sends.append(sock.sendto(message(index, size), address))
+    return {"proto": args.proto, "nodelay": args.nodelay, "sizes": sizes, "sends": sends,
+            "sha256": digest.hexdigest()}
+
+
+if __name__ == "__main__":
+    program.main(run)
