@@ -20,6 +20,7 @@ SERVICES = ("server", "client", "worker")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKERS = 3
 CLIENTS = 2
+SECRETS = ("execd.key",)  # files under .lab/<project>/; compose.yaml mounts each where it is needed
 
 
 def default_project():
@@ -60,12 +61,13 @@ class Lab:
                                       "SOCKLAB_SECRETS": str(self.secrets)})
 
     def _make_secrets(self):
-        """One random key per lab, readable by the nodes at /run/socklab/lab.key, never in the repository."""
+        """Random keys per lab, mounted read-only into the nodes that need them; never in the repository."""
         self.secrets.mkdir(parents=True, exist_ok=True)
-        key = self.secrets / "lab.key"
-        if not key.exists():
-            key.write_text(secrets.token_hex(32) + "\n")
-            key.chmod(0o644)
+        for name in SECRETS:
+            key = self.secrets / name
+            if not key.exists():
+                key.write_text(secrets.token_hex(32) + "\n")
+                key.chmod(0o644)
 
     def up(self, workers=None, timeout=90):
         """Build what is missing, start or rescale the lab, and wait until every node is healthy.

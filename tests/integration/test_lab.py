@@ -86,9 +86,11 @@ def test_second_ensure_builds_nothing(lab):
     assert said == []
 
 
-def test_lab_secret_is_generated_and_mounted_read_only(lab):
-    key = (lab.secrets / "lab.key").read_text().strip()
+def test_execd_key_is_generated_and_mounted_read_only_where_needed(lab):
+    key = (lab.secrets / "execd.key").read_text().strip()
     assert len(key) == 64
-    node = lab.node("worker3")
-    assert node.run(["cat", "/run/socklab/lab.key"]).stdout.decode().strip() == key
-    assert node.run(["sh", "-c", "echo x > /run/socklab/lab.key"]).exit_code != 0
+    for name in ("server", "client1", "client2"):
+        node = lab.node(name)
+        assert node.run(["cat", "/run/socklab/execd.key"]).stdout.decode().strip() == key
+        assert node.run(["sh", "-c", "echo x > /run/socklab/execd.key"]).exit_code != 0
+    assert lab.node("worker1").run(["test", "-e", "/run/socklab/execd.key"]).exit_code == 1

@@ -1,0 +1,75 @@
+"""What execd and rexec share: the lab key and the HMAC challenge-response that opens every session.
+
+Framed port: server → {"kind": "challenge", "nonce"}; client → {"kind": "auth", "mac"}; server →
+{"kind": "welcome"} or {"kind": "refused", "reason"}, then requests {"kind": "exec", "command", "timeout",
+"runner"} each answered by {"kind": "result", "exit_code", "stdout_size", "stderr_size", "duration",
+"timed_out", "truncated", "stdout_sha256", "stderr_sha256"} whose body is stdout then stderr.
+Naive port: the same challenge as 32 raw bytes, the MAC as 32 raw bytes, b"OK" or b"NO"; then the course's
+protocol: a command in one recv(1024), its output sent back raw.
+
+mac = HMAC-SHA256(key, nonce): the key never crosses the network, and a recorded answer is useless
+against another nonce.
+"""
+import hashlib
+import hmac
+import os
+
+from nodes import framing, program
+
+KEY_PATH = "/run/socklab/execd.key"
+FRAMED_PORT, NAIVE_PORT = 7000, 7001
+NONCE_BYTES = 32
+
+
+class AuthError(program.ProgramError):
+    """The peer did not prove it holds the lab key (or refused ours)."""
+
+
+def load_key(path=KEY_PATH):
+    try:
+        with open(path, "rb") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        raise AuthError(f"no execd key at {path}: this node is not given one") from None
+
+
+def mac(key, nonce):
+    return hmac.new(key, nonce, hashlib.sha256).digest()
+
+
+def server_handshake(sock, key, timeout=5):
+    """Challenge the client; True if it answered with the right MAC (it is told either way)."""
+    nonce = os.urandom(NONCE_BYTES)
+    framing.send_frame(sock, kind="challenge", nonce=nonce.hex())
+    answer = framing.read_frame(sock, max_body=0, max_header=1024, timeout=timeout)
+    good = (answer is not None and answer.kind == "auth" and isinstance(answer.header.get("mac"), str)
+            and hmac.compare_digest(answer.header["mac"], mac(key, nonce).hex()))
+    framing.send_frame(sock, kind="welcome" if good else "refused",
+                       **({} if good else {"reason": "authentication failed: wrong or missing lab key"}))
+    return good
+
+
+def client_handshake(sock, key, timeout=5):
+    challenge = framing.read_frame(sock, max_body=0, max_header=1024, timeout=timeout)
+    if challenge is None or challenge.kind != "challenge":
+        raise AuthError("the server did not send a challenge")
+    framing.send_frame(sock, kind="auth", mac=mac(key, bytes.fromhex(challenge.header["nonce"])).hex())
+    verdict = framing.read_frame(sock, max_body=0, max_header=1024, timeout=timeout)
+    if verdict is None or verdict.kind != "welcome":
+        raise AuthError(verdict.header.get("reason", "refused") if verdict else "the server closed the connection")
+
+
+def naive_server_handshake(sock, key):
+    nonce = os.urandom(NONCE_BYTES)
+    sock.sendall(nonce)
+    answer = framing.recv_exactly(sock, NONCE_BYTES, allow_eof=True)
+    good = len(answer) == NONCE_BYTES and hmac.compare_digest(bytes(answer), mac(key, nonce))
+    sock.sendall(b"OK" if good else b"NO")
+    return good
+
+
+def naive_client_handshake(sock, key):
+    nonce = framing.recv_exactly(sock, NONCE_BYTES)
+    sock.sendall(mac(key, bytes(nonce)))
+    if framing.recv_exactly(sock, 2) != b"OK":
+        raise AuthError("authentication failed: wrong or missing lab key")

@@ -1,0 +1,251 @@
+"""The homemade "ssh": execd's naive protocol breaks, its framed one is exact, and real SSH agrees with it.
+
+execd (nodes/execd.py) runs on the server; rexec (nodes/rexec.py) and paramiko (nodes/sshexec.py) run on
+the clients. SSH keys are made in the nodes for this lab: a host key on the server, a user key on each
+client, each client's known_hosts filled from the server itself.
+"""
+import hashlib
+import json
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+
+from orchestrator.result import Step
+
+NAME = "remote-exec"
+SUMMARY = "a socket + subprocess remote shell: the naive protocol's leftover bug, framing's exactness, os.system, " \
+          "real SSH, auth, concurrency, timeouts"
+PARAMS = {"repeat": 200, "big_mib": 10, "clients_per_node": 5}
+SEQ = "seq 1 20000"
+SEQ_OUTPUT = "".join(f"{i}\n" for i in range(1, 20001)).encode()
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def sequence(p):
+    """Commands whose outputs are the same wherever and whenever they run."""
+    return ["echo hello", SEQ, "pwd", "echo out; echo err >&2; exit 3", r"printf '\377\376'",
+            f"head -c {p['big_mib'] << 20} /dev/zero | tr '\\0' x"]
+
+
+def prepare_ssh(server, clients):
+    """Per-lab SSH keys: the server's host key, each client's user key, authorized_keys and known_hosts."""
+    server.run(["sh", "-c", "mkdir -p /run/sshd /root/.ssh && chmod 700 /root/.ssh && "
+                "[ -s /etc/ssh/ssh_host_ed25519_key ] || ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key"])
+    host_key = server.run(["cat", "/etc/ssh/ssh_host_ed25519_key.pub"]).stdout.decode().split()[:2]
+    keys = []
+    for client in clients:
+        client.run(["sh", "-c", "mkdir -p /root/.ssh && chmod 700 /root/.ssh && "
+                    "[ -s /root/.ssh/id_ed25519 ] || ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_ed25519"])
+        keys.append(client.run(["cat", "/root/.ssh/id_ed25519.pub"]).stdout.decode().strip())
+        client.run(["sh", "-c", 'printf "%s\\n" "$1" > /root/.ssh/known_hosts', "sh", f"server {' '.join(host_key)}"])
+    server.run(["sh", "-c", 'printf "%s\\n" "$1" > /root/.ssh/authorized_keys', "sh", "\n".join(keys)])
+    sshd = server.spawn(["/usr/sbin/sshd", "-D", "-e", "-o", "HostKey=/etc/ssh/ssh_host_ed25519_key",
+                         "-o", "PasswordAuthentication=no", "-o", "UsePAM=no", "-o", "PermitRootLogin=prohibit-password"])
+    sshd.expect("Server listening")
+    return sshd
+
+
+def naive_step(client):
+    replies = client.program("rexec", "server", "--naive", "--json", "echo hello", SEQ, "pwd")["results"]
+    pwd = replies[2]
+    whose = "seq" if pwd["reply_sha256"] == sha(SEQ_OUTPUT[1024:1024 + pwd["reply_size"]]) else None
+    return Step(
+        "naive protocol: a reply carries the previous command's leftover",
+        passed=replies[0]["reply_head"] == "hello\n" and whose == "seq",
+        expected=f"`{SEQ}` prints {len(SEQ_OUTPUT)} bytes but recv(1024) takes 1024; the reply to `pwd` is "
+                 "the next 1024 bytes of seq's output, not the working directory",
+        observed=f"reply to pwd: {pwd['reply_size']} bytes starting {pwd['reply_head'][:16]!r}… = bytes 1024–"
+                 f"{1024 + pwd['reply_size']} of seq's output ({len(SEQ_OUTPUT) - 1024 - pwd['reply_size']} more "
+                 "still queued)" if whose else f"reply to pwd: {pwd['reply_head'][:40]!r}",
+        why="The naive protocol sends output with no length: the client's one recv(1024) per command cannot "
+            "know where a reply ends, so the rest of a long one is read as the answer to the next.",
+        facts={"replies": replies, "pwd_reply_from": whose, "seq_output_bytes": len(SEQ_OUTPUT),
+               "leftover_in_pwd_reply": pwd["reply_size"] if whose else 0})
+
+
+def framed_step(framed, p):
+    by = {r["command"]: r for r in framed}
+    problems = [r["command"] for r in framed if not r["intact"]]
+    checks = {"pwd is pwd": by["pwd"]["stdout_head"] == "/root\n",
+              "seq exact": by[SEQ]["stdout_size"] == len(SEQ_OUTPUT) and by[SEQ]["stdout_sha256"] == sha(SEQ_OUTPUT),
+              "streams separate": (by["echo out; echo err >&2; exit 3"]["stdout_head"],
+                                   by["echo out; echo err >&2; exit 3"]["stderr_head"]) == ("out\n", "err\n"),
+              "exit code": by["echo out; echo err >&2; exit 3"]["exit_code"] == 3,
+              "non-UTF-8 intact": by[r"printf '\377\376'"]["stdout_sha256"] == sha(b"\xff\xfe"),
+              f"{p['big_mib']} MiB intact": framed[-1]["stdout_size"] == p["big_mib"] << 20 and framed[-1]["intact"]}
+    failed = [name for name, ok in checks.items() if not ok] + problems
+    return Step(
+        "framed protocol: every output exact",
+        passed=not failed,
+        expected="the same commands over frames: pwd answers pwd, stdout and stderr apart, exit codes kept, "
+                 f"non-UTF-8 bytes and a {p['big_mib']} MiB output intact (sha256 from the server = sha256 received)",
+        observed="all exact: " + ", ".join(checks) if not failed else f"failed: {failed}",
+        why="Each result is a frame whose header gives stdout's and stderr's sizes, the exit code and sha256s: "
+            "the client reads exactly that many bytes, never more.",
+        facts={"checks": checks, "results": [{k: r[k] for k in ("command", "exit_code", "stdout_size", "stderr_size",
+                                                                  "stdout_sha256", "intact", "duration")}
+                                             for r in framed]})
+
+
+def system_step(client, execd):
+    command = "echo from-os-system; exit 3"
+    popen = client.program("rexec", "server", "--json", command)["results"][0]
+    system = client.program("rexec", "server", "--json", "--runner", "system", command)["results"][0]
+    on_server = b"from-os-system" in execd.stdout
+    return Step(
+        "os.system vs Popen",
+        passed=popen["stdout_head"] == "from-os-system\n" and system["stdout_size"] == 0 and on_server
+        and system["wait_status"] == 3 << 8 and system["exit_code"] == 3,
+        expected="Popen with pipes returns the output to the client; os.system returns only a wait status, and "
+                 "the output goes to the server's own terminal",
+        observed=f"Popen: stdout {popen['stdout_head']!r}, exit {popen['exit_code']}; os.system: "
+                 f"{system['stdout_size']} bytes to the client, returned {system['wait_status']} (exit code "
+                 f"{system['exit_code']}); the text appeared on execd's own stdout: {on_server}",
+        why="os.system() runs the command attached to the caller's stdout and returns the wait status (exit code "
+            "× 256); only pipes let a server capture what a command prints.",
+        facts={"popen": popen, "system": system, "output_on_server_stdout": on_server})
+
+
+def ssh_step(client, framed, p):
+    commands = [r["command"] for r in framed]
+    ssh = client.program("sshexec", "server", *commands, timeout=120)["results"]
+    differ = [f["command"] for f, s in zip(framed, ssh)
+              if (f["exit_code"], f["stdout_sha256"], f["stderr_sha256"]) !=
+              (s["exit_code"], s["received_stdout_sha256"], s["received_stderr_sha256"])]
+    return Step(
+        "real SSH (paramiko) gives the same outputs",
+        passed=len(ssh) == len(framed) and not differ,
+        expected="the same commands through openssh-server, key authentication, host key verified from "
+                 "known_hosts: identical exit codes, stdout and stderr",
+        observed=f"{len(ssh) - len(differ)}/{len(ssh)} commands identical" + (f"; differ: {differ}" if differ else ""),
+        why="Both are byte-exact channels with separate streams and an exit status; SSH adds encryption and "
+            "authentication of both ends.",
+        facts={"ssh": ssh, "differ": differ})
+
+
+def percentiles(samples):
+    ordered = sorted(samples)
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 3),
+            "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 3)}
+
+
+def compare_step(client, p):
+    framed = client.program("rexec", "server", "--json", "--repeat", p["repeat"], "true", timeout=300)["results"][0]
+    ssh = client.program("sshexec", "server", "--repeat", p["repeat"], "true", timeout=300)["results"][0]
+    big = sequence(p)[-1]
+    framed_big = client.program("rexec", "server", "--json", "--repeat", 3, big, timeout=300)["results"][0]
+    ssh_big = client.program("sshexec", "server", "--repeat", 3, big, timeout=300)["results"][0]
+    mb = (p["big_mib"] << 20) / 1e6
+    facts = {"true": {"framed": percentiles(framed["round_trip_s"]), "ssh": percentiles(ssh["round_trip_s"]),
+                      "runs": p["repeat"]},
+             "throughput_mb_s": {"framed": round(mb / statistics.median(framed_big["round_trip_s"]), 1),
+                                 "ssh": round(mb / statistics.median(ssh_big["round_trip_s"]), 1)}}
+    ratio = facts["true"]["framed"]["p50_ms"] / facts["true"]["ssh"]["p50_ms"]
+    facts["p50_ratio_framed_to_ssh"] = round(ratio, 3)
+    return Step(
+        "framed vs SSH: latency and throughput",
+        passed=ratio < 1,
+        expected=f"`true` {p['repeat']} times each way: the framed protocol answers faster than SSH",
+        observed=f"p50/p95: framed {facts['true']['framed']['p50_ms']}/{facts['true']['framed']['p95_ms']} ms, SSH "
+                 f"{facts['true']['ssh']['p50_ms']}/{facts['true']['ssh']['p95_ms']} ms (framed = {ratio:.2f}× SSH); "
+                 f"{p['big_mib']} MiB output: framed {facts['throughput_mb_s']['framed']} MB/s, SSH "
+                 f"{facts['throughput_mb_s']['ssh']} MB/s",
+        why="Both fork a shell per command; SSH also opens a channel and encrypts and MACs every byte.",
+        facts=facts)
+
+
+def auth_step(server, client, worker):
+    marker = f"/tmp/socklab-pwned-{int(time.time() * 1000)}"
+    forged = client.run(["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /tmp/forged.key && "
+                         f"python3 -m nodes.rexec server --key /tmp/forged.key -- touch {marker}"])
+    keyless = worker.run(["python3", "-m", "nodes.rexec", "server", "--", "touch", marker])
+    ran = server.run(["test", "-e", marker]).exit_code == 0
+    said = forged.stderr.decode().strip()
+    return Step(
+        "no key, no command",
+        passed=forged.exit_code != 0 and "authentication failed" in said and keyless.exit_code != 0 and not ran,
+        expected="a client with a wrong key is refused, a node without the key cannot even try, and nothing runs",
+        observed=f"wrong key: {said!r}; worker: {keyless.stderr.decode().strip()!r}; {marker} exists on the "
+                 f"server: {ran}",
+        why="execd sends a random challenge and accepts only HMAC-SHA256(lab key, challenge); the key is "
+            "mounted into the server and the clients only, and never crosses the network.",
+        facts={"forged_exit": forged.exit_code, "forged_error": said, "worker_error": keyless.stderr.decode().strip(),
+               "side_effect": ran})
+
+
+def concurrency_step(clients, p):
+    per_node = p["clients_per_node"]
+    def one(args):
+        node, i = args
+        tag = f"{node.name}-{i}"
+        started = time.monotonic()
+        result = node.program("rexec", "server", "--json", f"sleep 0.5; echo {tag}")["results"][0]
+        return tag, result["stdout_head"].strip(), time.monotonic() - started
+    jobs = [(node, i) for node in clients for i in range(per_node)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        answers = list(pool.map(one, jobs))
+    elapsed = time.monotonic() - started
+    wrong = [tag for tag, said, _ in answers if said != tag]
+    return Step(
+        f"{len(jobs)} clients at once",
+        passed=not wrong and elapsed < 0.5 * len(jobs) / 2,
+        expected=f"{len(jobs)} clients from {len(clients)} client nodes each run a 0.5 s command at once: every "
+                 f"one gets its own answer, in far less than the {0.5 * len(jobs):.0f} s one after another",
+        observed=f"{len(jobs) - len(wrong)}/{len(jobs)} correct in {elapsed:.2f} s" + (f"; wrong: {wrong}" if wrong else ""),
+        why="execd serves each connection in a thread of its own; the commands wait on the OS, not on each other.",
+        facts={"clients": len(jobs), "seconds": round(elapsed, 3), "wrong": wrong})
+
+
+def timeout_step(server, client):
+    result = client.program("rexec", "server", "--json", "sleep 1000 & sleep 1000; echo never")["results"][0]
+    left = server.run(["sh", "-c", "ps -eo stat=,args= | grep -E '^Z|sleep 1000' | grep -v grep || true"]).stdout
+    return Step(
+        "a command that never ends",
+        passed=result["timed_out"] and result["exit_code"] == -9 and not left.strip(),
+        expected="execd kills the whole process group at its time limit, reports it, and leaves no process or "
+                 "zombie behind",
+        observed=f"timed out: {result['timed_out']}, exit {result['exit_code']} after {result['duration']:.1f} s; "
+                 f"left on the server: {left.decode().strip() or 'nothing'}",
+        why="The command runs in a session of its own (start_new_session), so killpg() reaches the background "
+            "sleep too; wait() reaps the shell.",
+        facts={"result": {k: result[k] for k in ("timed_out", "exit_code", "duration")},
+               "left": left.decode().strip()})
+
+
+@contextmanager
+def services(server, clients, facts):
+    """execd and sshd running on the server for the duration; execd's final counts land in facts."""
+    execd = server.spawn(["python3", "-m", "nodes.execd", "--timeout", "3", "--idle", "10"])
+    try:
+        execd.expect("listening")
+        sshd = prepare_ssh(server, clients)
+        try:
+            yield execd
+        finally:
+            sshd.stop()
+    finally:
+        stopped = execd.stop()
+        facts["execd_counts"] = json.loads(stopped.stdout.splitlines()[-1]) if stopped.stdout.strip() else {}
+
+
+def run(lab, params, progress):
+    server, clients = lab.node("server"), lab.nodes("client")
+    client, counts = clients[0], {}
+    progress("starting execd and sshd on the server, with this lab's keys")
+    with services(server, clients, counts) as execd:
+        progress("naive, framed and os.system")
+        steps = [naive_step(client)]
+        framed = client.program("rexec", "server", "--json", *sequence(params), timeout=120)["results"]
+        steps += [framed_step(framed, params), system_step(client, execd)]
+        progress(f"real SSH, then `true` {params['repeat']} times each way")
+        steps += [ssh_step(client, framed, params), compare_step(client, params)]
+        progress("authentication, concurrency, timeouts")
+        steps += [auth_step(server, client, lab.nodes("worker")[0]), concurrency_step(clients, params),
+                  timeout_step(server, client)]
+    steps[-1].facts["execd_counts"] = counts["execd_counts"]
+    return steps

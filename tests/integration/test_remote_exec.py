@@ -1,0 +1,95 @@
+"""remote-exec on the lab: the scenario's facts, and execd under bad input from a client node."""
+import pytest
+
+from orchestrator import scenarios
+
+ABUSE = r"""
+import socket, struct, sys, time
+sys.path.insert(0, '/opt/socklab')
+from nodes import execproto, framing
+def connect():
+    return socket.create_connection(('server', 7000), timeout=10)
+def authed():
+    s = connect(); execproto.client_handshake(s, execproto.load_key()); return s
+def closed_by_server(s):
+    try:
+        return s.recv(100) == b''
+    except ConnectionResetError:
+        return True
+half = connect()   # half-open: connects, takes the challenge, says nothing
+framing.read_frame(half, timeout=5)
+started = time.monotonic()
+s = connect(); framing.read_frame(s, timeout=5); s.sendall(b'GET / HTTP/1.0\r\n\r\n'); assert closed_by_server(s)
+s = authed(); s.sendall(struct.pack('!I', 0xFFFFFFFF) + b'x' * 64); assert closed_by_server(s)
+s = authed(); framing.send_frame(s, kind='exec', command='head -c 50000000 /dev/zero', timeout=10)
+s.recv(1000); s.close()   # vanishes mid-output
+s = authed(); framing.send_frame(s, kind='exec', command='sleep 1000', timeout=1)
+assert framing.read_frame(s, timeout=10).header['timed_out']; s.close()
+assert closed_by_server(half)
+print(f"half-open dropped after {time.monotonic() - started:.1f} s")
+"""
+
+
+@pytest.fixture(scope="module")
+def remote_exec(lab):
+    result = scenarios.run("remote-exec", lab, ["repeat=50"])
+    return result, {step.name: step for step in result.steps}
+
+
+def test_every_step_passed(remote_exec):
+    result, _ = remote_exec
+    assert result.passed, [(s.name, s.observed) for s in result.steps if not s.passed]
+
+
+def test_naive_reply_to_pwd_is_seqs_leftover(remote_exec):
+    facts = remote_exec[1]["naive protocol: a reply carries the previous command's leftover"].facts
+    assert facts["pwd_reply_from"] == "seq" and facts["leftover_in_pwd_reply"] > 0
+    assert facts["replies"][1]["reply_size"] <= 1024 < facts["seq_output_bytes"]
+
+
+def test_framed_outputs_are_exact_and_match_ssh(remote_exec):
+    steps = remote_exec[1]
+    checks = steps["framed protocol: every output exact"].facts["checks"]
+    assert all(checks.values()) and len(checks) == 6
+    assert steps["real SSH (paramiko) gives the same outputs"].facts["differ"] == []
+
+
+def test_os_system_output_stays_on_the_server(remote_exec):
+    facts = remote_exec[1]["os.system vs Popen"].facts
+    assert facts["system"]["stdout_size"] == 0 and facts["system"]["wait_status"] == 768
+    assert facts["output_on_server_stdout"] and facts["popen"]["stdout_head"] == "from-os-system\n"
+
+
+def test_auth_refusal_has_no_side_effect(remote_exec):
+    facts = remote_exec[1]["no key, no command"].facts
+    assert facts["forged_exit"] == 2 and "authentication failed" in facts["forged_error"]
+    assert facts["side_effect"] is False
+
+
+def test_ten_concurrent_clients_are_all_correct(remote_exec):
+    facts = remote_exec[1]["10 clients at once"].facts
+    assert facts["clients"] == 10 and facts["wrong"] == [] and facts["seconds"] < 2.5
+
+
+def test_framed_is_faster_than_ssh(remote_exec):
+    facts = remote_exec[1]["framed vs SSH: latency and throughput"].facts
+    assert facts["true"]["framed"]["p50_ms"] < facts["true"]["ssh"]["p50_ms"]
+
+
+def test_execd_survives_bad_input_and_leaves_no_process(lab):
+    server, client = lab.node("server"), lab.node("client2")
+    execd = server.spawn(["python3", "-m", "nodes.execd", "--idle", "2", "--timeout", "30"])
+    execd.expect("listening")
+    try:
+        abuse = client.run(["python3", "-c", ABUSE])
+        assert abuse.exit_code == 0 and abuse.stdout.startswith(b"half-open dropped"), abuse.stderr
+        good = client.run(["python3", "-m", "nodes.rexec", "server", "--", "echo", "still serving"])
+        assert (good.exit_code, good.stdout) == (0, b"still serving\n")
+        log = execd.stderr.decode()
+        assert log.count("FrameTooLarge") == 2 and "PeerStalled" in log, log
+        assert "BrokenPipeError" in log or "ConnectionResetError" in log, "the vanished client is reported"
+    finally:
+        done = execd.stop()
+    assert done.exit_code == 0 and b'"errors"' in done.stdout
+    left = server.run(["ps", "-eo", "stat=,args="]).stdout.decode().splitlines()
+    assert not [line for line in left if line.startswith("Z") or "sleep 1000" in line or "head -c" in line], left

@@ -1,0 +1,120 @@
+"""execd's protocol handling, in process over loopback: no Docker."""
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from nodes import execproto, framing
+from nodes.execd import Execd, execute
+from nodes.rexec import Session
+
+KEY = b"0123456789abcdef" * 4
+
+
+@pytest.fixture
+def execd():
+    server = Execd(KEY, timeout=2, limit=1 << 20, max_sessions=2, idle=1)
+    ports = {}
+    for name in ("framed", "naive"):
+        listener = socket.create_server(("127.0.0.1", 0))
+        ports[name] = listener.getsockname()[1]
+        threading.Thread(target=server.accept, args=(listener, getattr(server, name)), daemon=True).start()
+    server.ports = ports
+    return server
+
+
+def session(execd, key=KEY, naive=False):
+    return Session("127.0.0.1", execd.ports["naive" if naive else "framed"], key, naive=naive, timeout=10)
+
+
+def test_framed_results_are_exact_and_separate(execd):
+    s = session(execd)
+    header, out, err = s.run("printf 'out\\377'; printf err >&2; exit 4")
+    assert (header["exit_code"], out, err) == (4, b"out\xff", b"err")
+    assert header["stdout_size"] == 4 and header["stderr_size"] == 3 and not header["timed_out"]
+    header, out, _ = s.run("seq 1 5000")
+    assert out == "".join(f"{i}\n" for i in range(1, 5001)).encode()
+    s.close()
+
+
+def test_a_wrong_key_is_refused_and_runs_nothing(execd, tmp_path):
+    marker = tmp_path / "pwned"
+    with pytest.raises(execproto.AuthError, match="authentication failed"):
+        session(execd, key=b"wrong").run(f"touch {marker}")
+    with pytest.raises(execproto.AuthError, match="authentication failed"):
+        session(execd, key=b"wrong", naive=True)
+    assert not marker.exists() and execd.counts["refused_auth"] == 2 and execd.counts["commands"] == 0
+
+
+def test_naive_protocol_shows_the_leftover(execd):
+    s = session(execd, naive=True)
+    assert s.run_naive("echo hello") == b"hello\n"
+    first = s.run_naive("seq 1 2000")  # 8893 bytes of output: one recv(1024) cannot take it all
+    assert first.startswith(b"1\n2\n") and len(first) <= 1024
+    reply = s.run_naive("pwd")
+    assert reply[:1].isdigit() and b"/" not in reply, "pwd's reply is the rest of seq's output"
+    s.close()
+
+
+def test_a_bad_request_gets_an_error_and_the_session_goes_on(execd):
+    s = session(execd)
+    framing.send_frame(s.sock, kind="exec", command=["not", "a", "string"])
+    assert framing.read_frame(s.sock, timeout=5).kind == "error"
+    assert s.run("echo still here")[1] == b"still here\n"
+
+
+def closed_by_peer(sock):
+    sock.settimeout(5)
+    try:
+        return sock.recv(100) == b""
+    except ConnectionResetError:
+        return True
+
+
+@pytest.mark.parametrize("garbage", [b"GET / HTTP/1.1\r\n\r\n", b"\x00\x00\x00\x05{bad}",
+                                     b"\xff\xff\xff\xff" + b"x" * 100])
+def test_garbage_ends_that_session_only(execd, garbage):
+    good = session(execd)
+    bad = socket.create_connection(("127.0.0.1", execd.ports["framed"]))
+    framing.read_frame(bad, timeout=5)  # the challenge
+    bad.sendall(garbage)
+    assert closed_by_peer(bad) and execd.counts["errors"] == 1
+    assert good.run("echo fine")[1] == b"fine\n"
+    bad.close()
+
+
+def test_a_silent_client_is_dropped_after_the_idle_time(execd):
+    silent = socket.create_connection(("127.0.0.1", execd.ports["framed"]))
+    framing.read_frame(silent, timeout=5)
+    started = time.monotonic()
+    assert closed_by_peer(silent)
+    assert 0.5 < time.monotonic() - started < 3
+
+
+def test_sessions_past_the_limit_are_refused(execd):
+    first, second = session(execd), session(execd)
+    third = socket.create_connection(("127.0.0.1", execd.ports["framed"]))
+    assert closed_by_peer(third) and execd.counts["refused_busy"] == 1
+    first.close(), second.close(), third.close()
+
+
+def test_the_whole_process_group_dies_at_the_time_limit():
+    started = time.monotonic()
+    result, _ = execute("sleep 987 & sleep 987; echo never", timeout=0.5, limit=1000)
+    assert result["timed_out"] and result["exit_code"] == -9 and time.monotonic() - started < 3
+    left = subprocess.run(["pgrep", "-f", "sleep 987"], capture_output=True)
+    assert left.returncode == 1, "no sleep left running"
+
+
+def test_output_past_the_cap_is_cut_and_the_command_killed():
+    result, body = execute("yes", timeout=5, limit=100_000)
+    assert result["truncated"] and not result["timed_out"] and result["exit_code"] == -9
+    assert 100_000 < len(body) < 100_000 + 2 * 65536
+
+
+def test_os_system_returns_only_the_wait_status(execd):
+    header, out, err = session(execd).run("echo to-the-server >/dev/null; exit 3", runner="system")
+    assert header["runner"] == "system" and header["wait_status"] == 768 and header["exit_code"] == 3
+    assert out == err == b""
