@@ -4,6 +4,7 @@ import secrets
 import shutil
 import time
 import zlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import docker
@@ -16,6 +17,7 @@ from orchestrator.image import Images
 from orchestrator.node import Node
 
 PROJECT_LABEL = "com.docker.compose.project"
+SCRATCH_LABEL = "org.socklab.scratch.project"
 SERVICES = ("server", "client", "worker")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKERS = 3
@@ -44,6 +46,7 @@ class Lab:
         self.progress = progress
         self._client = client
         self.secrets = ROOT / ".lab" / self.project
+        self.spawned = []  # background programs started in the nodes (Node.spawn)
 
     @property
     def client(self):
@@ -91,11 +94,23 @@ class Lab:
         return self
 
     def down(self):
-        """Remove every fault sidecar, container, network and volume of the lab, and its secrets."""
+        """Remove every fault sidecar, scratch node, container, network and volume of the lab, and its secrets."""
         for fault in Fault.find(self.client, self.project):
             fault.container.remove(force=True)
+        for container in self.client.containers.list(all=True, filters={"label": f"{SCRATCH_LABEL}={self.project}"}):
+            container.remove(force=True)
         self._compose(os.environ.get("SOCKLAB_IMAGE", "unused-by-down")).down()
         shutil.rmtree(self.secrets, ignore_errors=True)
+
+    def stop_spawned(self):
+        """Stop every background program still running that this Lab started: a scenario leaves none."""
+        for process in self.spawned:
+            if process.running:
+                try:
+                    process.stop()
+                except LabError:
+                    pass  # its node is gone or paused: nothing left to stop there
+        self.spawned.clear()
 
     def containers(self):
         return self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={self.project}"})
@@ -138,6 +153,22 @@ class Lab:
             logs = node.container.logs(tail=3).decode(errors="replace").strip().replace("\n", " | ")
             return f"node {node.name} exited with {state['ExitCode']}: {logs or 'no output'}"
         return f"node {node.name} not healthy after {timeout} s ({node.health}){': ' + detail if detail else ''}"
+
+    @contextmanager
+    def scratch_node(self, name, init=True):
+        """A container of the lab's image on the lab network, outside Compose, for the duration.
+
+        init=False leaves `sleep` as its PID 1, which never reaps: the container lesson of orphaned zombies.
+        """
+        server = self.node("server").container
+        network = next(iter(server.attrs["NetworkSettings"]["Networks"]))
+        container = self.client.containers.run(server.image.id, ["sleep", "infinity"], detach=True, init=init,
+                                               network=network, environment={"SOCKLAB_SERVICE": name},
+                                               labels={SCRATCH_LABEL: self.project}, name=f"{self.project}-{name}")
+        try:
+            yield Node(self, container, name=name)
+        finally:
+            container.remove(force=True)
 
     def partition(self, a, b):
         """Cut every packet between nodes a and b, both ways, until heal()."""

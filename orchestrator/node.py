@@ -1,5 +1,6 @@
 """A lab node: one container of the project, driven through the Docker SDK's exec API."""
 import json
+import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -26,11 +27,12 @@ class Completed:
 class Node:
     """A container of the lab, named like `server`, `client1` or `worker3`."""
 
-    def __init__(self, lab, container):
+    def __init__(self, lab, container, name=None):
         self.lab = lab
         self.container = container
-        self.service = container.labels[SERVICE_LABEL]
+        self.service = container.labels.get(SERVICE_LABEL, name)
         self.number = int(container.labels.get(NUMBER_LABEL, 1))
+        self._name = name
 
     @property
     def client(self):
@@ -42,6 +44,8 @@ class Node:
 
     @property
     def name(self):
+        if self._name:
+            return self._name
         return self.service if self.service == "server" else f"{self.service}{self.number}"
 
     @property
@@ -86,8 +90,10 @@ class Node:
         return json.loads(done.stdout)
 
     def spawn(self, argv):
-        """Start argv in the background in its own process group; see Process."""
-        return Process(self, argv)
+        """Start argv in the background in its own session; see Process. The lab remembers it (stop_spawned)."""
+        process = Process(self, argv)
+        self.lab.spawned.append(process)
+        return process
 
     # Faults
     def impair(self, delay=None, jitter=None, loss=None, rate=None):
@@ -161,6 +167,20 @@ class Process:
                 return
         tail = bytes(self.stderr).decode(errors="replace").strip().splitlines()[-1:]
         raise LabError(f"{self.argv[0]} on {self.node.name} did not say {text!r} within {timeout} s {tail}")
+
+    def line(self, prefix, timeout=10, stream="stderr"):
+        """The first complete line of the stream that starts with prefix (e.g. a program's `ready PID...`)."""
+        pattern = re.compile(rb"^" + re.escape(prefix.encode()) + rb"[^\n]*\n", re.MULTILINE)
+        with self._changed:
+            self._changed.wait_for(lambda: pattern.search(getattr(self, stream)) or self._done, timeout)
+            match = pattern.search(getattr(self, stream))
+        if not match:
+            raise LabError(f"{self.argv[0]} on {self.node.name} wrote no line starting {prefix!r} within {timeout} s")
+        return match.group().decode(errors="replace").rstrip("\n")
+
+    @property
+    def running(self):
+        return not self._done
 
     def wait(self, timeout=60):
         """Wait for the program to end and return its Completed."""

@@ -57,5 +57,8 @@ def run(name, lab, settings=(), progress=lambda text: None):
     scenario = get(name)
     params = parameters(scenario, settings)
     started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
-    steps = scenario.run(lab, params, progress)
+    try:
+        steps = scenario.run(lab, params, progress)
+    finally:
+        lab.stop_spawned()  # whatever a scenario started and did not stop, also when it failed
     return Result(name, params, steps, started, round(time.monotonic() - clock, 2))

@@ -1,0 +1,197 @@
+"""One small request server in four concurrency models.
+
+    python3 -m nodes.reqserver MODEL [--port P] [--idle S]      MODEL: iterative, threads, fork, selectors
+
+A request is one line: `io MS` (wait MS milliseconds for a slow backend, without using the CPU) or
+`cpu N` (count to N: pure Python work, which holds the GIL). The reply is one line:
+`ok PID THREAD_ID MILLISECONDS`. Anything else gets `error ...` and the connection is closed; a client
+that stalls is dropped after --idle seconds; a vanished client costs nothing but its own request.
+
+- iterative: one connection at a time, start to finish: clients wait for each other.
+- threads: a thread per connection; waiting on I/O overlaps, but CPU work is serialised by the GIL.
+- fork: a process per connection (os.fork); CPU work runs on every core; children are reaped (no zombies).
+- selectors: one thread multiplexes every connection; an `io` wait is a timer in the loop, not a sleep.
+"""
+import argparse
+import heapq
+import os
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+
+from nodes import program
+
+MAX_LINE = 100
+
+
+def parse(line):
+    """(kind, amount) from a request line, or raise ValueError."""
+    kind, _, amount = line.strip().partition(" ")
+    if kind not in ("io", "cpu") or not amount.isdigit() or int(amount) > 10_000_000:
+        raise ValueError(f"bad request {line[:40]!r}: expected 'io MS' or 'cpu N'")
+    return kind, int(amount)
+
+
+def work(kind, amount):
+    if kind == "io":
+        time.sleep(amount / 1000)  # stands for waiting on a backend: the CPU is free meanwhile
+    else:
+        total = 0
+        for i in range(amount):
+            total += i * i
+
+
+def reply(started):
+    return f"ok {os.getpid()} {threading.get_ident()} {round((time.monotonic() - started) * 1000, 1)}\n".encode()
+
+
+def read_line(conn):
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(MAX_LINE)
+        if not chunk:
+            raise ConnectionError("client left")
+        data += chunk
+        if len(data) > MAX_LINE:
+            raise ValueError("request line too long")
+    return data.decode(errors="replace")
+
+
+def handle(conn, idle):
+    """Serve one connection's single request, blocking: used by iterative, threads and fork."""
+    with conn:
+        conn.settimeout(idle)
+        started = time.monotonic()
+        try:
+            kind, amount = parse(read_line(conn))
+            work(kind, amount)
+            conn.sendall(reply(started))
+        except ValueError as exc:
+            conn.sendall(f"error {exc}\n".encode())
+        except OSError as exc:  # timed out, reset, gone
+            print(f"reqserver: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+
+
+def iterative(listener, idle):
+    while True:
+        handle(listener.accept()[0], idle)
+
+
+def threads(listener, idle):
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=handle, args=(conn, idle), daemon=True).start()
+
+
+def fork(listener, idle):
+    signal.signal(signal.SIGCHLD, lambda signum, frame: reap())
+    while True:
+        conn, _ = listener.accept()
+        if os.fork() == 0:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            listener.close()
+            handle(conn, idle)
+            os._exit(0)
+        conn.close()
+
+
+def reap():
+    """Collect every finished child, so that none stays a zombie."""
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    except ChildProcessError:
+        pass
+
+
+def multiplexed(listener, idle):
+    selector = selectors.DefaultSelector()
+    listener.setblocking(False)
+    selector.register(listener, selectors.EVENT_READ)
+    buffers, timers, seen = {}, [], {}  # conn -> bytes; heap of (due, conn, started); conn -> last activity
+
+    def close(conn):
+        selector.unregister(conn)
+        buffers.pop(conn, None)
+        seen.pop(conn, None)
+        conn.close()
+    while True:
+        wait = min(1.0, max(0.0, timers[0][0] - time.monotonic())) if timers else 1.0
+        for key, _ in selector.select(wait):
+            if key.fileobj is listener:
+                conn, _ = listener.accept()
+                conn.setblocking(False)
+                selector.register(conn, selectors.EVENT_READ)
+                buffers[conn], seen[conn] = b"", time.monotonic()
+                continue
+            conn = key.fileobj
+            try:
+                data = conn.recv(MAX_LINE)
+            except OSError:
+                data = b""
+            if not data:
+                close(conn)
+                continue
+            buffers[conn] += data
+            seen[conn] = time.monotonic()
+            if b"\n" not in buffers[conn] and len(buffers[conn]) <= MAX_LINE:
+                continue
+            started = time.monotonic()
+            try:
+                kind, amount = parse(buffers[conn].decode(errors="replace"))
+            except ValueError as exc:
+                conn.setblocking(True)
+                conn.sendall(f"error {exc}\n".encode())
+                close(conn)
+                continue
+            selector.unregister(conn)
+            seen.pop(conn)
+            if kind == "io":  # no sleep: the loop answers when the timer falls due
+                heapq.heappush(timers, (started + amount / 1000, id(conn), conn, started))
+            else:
+                work(kind, amount)  # CPU work blocks the loop: multiplexing is not parallelism
+                heapq.heappush(timers, (0, id(conn), conn, started))
+        while timers and timers[0][0] <= time.monotonic():
+            _, _, conn, started = heapq.heappop(timers)
+            try:
+                conn.setblocking(True)
+                conn.sendall(reply(started))
+            except OSError:
+                pass
+            conn.close()
+        for conn, last in list(seen.items()):
+            if time.monotonic() - last > idle:
+                close(conn)
+
+
+class Stopped(Exception):
+    pass
+
+
+def stop(signum, frame):
+    raise Stopped
+
+
+MODELS = {"iterative": iterative, "threads": threads, "fork": fork, "selectors": multiplexed}
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="nodes.reqserver")
+    parser.add_argument("model", choices=MODELS)
+    parser.add_argument("--port", type=int, default=7200)
+    parser.add_argument("--idle", type=float, default=5.0)
+    args = parser.parse_args(argv)
+    listener = socket.create_server(("", args.port), backlog=128)
+    print("listening", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        MODELS[args.model](listener, args.idle)
+    except Stopped:
+        return {"model": args.model, "stopped": "SIGTERM"}
+
+
+if __name__ == "__main__":
+    program.main(run)

@@ -1,0 +1,112 @@
+"""One request server in four models against concurrent clients; then concurrency vs parallelism on 2 cores."""
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from orchestrator.result import Step
+
+NAME = "concurrency"
+SUMMARY = "iterative, thread-per-client, process-per-client and selectors servers under N clients; threads vs " \
+          "processes on CPU work (the GIL)"
+PARAMS = {"clients": 8, "io_ms": 200, "cpu_clients": 4, "cpu_n": 2_000_000, "idle": 1.0}
+MODELS = ("iterative", "threads", "fork", "selectors")
+PORT = 7200
+
+
+def load(clients, request, total):
+    """total clients split over the client nodes, all starting at one moment; (seconds, latencies)."""
+    at = time.time() + 0.8
+    shares = [total // len(clients) + (i < total % len(clients)) for i in range(len(clients))]
+    def one(args):
+        node, count = args
+        return node.program("reqclient", "server", "--port", PORT, "--clients", count, "--request", request,
+                            "--at", at, timeout=120)
+    with ThreadPoolExecutor(len(clients)) as pool:
+        results = list(pool.map(one, zip(clients, shares)))
+    latencies = sorted(l for r in results for l in r["latencies_ms"])
+    return max(r["seconds"] for r in results), latencies, {s for r in results for s in r["servers"]}
+
+
+def stats(latencies):
+    return {"p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)}
+
+
+def serve(server, model, idle, action):
+    process = server.spawn(["python3", "-m", "nodes.reqserver", model, "--port", str(PORT), "--idle", str(idle)])
+    process.expect("listening")
+    try:
+        return action()
+    finally:
+        process.stop()
+
+
+def io_models(server, clients, p):
+    measured = {}
+    for model in MODELS:
+        def action():
+            seconds, latencies, servers = load(clients, f"io {p['io_ms']}", p["clients"])
+            abuse = clients[0].program("reqclient", "server", "--port", PORT, "--abuse", timeout=60)
+            return {"seconds": round(seconds, 3), **stats(latencies), "answered_by": len(servers), "bad_clients": abuse}
+        measured[model] = serve(server, model, p["idle"], action)
+    return measured
+
+
+def io_step(measured, p):
+    n, wait = p["clients"], p["io_ms"] / 1000
+    iterative = measured["iterative"]["seconds"]
+    concurrent = {m: measured[m]["seconds"] for m in MODELS[1:]}
+    survived = {m: r["bad_clients"]["good_reply"] == "ok" and r["bad_clients"]["garbage_reply"].startswith("error")
+                for m, r in measured.items()}
+    return Step(
+        f"{n} clients, each request waiting {p['io_ms']} ms on I/O",
+        passed=all(iterative >= 2 * s for s in concurrent.values()) and all(survived.values()),
+        expected=f"the iterative server answers one at a time (≈ {n} × {wait} s); threads, processes and "
+                 f"selectors overlap the waits (≈ {wait} s); every model survives garbage, a vanishing and a "
+                 "stalled client",
+        observed=", ".join(f"{m} {r['seconds']} s (p50 {r['p50_ms']} / p95 {r['p95_ms']} ms)" for m, r in
+                           measured.items()) + f"; survived bad clients: {survived}",
+        why="Concurrency is about waiting well: while one request waits, another can be served — by another "
+            "thread, another process, or one loop that never blocks (multiplexing).",
+        facts={"models": measured, "survived_bad_clients": survived,
+               "iterative_vs_best": round(iterative / min(concurrent.values()), 2)})
+
+
+def cpu_step(server, clients, p):
+    measured = {}
+    for model in ("threads", "fork"):
+        def action():
+            seconds, latencies, servers = load(clients, f"cpu {p['cpu_n']}", p["cpu_clients"])
+            return {"seconds": round(seconds, 3), **stats(latencies), "answered_by": len(servers)}
+        measured[model] = serve(server, model, p["idle"], action)
+    ratio = measured["fork"]["seconds"] / measured["threads"]["seconds"]
+    return Step(
+        f"{p['cpu_clients']} CPU-bound requests: threads vs processes on 2 cores",
+        passed=ratio < 0.8,
+        expected="threads take turns holding the GIL, so CPU work runs one at a time; processes run on both cores",
+        observed=f"threads {measured['threads']['seconds']} s, processes {measured['fork']['seconds']} s "
+                 f"(processes take {ratio:.2f}× the threads' time)",
+        why="Concurrency is not parallelism: threads in one CPython process interleave, only separate processes "
+            "compute at the same time, and no more of them than there are cores.",
+        facts={"models": measured, "processes_to_threads": round(ratio, 3), "cores": 2})
+
+
+def leftovers_step(server):
+    rows = server.run(["ps", "-eo", "stat=,args="]).stdout.decode().splitlines()
+    left = [r for r in rows if r.startswith("Z") or "nodes.reqserver" in r]
+    return Step(
+        "nothing left running or defunct",
+        passed=not left,
+        expected="after the servers stop, no server process and no zombie remains on the server node",
+        observed="clean" if not left else f"left: {left}",
+        why="The fork server reaps its children on SIGCHLD; every server was stopped with its whole session.",
+        facts={"left": left})
+
+
+def run(lab, params, progress):
+    server, clients = lab.node("server"), lab.nodes("client")
+    progress(f"{params['clients']} I/O-bound clients against each of {', '.join(MODELS)}")
+    steps = [io_step(io_models(server, clients, params), params)]
+    progress(f"{params['cpu_clients']} CPU-bound clients: threads, then processes")
+    steps += [cpu_step(server, clients, params), leftovers_step(server)]
+    return steps

@@ -1,0 +1,92 @@
+"""The ticket-grabbing race: oversold without a lock, exactly right with one — on one node, then across nodes."""
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from orchestrator.result import Step
+
+NAME = "lock"
+SUMMARY = "one ticket, many buyers: oversold without a lock; multiprocessing.Lock on one node, a lease lock across nodes"
+PARAMS = {"buyers": 10, "pause": 0.1, "buyers_per_node": 2}
+
+
+def local_step(node, p, lock):
+    r = node.program("tickets", "local", "--buyers", p["buyers"], "--pause", p["pause"], *(["--lock"] if lock else []))
+    if lock:
+        return Step(
+            "one node, multiprocessing.Lock: exactly one buyer",
+            passed=r["successful_buyers"] == 1 and r["count_left"] == 0,
+            expected=f"{p['buyers']} processes take turns at read-pause-write; one gets the ticket, the rest see 0",
+            observed=f"{r['successful_buyers']} successful, {r['count_left']} left, in {r['seconds']} s",
+            why="The lock makes read-pause-write one step that only one process at a time can be in: correct, "
+                "but the buyers now wait for each other.",
+            facts=r), r
+    return Step(
+        "one node, no lock: oversold",
+        passed=r["successful_buyers"] > r["tickets"],
+        expected=f"{p['buyers']} processes all read 1 before any writes 0: more buyers succeed than there are tickets",
+        observed=f"{r['successful_buyers']} successful buyers for {r['tickets']} ticket (oversold by "
+                 f"{r['oversold']}) in {r['seconds']} s",
+        why="Each buyer reads, pauses, then writes: during the pause the others read the same stale count.",
+        facts=r), r
+
+
+def cost_step(unlocked, locked, p):
+    ratio = locked["seconds"] / unlocked["seconds"]
+    return Step(
+        "the price of the lock",
+        passed=ratio > 1.5,
+        expected=f"serialising {p['buyers']} buyers that each pause {p['pause']} s costs about {p['buyers']}× the pause",
+        observed=f"without lock {unlocked['seconds']} s, with lock {locked['seconds']} s ({ratio:.1f}×)",
+        why="Correctness came from taking turns: the critical section's time is paid once per buyer.",
+        facts={"without_lock_s": unlocked["seconds"], "with_lock_s": locked["seconds"], "ratio": round(ratio, 2)})
+
+
+def remote_step(lab, nodes, p, lock):
+    server = lab.node("server")
+    server.program("tickets", "reset", "server", "--tickets", 1)
+    at = time.time() + 1.0  # every buyer on every node starts at this moment
+    def buy(node):
+        return node.name, node.program("tickets", "buy", "server", "--buyers", p["buyers_per_node"], "--pause",
+                                       p["pause"], "--at", at, *(["--lock"] if lock else []), timeout=120)
+    with ThreadPoolExecutor(len(nodes)) as pool:
+        results = dict(pool.map(buy, nodes))
+    sold = sum(r["successful_buyers"] for r in results.values())
+    left = server.program("tickets", "status", "server")["count"]
+    buyers = len(nodes) * p["buyers_per_node"]
+    facts = {"nodes": list(results), "buyers": buyers, "successful_buyers": sold, "count_left": left,
+             "per_node": {name: r["successful_buyers"] for name, r in results.items()}}
+    if lock:
+        return Step(
+            "across nodes, a lease lock on the server: exactly one buyer",
+            passed=sold == 1 and left == 0,
+            expected=f"{buyers} buyers on {len(nodes)} nodes take the store's lock in turn: one ticket, one buyer",
+            observed=f"{sold} successful, {left} left; per node {facts['per_node']}",
+            why="A multiprocessing.Lock lives in one kernel; across hosts the lock must live somewhere all can "
+                "reach — here a lock service in the store, with a lease (a dead holder cannot block forever) and "
+                "a fencing token on every write (a holder whose lease ran out cannot write).",
+            facts=facts)
+    return Step(
+        "across nodes, no coordination: oversold",
+        passed=sold > 1,
+        expected=f"{buyers} buyers on {len(nodes)} nodes read the store's count at the same moment: oversold",
+        observed=f"{sold} successful buyers for 1 ticket; per node {facts['per_node']}",
+        why="The store serves each read and write correctly, but read-pause-write spans two requests: nothing "
+            "stops another host from reading in between.",
+        facts=facts)
+
+
+def run(lab, params, progress):
+    node = lab.node("worker1")
+    progress(f"{params['buyers']} buyers on one node, without and with multiprocessing.Lock")
+    unlocked_step, unlocked = local_step(node, params, lock=False)
+    locked_step, locked = local_step(node, params, lock=True)
+    steps = [unlocked_step, locked_step, cost_step(unlocked, locked, params)]
+    buyers = lab.nodes("client") + lab.nodes("worker")
+    progress(f"buyers on {len(buyers)} nodes against the ticket store on the server")
+    store = lab.node("server").spawn(["python3", "-m", "nodes.tickets", "serve"])
+    store.expect("listening")
+    try:
+        steps += [remote_step(lab, buyers, params, lock=False), remote_step(lab, buyers, params, lock=True)]
+    finally:
+        store.stop()
+    return steps
