@@ -6,6 +6,7 @@
 - framing: client1 -> server, framed messages (with and without sha256) against raw sendall() of the same
   bytes, for 1 MiB messages (throughput) and 64-byte messages (rate).
 - remote exec: execd's framed round trip of `true` and a large output's throughput against real SSH.
+- queue: no-op tasks through the broker with 1..3 workers, leases with batches against plain get().
 """
 import json
 import statistics
@@ -18,9 +19,10 @@ from orchestrator.lab import CLIENTS, DEFAULT_WORKERS, Lab
 
 ROUNDS = 5
 TARGETS = {"warm_up_s": 3.0, "down_s": 3.0, "idle_node_mb": 15.0, "framed_1mib_ratio": 0.9,
-           "exec_p50_ratio": 1 / 3}
+           "exec_p50_ratio": 1 / 3, "queue_plain_tasks_per_s": 5000, "queue_reliable_ratio": 0.5}
 UPPER_BOUNDS = {"warm_up_s", "down_s", "idle_node_mb", "exec_p50_ratio"}
 REMOTE_EXEC = {"repeat": 200, "big_mib": 10}
+QUEUE_TASKS, QUEUE_BATCH = 5000, 50  # tasks per producer (2 producers); items per reliable get/put
 FRAMING_CASES = {"1 MiB": (1 << 20, 512), "64 B": (64, 100_000)}  # message size, messages per transfer
 MODES = ("raw", "framed", "framed+sha256")
 
@@ -129,15 +131,47 @@ def remote_exec_bench(lab, progress):
         return remote_exec.compare_step(clients[0], REMOTE_EXEC).facts
 
 
+def queue_bench(lab, progress):
+    """No-op tasks through the broker, 2 producers and 1..3 consumers: plain get() vs leases with batches."""
+    from orchestrator.scenarios import queue
+    server, clients, workers = lab.node("server"), lab.nodes("client"), lab.nodes("worker")
+    results = {}
+    for mode, batch in (("plain", 1), ("reliable", QUEUE_BATCH)):
+        rates = {}
+        for count in range(1, len(workers) + 1):
+            progress(f"queue: {mode}, {count} worker(s), {2 * QUEUE_TASKS} no-op tasks")
+            with queue.broker(server, 1000):
+                running = queue.consumers(workers[:count], "--mode", mode, "--batch", batch, "--idle", 5,
+                                          "--record-every", QUEUE_BATCH)
+                for consumer in running:
+                    consumer.expect("consuming")
+                started = time.monotonic()
+                producers = [client.spawn(["python3", "-m", "nodes.queues", "produce", "server", "--mode", mode,
+                                           "--count", str(QUEUE_TASKS), "--start", str(i * QUEUE_TASKS),
+                                           "--batch", str(batch)]) for i, client in enumerate(clients)]
+                for process in producers:
+                    process.wait(300)
+                clients[0].program("queues", "produce", "server", "--mode", mode, "--count", 0, "--pills", count)
+                for process in running:
+                    process.wait(300)
+                rates[count] = round(2 * QUEUE_TASKS / (time.monotonic() - started))
+        results[mode] = {"batch": batch, "tasks_per_s": rates}
+    best = {mode: max(r["tasks_per_s"].values()) for mode, r in results.items()}
+    return {**results, "best_tasks_per_s": best, "reliable_to_plain": round(best["reliable"] / best["plain"], 2)}
+
+
 def run(project="socklab-bench", progress=lambda text: None, cold=False):
     lab = Lab(project, progress=lambda text: None)
     try:
         results = {"rounds": ROUNDS, "targets": TARGETS, "lab": lab_bench(lab, progress, cold),
-                   "framing": framing_bench(lab, progress), "remote_exec": remote_exec_bench(lab, progress)}
+                   "framing": framing_bench(lab, progress), "remote_exec": remote_exec_bench(lab, progress),
+                   "queue": queue_bench(lab, progress)}
     finally:
         lab.down()
     measured = {**results["lab"], "framed_1mib_ratio": results["framing"]["1 MiB"]["ratio_to_raw"]["framed"],
-                "exec_p50_ratio": results["remote_exec"]["p50_ratio_framed_to_ssh"]}
+                "exec_p50_ratio": results["remote_exec"]["p50_ratio_framed_to_ssh"],
+                "queue_plain_tasks_per_s": results["queue"]["best_tasks_per_s"]["plain"],
+                "queue_reliable_ratio": results["queue"]["reliable_to_plain"]}
     results["met"] = {key: (measured[key] <= limit if key in UPPER_BOUNDS else measured[key] >= limit)
                       for key, limit in TARGETS.items()}
     return results
@@ -170,4 +204,11 @@ def table(results):
     t.add_row("exec large output, framed (MB/s)", f"{rx['throughput_mb_s']['framed']}",
               f"{rx['throughput_mb_s']['ssh']} SSH",
               f"{rx['throughput_mb_s']['framed'] / rx['throughput_mb_s']['ssh']:.2f}×", "-")
+    q = results["queue"]
+    for mode in ("plain", "reliable"):
+        rates = ", ".join(f"{w}w {r}" for w, r in q[mode]["tasks_per_s"].items())
+        target = mark("queue_plain_tasks_per_s", "≥") if mode == "plain" else mark("queue_reliable_ratio", "≥")
+        t.add_row(f"queue, no-op tasks, {mode} (batch {q[mode]['batch']}) (tasks/s)", rates,
+                  f"{q['best_tasks_per_s']['plain']} plain" if mode == "reliable" else "-",
+                  f"{q['reliable_to_plain']}×" if mode == "reliable" else "-", target)
     return t

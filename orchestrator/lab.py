@@ -22,7 +22,7 @@ SERVICES = ("server", "client", "worker")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKERS = 3
 CLIENTS = 2
-SECRETS = ("execd.key",)  # files under .lab/<project>/; compose.yaml mounts each where it is needed
+SECRETS = ("execd.key", "queue.key")  # files under .lab/<project>/; compose.yaml mounts each where it is needed
 
 
 def default_project():

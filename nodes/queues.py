@@ -1,0 +1,300 @@
+"""The course's Queue across hosts: a broker built on multiprocessing.managers, producers and consumers.
+
+    python3 -m nodes.queues broker [--port P] [--maxsize M] [--lease S]
+    python3 -m nodes.queues produce HOST [--count N] [--start ID] [--mode plain|reliable] [--pills K] [--join]
+    python3 -m nodes.queues consume HOST [--mode plain|reliable] [--work-ms MS | --cpu N] [--task-done]
+                                         [--idle S] [--batch B]
+    python3 -m nodes.queues history HOST
+
+The broker serves, to holders of the lab's authkey (/run/socklab/queue.key):
+- `plain`: a queue.Queue(maxsize) — the course's Queue: put() blocks while it is full, get() hands an item
+  over for good (a consumer that dies holding it loses it);
+- `reliable`: get() hands out (id, item) on a lease; ack(id) completes it; an expired lease puts the item
+  back (so a task may run twice: duplicates, never losses);
+- `log`: every completion (id, consumer) and the plain queue's depth sampled every 10 ms: the history the
+  orchestrator checks.
+
+WARNING: managers speak pickle. Anyone with the authkey can make the broker unpickle what they send, which
+runs code: the key is per lab, mounted into the lab's nodes only, and the broker listens on the lab network.
+
+A consumer stops on a poison pill (None), or after --idle seconds without work; if the broker goes away,
+producers and consumers exit with one error line.
+"""
+import argparse
+import collections
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+from multiprocessing import AuthenticationError
+from multiprocessing.managers import BaseManager
+
+from nodes import program
+
+PORT = 7300
+KEY_PATH = "/run/socklab/queue.key"
+
+
+class Broker(BaseManager):
+    pass
+
+
+class ReliableQueue:
+    """Items handed out on leases: (id, item) until acked, back in line when the lease runs out."""
+
+    def __init__(self, maxsize, lease):
+        self.maxsize, self.lease = maxsize, lease
+        self.ready, self.leased = collections.deque(), {}  # id -> (item, expires)
+        self.changed = threading.Condition()
+        self.redelivered = 0
+
+    def _expire(self):
+        now = time.monotonic()
+        for task_id, (item, expires) in list(self.leased.items()):
+            if expires < now:
+                del self.leased[task_id]
+                self.ready.appendleft((task_id, item))
+                self.redelivered += 1
+                self.changed.notify_all()
+
+    def put_many(self, tasks, timeout=60):
+        """Enqueue [(id, item)], blocking while the queue is full."""
+        with self.changed:
+            for task in tasks:
+                if not self.changed.wait_for(lambda: len(self.ready) < self.maxsize, timeout):
+                    raise queue.Full
+                self.ready.append(task)
+                self.changed.notify_all()
+
+    def get_many(self, batch=1, timeout=1.0):
+        """Up to batch (id, item) on a lease, [] if none came within timeout."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                self._expire()
+                if self.ready:
+                    taken = [self.ready.popleft() for _ in range(min(batch, len(self.ready)))]
+                    expires = time.monotonic() + self.lease
+                    for task_id, item in taken:
+                        self.leased[task_id] = (item, expires)
+                    self.changed.notify_all()
+                    return taken
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return []
+                self.changed.wait(min(left, self.lease / 2))
+
+    def ack(self, ids):
+        with self.changed:
+            for task_id in ids:
+                self.leased.pop(task_id, None)
+
+    def stats(self):
+        with self.changed:
+            return {"ready": len(self.ready), "leased": len(self.leased), "redelivered": self.redelivered}
+
+
+class Log:
+    """Completions and the plain queue's depth over time."""
+
+    def __init__(self, plain):
+        self.completed, self.depths, self.lock = [], [], threading.Lock()
+        self.started = time.monotonic()
+        threading.Thread(target=self._sample, args=(plain,), daemon=True).start()
+
+    def _sample(self, plain):
+        while True:
+            with self.lock:
+                self.depths.append((round(time.monotonic() - self.started, 3), plain.qsize()))
+            time.sleep(0.01)
+
+    def record(self, ids, consumer):
+        now = round(time.monotonic() - self.started, 3)
+        with self.lock:
+            self.completed.extend((task_id, consumer, now) for task_id in ids)
+
+    def history(self):
+        with self.lock:
+            return {"completed": list(self.completed), "depths": list(self.depths)}
+
+
+def load_key(path=KEY_PATH):
+    try:
+        with open(path, "rb") as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        raise program.ProgramError(f"no queue authkey at {path}") from None
+
+
+def broker(args):
+    plain = queue.Queue(maxsize=args.maxsize)
+    reliable = ReliableQueue(args.maxsize, args.lease)
+    log = Log(plain)
+    Broker.register("plain", callable=lambda: plain)
+    Broker.register("reliable", callable=lambda: reliable)
+    Broker.register("log", callable=lambda: log)
+    server = Broker(address=("", args.port), authkey=load_key(args.key)).get_server()
+    print("listening", file=sys.stderr, flush=True)
+    server.serve_forever()
+
+
+def connect(host, port, key_path):
+    Broker.register("plain")
+    Broker.register("reliable")
+    Broker.register("log")
+    manager = Broker(address=(host, port), authkey=load_key(key_path))
+    try:
+        manager.connect()
+    except ConnectionRefusedError:
+        raise program.ProgramError(f"no broker at {host}:{port}") from None
+    except AuthenticationError as exc:
+        raise program.ProgramError(f"the broker refused us: {exc}") from None
+    return manager
+
+
+def guarded(action):
+    """Run action; a broker that went away becomes one clear error."""
+    try:
+        return action()
+    except (EOFError, ConnectionError) as exc:
+        raise program.ProgramError(f"lost the broker: {type(exc).__name__}") from None
+
+
+def produce(args):
+    manager = connect(args.host, args.port, args.key)
+    ids = list(range(args.start, args.start + args.count))
+    blocked, started = 0.0, time.monotonic()
+
+    def run():
+        nonlocal blocked
+        if args.mode == "plain":
+            q = manager.plain()
+            for task_id in ids:
+                t = time.monotonic()
+                q.put(task_id, timeout=args.timeout)  # blocks while the queue is full: backpressure
+                blocked += time.monotonic() - t
+            for _ in range(args.pills):
+                q.put(None, timeout=args.timeout)
+            if args.join:
+                t = time.monotonic()
+                q.join()  # until every item has been task_done()
+                return round(time.monotonic() - t, 3)
+        else:
+            q = manager.reliable()
+            for i in range(0, len(ids), args.batch):
+                t = time.monotonic()
+                q.put_many([(task_id, task_id) for task_id in ids[i:i + args.batch]], args.timeout)
+                blocked += time.monotonic() - t
+            q.put_many([(f"pill-{i}", None) for i in range(args.pills)], args.timeout)
+        return None
+    joined = guarded(run)
+    return {"produced": {"start": args.start, "count": args.count}, "mode": args.mode, "pills": args.pills,
+            "blocked_s": round(blocked, 3), "seconds": round(time.monotonic() - started, 3), "join_s": joined}
+
+
+def work(args):
+    if args.cpu:
+        total = 0
+        for i in range(args.cpu):
+            total += i * i
+    elif args.work_ms:
+        time.sleep(args.work_ms / 1000)
+
+
+def consume(args):
+    manager = connect(args.host, args.port, args.key)
+    me = f"{socket.gethostname()}/{os.getpid()}"
+    log = manager.log()
+    processed, exit_reason, started, unrecorded = 0, None, time.monotonic(), []
+
+    def run():
+        nonlocal processed, exit_reason, unrecorded
+        q = manager.plain() if args.mode == "plain" else manager.reliable()
+        print("consuming", file=sys.stderr, flush=True)
+        while True:
+            if args.mode == "plain":
+                try:
+                    tasks = [(None, q.get(timeout=args.idle))]
+                except queue.Empty:
+                    exit_reason = f"idle {args.idle} s"
+                    break
+            else:
+                tasks = q.get_many(args.batch, args.idle)
+                if not tasks:
+                    exit_reason = f"idle {args.idle} s"
+                    break
+            done, leases = [], []
+            for lease_id, item in tasks:
+                leases.append(lease_id)
+                if item is None:
+                    exit_reason = "poison pill"
+                else:
+                    work(args)
+                    done.append(item)
+                    print(f"done {item}", file=sys.stderr, flush=True)
+                if args.mode == "plain" and args.task_done:
+                    q.task_done()
+                if exit_reason:
+                    break
+            unrecorded += done
+            if unrecorded and (args.mode == "reliable" or exit_reason or len(unrecorded) >= args.record_every):
+                log.record(unrecorded, me)  # completed first, acknowledged second: a crash between is a duplicate
+                unrecorded = []
+            if args.mode == "reliable":
+                q.ack(leases)
+            processed += len(done)
+            if exit_reason:
+                return
+        if unrecorded:
+            log.record(unrecorded, me)
+    guarded(run)
+    return {"consumer": me, "mode": args.mode, "processed": processed, "exit": exit_reason,
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def history(args):
+    manager = connect(args.host, args.port, args.key)
+    return guarded(lambda: {**manager.log().history(), "reliable": manager.reliable().stats()})
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="nodes.queues")
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("broker")
+    p.add_argument("--maxsize", type=int, default=10)
+    p.add_argument("--lease", type=float, default=1.0)
+    p.set_defaults(handler=broker)
+    p = commands.add_parser("produce")
+    p.add_argument("host")
+    p.add_argument("--count", type=int, default=100)
+    p.add_argument("--start", type=int, default=0)
+    p.add_argument("--mode", choices=["plain", "reliable"], default="plain")
+    p.add_argument("--pills", type=int, default=0, help="poison pills to put after the items")
+    p.add_argument("--join", action="store_true", help="then wait until every item is task_done()")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--timeout", type=float, default=60)
+    p.set_defaults(handler=produce)
+    p = commands.add_parser("consume")
+    p.add_argument("host")
+    p.add_argument("--mode", choices=["plain", "reliable"], default="plain")
+    p.add_argument("--work-ms", type=float, default=0)
+    p.add_argument("--cpu", type=int, default=0, help="count to N per task instead of sleeping")
+    p.add_argument("--task-done", action="store_true")
+    p.add_argument("--idle", type=float, default=5.0)
+    p.add_argument("--batch", type=int, default=1, help="reliable: tasks per get")
+    p.add_argument("--record-every", type=int, default=1, help="plain: record completions in batches of N")
+    p.set_defaults(handler=consume)
+    p = commands.add_parser("history")
+    p.add_argument("host")
+    p.set_defaults(handler=history)
+    for p in commands.choices.values():
+        p.add_argument("--port", type=int, default=PORT)
+        p.add_argument("--key", default=KEY_PATH)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    program.main(run)

@@ -1,0 +1,197 @@
+"""The producer-consumer model across the lab: a broker on the server (multiprocessing.managers serving a
+Queue(maxsize)), producers on the clients, consumers on the workers — checked by a history checker.
+
+The broker speaks pickle: whoever holds the lab's authkey can make it run code. The key is per lab and only
+the lab's nodes have it.
+"""
+import json
+import time
+from contextlib import contextmanager
+
+from orchestrator import plots
+from orchestrator.history import check
+from orchestrator.result import Step
+
+NAME = "queue"
+SUMMARY = "a distributed producer-consumer queue: backpressure, scaling, shutdown, a crashed worker, a dead broker"
+PARAMS = {"maxsize": 5, "items": 60, "work_ms": 20, "cpu_tasks": 24, "cpu_n": 2_500_000, "crash_items": 40,
+          "crash_work_ms": 100, "lease": 1.0}
+
+
+@contextmanager
+def broker(server, maxsize, lease=1.0):
+    process = server.spawn(["python3", "-m", "nodes.queues", "broker", "--maxsize", str(maxsize), "--lease", str(lease)])
+    process.expect("listening")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def consumers(nodes, *options):
+    return [node.spawn(["python3", "-m", "nodes.queues", "consume", "server", *map(str, options)]) for node in nodes]
+
+
+def results(processes, timeout=60):
+    out = []
+    for process in processes:
+        done = process.wait(timeout)
+        out.append(json.loads(done.stdout) if done.exit_code == 0 else
+                   {"error": done.stderr.decode(errors="replace").strip(), "exit_code": done.exit_code})
+    return out
+
+
+def ids(produced):
+    return list(range(produced["start"], produced["start"] + produced["count"]))
+
+
+def history(server):
+    return server.program("queues", "history", "server")
+
+
+def backpressure_step(server, clients, worker, p):
+    with broker(server, p["maxsize"]):
+        [consumer] = consumers([worker], "--work-ms", p["work_ms"], "--idle", 10)
+        produced = []
+        for i, client in enumerate(clients):
+            produced.append(client.spawn(["python3", "-m", "nodes.queues", "produce", "server", "--count",
+                                          str(p["items"]), "--start", str(1000 * i)]))
+        producers = results(produced)
+        clients[0].program("queues", "produce", "server", "--count", 0, "--pills", 1)
+        [consumed] = results([consumer])
+        h = history(server)
+    verdict = check([i for pr in producers for i in ids(pr["produced"])], [c[0] for c in h["completed"]])
+    depths = [d for _, d in h["depths"]]
+    blocked = [pr["blocked_s"] for pr in producers]
+    return Step(
+        "backpressure: a bounded queue holds fast producers back",
+        passed=max(depths) == p["maxsize"] and min(blocked) > 0.2 and verdict["ok"] and not verdict["duplicated"],
+        expected=f"2 producers put {p['items']} items each as fast as they can, 1 consumer takes {p['work_ms']} ms "
+                 f"an item: the depth rises to maxsize {p['maxsize']} and never past it; the producers block",
+        observed=f"max depth {max(depths)} over {len(depths)} samples; producers blocked {blocked} s; "
+                 f"{verdict['consumed']}/{verdict['produced']} consumed, {verdict['lost_count']} lost",
+        why="put() on a full Queue(maxsize) waits for room: the slow consumer sets the pace, and memory stays "
+            "bounded — the producer-consumer model's balance of speeds.",
+        facts={"maxsize": p["maxsize"], "max_depth": max(depths), "samples": len(depths), "blocked_s": blocked,
+               "producers": producers, "consumer": consumed, "checker": verdict},
+        files={"depth.png": plots.queue_depth(h["depths"], p["maxsize"], "queue depth under backpressure")})
+
+
+def scaling_step(server, client, workers, p):
+    rates, per_worker = {}, {}
+    for count in range(1, len(workers) + 1):
+        with broker(server, 100):
+            running = consumers(workers[:count], "--cpu", p["cpu_n"], "--idle", 10)
+            for consumer in running:
+                consumer.expect("consuming")  # connected: the clock measures the work, not Python's start
+            started = time.monotonic()
+            client.program("queues", "produce", "server", "--count", p["cpu_tasks"], "--pills", count)
+            done = results(running)
+            elapsed = time.monotonic() - started
+        rates[count] = round(p["cpu_tasks"] / elapsed, 2)
+        per_worker[count] = [d.get("processed") for d in done]
+    gain = rates[2] / rates[1]
+    return Step(
+        "scaling: 1, 2 and 3 workers on CPU-bound tasks",
+        passed=gain >= 1.3 and all(sum(c) == p["cpu_tasks"] for c in per_worker.values()),
+        expected=f"{p['cpu_tasks']} CPU-bound tasks: 2 workers come near double 1 worker's throughput; a third "
+                 "can only add what the machine's 2 cores have left (every container shares them)",
+        observed=f"tasks/s: {rates}; per worker: {per_worker}; 2 workers = {gain:.2f}× 1",
+        why="Workers are processes on other hosts, so CPU work runs in parallel — up to the cores that exist.",
+        facts={"tasks_per_s": rates, "per_worker": per_worker, "gain_2_over_1": round(gain, 2), "cores": 2},
+        files={"throughput.png": plots.throughput(list(rates), list(rates.values()), "CPU-bound tasks")})
+
+
+def shutdown_step(server, client, workers):
+    with broker(server, 10):
+        running = consumers(workers, "--work-ms", 5, "--idle", 30)
+        client.program("queues", "produce", "server", "--count", 30, "--pills", len(workers))
+        pills = results(running, timeout=30)
+    with broker(server, 10):
+        running = consumers(workers, "--work-ms", 5, "--idle", 30, "--task-done")
+        joined = client.program("queues", "produce", "server", "--count", 30, "--pills", len(workers), "--join")
+        done = results(running, timeout=30)
+    exits = [r.get("exit") for r in pills + done]
+    return Step(
+        "shutdown: poison pills, and join() with task_done()",
+        passed=exits == ["poison pill"] * 2 * len(workers) and joined["join_s"] is not None,
+        expected=f"one pill per consumer ends all {len(workers)}; with task_done() the producer's join() returns "
+                 "once every item is done",
+        observed=f"consumers exited: {exits}; join() returned after {joined['join_s']} s",
+        why="A pill (None) is an item that means 'stop': one per consumer, since each stops at its first. "
+            "join() counts task_done() calls against items put.",
+        facts={"pill_consumers": pills, "task_done_consumers": done, "join_s": joined["join_s"]})
+
+
+def crash_step(lab, server, client, p, mode):
+    workers = lab.nodes("worker")[:3]
+    with broker(server, 100, p["lease"]):
+        running = consumers(workers, "--mode", mode, "--work-ms", p["crash_work_ms"], "--idle", 3 * p["lease"])
+        client.program("queues", "produce", "server", "--mode", mode, "--count", p["crash_items"])
+        victim = workers[1]
+        running[1].expect("done")  # it has taken tasks, and is working on the next
+        victim.kill()
+        survivors = results([running[0], running[2]], timeout=60)
+        h = history(server)
+    victim.restart()
+    verdict = check(list(range(p["crash_items"])), [c[0] for c in h["completed"]])
+    if mode == "plain":
+        return Step(
+            "a worker killed while holding a task: plain get() loses it",
+            passed=verdict["lost_count"] > 0 and not verdict["unexpected"],
+            expected=f"{victim.name}'s container is killed mid-task: the task it took with get() is gone for good",
+            observed=f"{verdict['distinct_consumed']}/{verdict['produced']} completed, lost {verdict['lost']}",
+            why="get() hands an item over for good: when the worker dies, nothing remembers it had it.",
+            facts={"killed": victim.name, "checker": verdict, "survivors": survivors})
+    return Step(
+        "the same crash with leases and acks: nothing lost",
+        passed=verdict["ok"] and verdict["produced"] == verdict["distinct_consumed"],
+        expected=f"tasks are handed out on a {p['lease']} s lease and acked when done: the killed worker's task "
+                 "returns to the queue and another worker does it",
+        observed=f"{verdict['distinct_consumed']}/{verdict['produced']} completed, lost {verdict['lost_count']}, "
+                 f"duplicated {verdict['duplicated_count']}; redelivered {h['reliable']['redelivered']}",
+        why="Completion is recorded only by the ack: an expired lease puts the item back — at least once, so a "
+            "task may run twice (duplicates), but none is lost.",
+        facts={"killed": victim.name, "checker": verdict, "redelivered": h["reliable"]["redelivered"],
+               "survivors": survivors})
+
+
+def broker_death_step(server, client, worker):
+    with broker(server, 5) as dying:
+        running = consumers([worker], "--work-ms", 100, "--idle", 60)
+        producer = client.spawn(["python3", "-m", "nodes.queues", "produce", "server", "--count", "200"])
+        running[0].expect("done")
+        killed = time.monotonic()
+        dying.stop()
+        outcomes = results([producer, running[0]], timeout=30)
+        seconds = round(time.monotonic() - killed, 2)
+    with broker(server, 5):
+        running = consumers([worker], "--idle", 2)
+        client.program("queues", "produce", "server", "--count", 10, "--pills", 1)
+        after = results(running)[0]
+        verdict = check(list(range(10)), [c[0] for c in history(server)["completed"]])
+    errors = [o.get("error", "") for o in outcomes]
+    return Step(
+        "a broker killed mid-run, then restarted",
+        passed=all("lost the broker" in e for e in errors) and seconds < 10 and verdict["ok"],
+        expected="the producer (blocked in put) and the consumer (waiting in get) exit with a clear error at "
+                 "once; a new broker serves a new run",
+        observed=f"{errors} within {seconds} s; after a restart: {verdict['distinct_consumed']}/10 consumed",
+        why="When the broker's process dies its sockets close, and every pending call ends in EOF: no client "
+            "waits for an answer that cannot come.",
+        facts={"errors": errors, "seconds": seconds, "new_run": verdict, "consumer": after})
+
+
+def run(lab, params, progress):
+    server, clients, workers = lab.node("server"), lab.nodes("client"), lab.nodes("worker")
+    progress("backpressure: 2 producers, 1 slow consumer")
+    steps = [backpressure_step(server, clients, workers[0], params)]
+    progress("scaling: 1, 2, 3 workers")
+    steps.append(scaling_step(server, clients[0], workers[:3], params))
+    progress("shutdown: pills, join and task_done")
+    steps.append(shutdown_step(server, clients[0], workers[:3]))
+    progress("crash: kill a worker, plain and reliable")
+    steps += [crash_step(lab, server, clients[0], params, "plain"), crash_step(lab, server, clients[0], params, "reliable")]
+    progress("the broker dies")
+    steps.append(broker_death_step(server, clients[0], workers[0]))
+    return steps
