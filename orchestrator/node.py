@@ -89,6 +89,19 @@ class Node:
             raise LabError(f"nodes.{name} on {self.name} failed ({done.exit_code}): {error[-1] if error else ''}")
         return json.loads(done.stdout)
 
+    def ps(self):
+        """{pid: {"ppid", "stat", "args"}}: the node's processes as ps, run as an exec of its own, sees them."""
+        table = {}
+        for row in self.run(["ps", "-eo", "pid=,ppid=,stat=,args="]).stdout.decode().splitlines():
+            pid, ppid, stat, args = (row.split(None, 3) + [""])[:4]
+            table[int(pid)] = {"ppid": int(ppid), "stat": stat, "args": args}
+        return table
+
+    def leftovers(self, *markers):
+        """"PID STAT ARGS" of every zombie, and of every process whose command line holds a marker."""
+        return [f"{pid} {p['stat']} {p['args']}" for pid, p in self.ps().items()
+                if p["stat"].startswith("Z") or any(marker in p["args"] for marker in markers)]
+
     def spawn(self, argv):
         """Start argv in the background in its own session; see Process. The lab remembers it (stop_spawned)."""
         process = Process(self, argv)

@@ -96,8 +96,7 @@ def cpu_step(server, clients, p):
 
 
 def leftovers_step(server):
-    rows = server.run(["ps", "-eo", "stat=,args="]).stdout.decode().splitlines()
-    left = [r for r in rows if r.startswith("Z") or "nodes.reqserver" in r]
+    left = server.leftovers("nodes.reqserver")
     return Step(
         "nothing left running or defunct",
         passed=not left,

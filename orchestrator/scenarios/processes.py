@@ -8,16 +8,6 @@ SUMMARY = "children, pid/ppid, join/is_alive/terminate, zombies, orphans, PID 1 
 PARAMS = {"orphans": 5}
 
 
-def ps(node):
-    """{pid: {"ppid", "stat", "args"}} as ps sees the node."""
-    rows = node.run(["ps", "-eo", "pid=,ppid=,stat=,args="]).stdout.decode().splitlines()
-    table = {}
-    for row in rows:
-        pid, ppid, stat, args = (row.split(None, 3) + [""])[:4]
-        table[int(pid)] = {"ppid": int(ppid), "stat": stat, "args": args}
-    return table
-
-
 def wait_for_state(node, pids, states, timeout=5):
     """Until each pid is gone or in one of states (ps letters, e.g. "Z"): a check inside the node."""
     script = ('for i in $(seq 500); do busy=0; for p in "$@"; do s=$(ps -o stat= -p "$p"); '
@@ -36,7 +26,7 @@ def go(node, pid):
 def children_step(node):
     proc = node.spawn(["python3", "-m", "nodes.procs", "children", "--count", "3"])
     parent, *kids = ready_pids(proc)
-    seen = ps(node)
+    seen = node.ps()
     go(node, parent)
     result = json.loads(proc.wait(30).stdout)
     ppids = {kid: seen.get(kid, {}).get("ppid") for kid in kids}
@@ -59,10 +49,10 @@ def zombie_step(node):
     proc = node.spawn(["python3", "-m", "nodes.procs", "zombie"])
     parent, child = ready_pids(proc)
     wait_for_state(node, [child], "Z")
-    before = ps(node).get(child)
+    before = node.ps().get(child)
     go(node, parent)
     proc.expect("joined")
-    after = ps(node).get(child)
+    after = node.ps().get(child)
     go(node, parent)
     proc.wait(30)
     seen_z = bool(before) and before["stat"].startswith("Z")
@@ -81,7 +71,7 @@ def zombie_step(node):
 def orphan_step(node):
     started = node.program("procs", "orphan", "--seconds", 30)
     wait_for_state(node, [started["parent"]], "Z")
-    child = ps(node).get(started["child"])
+    child = node.ps().get(started["child"])
     node.run(["kill", str(started["child"])])
     return Step(
         "orphan adopted by PID 1",
@@ -96,9 +86,9 @@ def orphan_step(node):
 def count_orphaned_zombies(node, count):
     started = node.program("procs", "orphans", "--count", count)
     wait_for_state(node, started["children"], "Z")
-    table = ps(node)
+    table = node.ps()
     return sum(1 for pid in started["children"] if pid in table and table[pid]["stat"].startswith("Z")), \
-        ps(node)[1]["args"]
+        table[1]["args"]
 
 
 def pid1_step(lab, count):
@@ -121,11 +111,11 @@ def pid1_step(lab, count):
 def daemon_step(node):
     proc = node.spawn(["python3", "-m", "nodes.procs", "daemon"])
     parent, child = ready_pids(proc)
-    alive = child in ps(node)
+    alive = child in node.ps()
     go(node, parent)
     proc.wait(30)
     wait_for_state(node, [child], "Z")
-    gone = child not in ps(node)
+    gone = child not in node.ps()
     failed = node.program("procs", "daemon-child")
     said = failed["child_said"]
     return [
@@ -147,12 +137,7 @@ def daemon_step(node):
 
 
 def leftovers_step(nodes):
-    left = {}
-    for node in nodes:
-        rows = [f"{pid} {r['stat']} {r['args']}" for pid, r in ps(node).items()
-                if r["stat"].startswith("Z") or "nodes.procs" in r["args"]]
-        if rows:
-            left[node.name] = rows
+    left = {node.name: rows for node in nodes if (rows := node.leftovers("nodes.procs"))}
     return Step(
         "nothing left behind",
         passed=not left,

@@ -203,18 +203,18 @@ def concurrency_step(clients, p):
 
 def timeout_step(server, client):
     result = client.program("rexec", "server", "--json", "sleep 1000 & sleep 1000; echo never")["results"][0]
-    left = server.run(["sh", "-c", "ps -eo stat=,args= | grep -E '^Z|sleep 1000' | grep -v grep || true"]).stdout
+    left = server.leftovers("sleep 1000")
     return Step(
         "a command that never ends",
-        passed=result["timed_out"] and result["exit_code"] == -9 and not left.strip(),
+        passed=result["timed_out"] and result["exit_code"] == -9 and not left,
         expected="execd kills the whole process group at its time limit, reports it, and leaves no process or "
                  "zombie behind",
         observed=f"timed out: {result['timed_out']}, exit {result['exit_code']} after {result['duration']:.1f} s; "
-                 f"left on the server: {left.decode().strip() or 'nothing'}",
+                 f"left on the server: {left or 'nothing'}",
         why="The command runs in a session of its own (start_new_session), so killpg() reaches the background "
             "sleep too; wait() reaps the shell.",
         facts={"result": {k: result[k] for k in ("timed_out", "exit_code", "duration")},
-               "left": left.decode().strip()})
+               "left": left})
 
 
 @contextmanager
