@@ -58,20 +58,13 @@ class Receiver:
         if self.pause_ms:
             time.sleep(self.random.uniform(0, self.pause_ms) / 1000)
         try:
-            data = conn.recv(CHUNK)
-        except ConnectionError as exc:
+            frames, closed = state["decoder"].recv_from(conn, CHUNK)
+            if closed:
+                state["decoder"].close()
+                return self._end(conn, None)
+        except (ConnectionError, framing.FramingError) as exc:
             return self._end(conn, f"{type(exc).__name__}: {exc}")
         state["last"] = time.monotonic()
-        if not data:
-            try:
-                state["decoder"].close()
-            except framing.FramingError as exc:
-                return self._end(conn, f"{type(exc).__name__}: {exc}")
-            return self._end(conn, None)
-        try:
-            frames = state["decoder"].feed(data)
-        except framing.FramingError as exc:
-            return self._end(conn, f"{type(exc).__name__}: {exc}")
         for frame in frames:
             state["frames"] += 1
             state["bytes"] += len(frame.body)
@@ -132,14 +125,18 @@ def sink(args):
         print("listening", file=sys.stderr, flush=True)
         conn, _ = listener.accept()
         with conn:
-            decoder = framing.Decoder() if args.mode != "raw" else None
-            frames = total = 0
-            started = None
-            while data := conn.recv(CHUNK):
+            decoder, frames, total, started = framing.Decoder(), 0, 0, None
+            while True:
+                if args.mode == "raw":
+                    data = conn.recv(CHUNK)
+                    closed, got = not data, len(data)
+                else:
+                    done, closed = decoder.recv_from(conn, CHUNK)
+                    frames, got = frames + len(done), sum(len(frame.body) for frame in done)
+                if closed:
+                    break
                 started = started or time.perf_counter()
-                total += len(data)
-                if decoder:
-                    frames += len(decoder.feed(data))
+                total += got
             seconds = time.perf_counter() - started if started else 0.0
     return {"mode": args.mode, "bytes": total, "frames": frames, "seconds": round(seconds, 6)}
 

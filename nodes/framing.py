@@ -19,6 +19,7 @@ from dataclasses import dataclass
 PREFIX = struct.Struct("!I")
 MAX_HEADER = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024
+LARGE = 64 * 1024  # bodies from this size are sent and received without an extra copy
 REQUIRED = ("size", "sha256", "kind")
 
 
@@ -56,14 +57,19 @@ class Frame:
         return self.header["kind"]
 
 
-def encode(body=b"", kind="data", checksum=True, **fields):
-    """One frame: prefix, header (size, sha256, kind and any other fields), body.
+def encode_header(body, kind="data", checksum=True, **fields):
+    """A frame's prefix and header for body.
 
     checksum=False sends "sha256": null, and the reader skips the check: framing without integrity.
     """
     digest = hashlib.sha256(body).hexdigest() if checksum else None
     header = json.dumps({"size": len(body), "sha256": digest, "kind": kind, **fields}, separators=(",", ":")).encode()
-    return PREFIX.pack(len(header)) + header + body
+    return PREFIX.pack(len(header)) + header
+
+
+def encode(body=b"", kind="data", checksum=True, **fields):
+    """One frame: prefix, header (size, sha256, kind and any other fields), body."""
+    return encode_header(body, kind, checksum, **fields) + body
 
 
 def parse_header(raw, max_body=MAX_BODY):
@@ -146,6 +152,18 @@ class Decoder:
             self.buffer.clear()
             self.body, self.filled = bytearray(self.header["size"]), 0
 
+    def recv_from(self, sock, chunk=256 * 1024):
+        """One read from sock: a large body's bytes go straight into its buffer. Returns (frames, closed)."""
+        if self.header is not None and len(self.body) - self.filled >= LARGE:
+            with memoryview(self.body) as view:
+                count = sock.recv_into(view[self.filled:])
+            if count == 0:
+                return [], True
+            self.filled += count
+            return self.feed(b""), False
+        data = sock.recv(chunk)
+        return (self.feed(data), False) if data else ([], True)
+
     @property
     def pending(self):
         """True while part of a frame is buffered."""
@@ -206,4 +224,10 @@ def read_frame(sock, max_body=MAX_BODY, max_header=MAX_HEADER, timeout=None):
 
 
 def send_frame(sock, body=b"", kind="data", checksum=True, **fields):
-    sock.sendall(encode(body, kind, checksum, **fields))
+    """Send one frame; a large body goes out as it is, not copied behind its header."""
+    head = encode_header(body, kind, checksum, **fields)
+    if len(body) < LARGE:
+        sock.sendall(head + body)
+    else:
+        sock.sendall(head)
+        sock.sendall(body)

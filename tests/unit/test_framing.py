@@ -169,3 +169,29 @@ def test_sizes_cover_the_edges_and_are_reproducible():
     drawn = sizes(50, 1 << 20, seed=7)
     assert drawn[:3] == [0, 1, 1 << 20] and len(drawn) == 50 and all(0 <= s <= 1 << 20 for s in drawn)
     assert drawn == sizes(50, 1 << 20, seed=7) and drawn != sizes(50, 1 << 20, seed=8)
+
+
+def test_recv_from_reads_large_bodies_in_place_and_round_trips():
+    bodies = [b"", b"x" * 10, bytes(range(256)) * 256, b"y" * ((1 << 20) + 3)]
+    a, b = socket.socketpair()
+    writer = threading.Thread(target=lambda: ([framing.send_frame(a, body, seq=i) for i, body in enumerate(bodies)],
+                                              a.close()))
+    writer.start()
+    decoder, got, closed = framing.Decoder(), [], False
+    while not closed:
+        frames, closed = decoder.recv_from(b)
+        got += frames
+    writer.join()
+    decoder.close()
+    assert [bytes(f.body) for f in got] == bodies and [f.header["seq"] for f in got] == [0, 1, 2, 3]
+
+
+def test_recv_from_reports_a_close_mid_body():
+    a, b = socket.socketpair()
+    a.sendall(framing.encode(b"z" * 200_000)[:100_000])
+    a.close()
+    decoder, closed = framing.Decoder(), False
+    while not closed:
+        _, closed = decoder.recv_from(b)
+    with pytest.raises(framing.IncompleteFrame, match="body"):
+        decoder.close()
