@@ -67,8 +67,7 @@ def test_spawn_expect_and_stop_a_process_group(lab):
               "print('ready', child.pid, file=sys.stderr, flush=True)\n"
               "time.sleep(60)\n")
     process = node.spawn(["python3", "-c", script])
-    process.expect("ready")
-    child = process.stderr.split()[1].decode()
+    child = process.line("ready ").split()[1]
     done = process.stop()
     assert done.exit_code != 0 and b"ready" in done.stderr
     assert node.run(["ps", "-p", child]).exit_code == 1, "the child in the same process group is gone too"
