@@ -155,11 +155,13 @@ def connect(host, port, key_path):
 
 
 def guarded(action):
-    """Run action; a broker that went away becomes one clear error."""
+    """Run action; a broker that went away, or a queue that stayed full, becomes one clear error."""
     try:
         return action()
     except (EOFError, ConnectionError) as exc:
         raise program.ProgramError(f"lost the broker: {type(exc).__name__}") from None
+    except queue.Full:
+        raise program.ProgramError("the queue stayed full past --timeout: are any consumers running?") from None
 
 
 def produce(args):

@@ -19,7 +19,9 @@ from orchestrator.fault import Fault
 from orchestrator.image import Images
 from orchestrator.lab import Lab, default_project, docker_client
 
-out, err = Console(), Console(stderr=True)
+# off a terminal (a pipe, a CI log) rich would assume 80 columns and squeeze the tables
+out = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 @contextmanager
