@@ -46,6 +46,9 @@ def result_table(result):
     for step in result.steps:
         mark = "[green]✓[/]" if step.passed else "[red]✗[/]"
         table.add_row(mark, step.name, step.expected, step.observed, step.why)
+    if result.notes:
+        table.caption = "\n".join(f"note: {note}" for note in result.notes)
+        table.caption_justify = "left"
     return table
 
 

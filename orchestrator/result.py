@@ -20,6 +20,7 @@ class Result:
     steps: list
     started: str = ""
     duration_s: float = 0.0
+    notes: list = field(default_factory=list)  # what a user should know beyond the steps (a scenario's NOTES)
 
     @property
     def passed(self):
@@ -27,5 +28,5 @@ class Result:
 
     def to_dict(self):
         return {"scenario": self.scenario, "passed": self.passed, "params": self.params, "started": self.started,
-                "duration_s": self.duration_s,
+                "duration_s": self.duration_s, "notes": self.notes,
                 "steps": [{k: v for k, v in asdict(step).items() if k != "files"} for step in self.steps]}

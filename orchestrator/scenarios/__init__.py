@@ -4,6 +4,7 @@ A scenario module:
     NAME = "ping"                  # what `make scenario NAME=ping` calls it
     SUMMARY = "one line for --list"
     PARAMS = {"count": 5}          # defaults; `--set count=10` overrides, typed like the default
+    NOTES = ["..."]                # optional: what a user should know beyond the steps
     def run(lab, params, progress) -> list[Step]
 """
 import importlib
@@ -61,4 +62,4 @@ def run(name, lab, settings=(), progress=lambda text: None):
         steps = scenario.run(lab, params, progress)
     finally:
         lab.stop_spawned()  # whatever a scenario started and did not stop, also when it failed
-    return Result(name, params, steps, started, round(time.monotonic() - clock, 2))
+    return Result(name, params, steps, started, round(time.monotonic() - clock, 2), list(getattr(scenario, "NOTES", [])))

@@ -3,6 +3,7 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from orchestrator.checks import nothing_left
 from orchestrator.result import Step
 
 NAME = "concurrency"
@@ -95,21 +96,12 @@ def cpu_step(server, clients, p):
         facts={"models": measured, "processes_to_threads": round(ratio, 3), "cores": 2})
 
 
-def leftovers_step(server):
-    left = server.leftovers("nodes.reqserver")
-    return Step(
-        "nothing left running or defunct",
-        passed=not left,
-        expected="after the servers stop, no server process and no zombie remains on the server node",
-        observed="clean" if not left else f"left: {left}",
-        why="The fork server reaps its children on SIGCHLD; every server was stopped with its whole session.",
-        facts={"left": left})
-
-
 def run(lab, params, progress):
     server, clients = lab.node("server"), lab.nodes("client")
     progress(f"{params['clients']} I/O-bound clients against each of {', '.join(MODELS)}")
     steps = [io_step(io_models(server, clients, params), params)]
     progress(f"{params['cpu_clients']} CPU-bound clients: threads, then processes")
-    steps += [cpu_step(server, clients, params), leftovers_step(server)]
+    steps += [cpu_step(server, clients, params),
+              nothing_left([server], ["nodes.reqserver"], "The fork server reaps its children on SIGCHLD; every "
+                                                           "server was stopped with its whole session.")]
     return steps

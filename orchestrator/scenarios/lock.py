@@ -2,6 +2,7 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from orchestrator.checks import nothing_left
 from orchestrator.result import Step
 
 NAME = "lock"
@@ -89,4 +90,6 @@ def run(lab, params, progress):
         steps += [remote_step(lab, buyers, params, lock=False), remote_step(lab, buyers, params, lock=True)]
     finally:
         store.stop()
+    steps.append(nothing_left([lab.node("server"), *buyers], ["nodes.tickets"],
+                              "Buyers are joined by their parent; the store was stopped with its session."))
     return steps

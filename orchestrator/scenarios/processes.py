@@ -1,6 +1,7 @@
 """multiprocessing observed from outside: `ps`, run as a separate exec in the node, says what the kernel sees."""
 import json
 
+from orchestrator.checks import nothing_left
 from orchestrator.result import Step
 
 NAME = "processes"
@@ -136,17 +137,6 @@ def daemon_step(node):
              facts=failed)]
 
 
-def leftovers_step(nodes):
-    left = {node.name: rows for node in nodes if (rows := node.leftovers("nodes.procs"))}
-    return Step(
-        "nothing left behind",
-        passed=not left,
-        expected="no zombie and no program of this scenario remains on the nodes it used",
-        observed="clean" if not left else f"left: {left}",
-        why="Every child was joined, killed or reaped by an init; the node without init is gone.",
-        facts={"left": left})
-
-
 def run(lab, params, progress):
     node = lab.node("worker1")
     progress("children, zombies and orphans on worker1")
@@ -155,5 +145,6 @@ def run(lab, params, progress):
     steps.append(pid1_step(lab, params["orphans"]))
     progress("daemons")
     steps += daemon_step(node)
-    steps.append(leftovers_step([node]))
+    steps.append(nothing_left([node], ["nodes.procs"], "Every child was joined, killed or reaped by an init; the "
+                                                       "node without init is gone."))
     return steps

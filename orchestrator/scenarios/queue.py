@@ -15,6 +15,9 @@ from orchestrator.result import Step
 
 NAME = "queue"
 SUMMARY = "a distributed producer-consumer queue: backpressure, scaling, shutdown, a crashed worker, a dead broker"
+NOTES = ["The broker is multiprocessing.managers, which speaks pickle: anyone holding the lab's authkey can make "
+         "it unpickle what they send, and unpickling can run any code. The key is made per lab and mounted into "
+         "the lab's nodes only; if it leaks, treat the server node as taken over — `make down` and start a new lab."]
 PARAMS = {"maxsize": 5, "items": 60, "work_ms": 20, "cpu_tasks": 16, "cpu_n": 2_500_000, "scaling_rounds": 3, "crash_items": 40,
           "crash_work_ms": 100, "lease": 1.0}
 

@@ -16,6 +16,8 @@ from orchestrator.result import Step
 NAME = "remote-exec"
 SUMMARY = "a socket + subprocess remote shell: the naive protocol's leftover bug, framing's exactness, os.system, " \
           "real SSH, auth, concurrency, timeouts"
+NOTES = ["execd's naive port (7001) is the course's protocol, kept to reproduce its bug: unsafe by design, on the "
+         "lab network only, and behind the same lab key as the framed port. Never expose either to anything else."]
 PARAMS = {"repeat": 200, "big_mib": 10, "clients_per_node": 5}
 SEQ = "seq 1 20000"
 SEQ_OUTPUT = "".join(f"{i}\n" for i in range(1, 20001)).encode()

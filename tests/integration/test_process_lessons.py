@@ -52,7 +52,7 @@ def test_daemons(processes):
     assert processes["a daemonic child ends with its parent"]["gone_after"]
     assert processes["daemonic processes cannot have children"]["child_said"] == \
         "AssertionError: daemonic processes are not allowed to have children"
-    assert processes["nothing left behind"]["left"] == {}
+    assert processes["nothing left running or defunct"]["left"] == {}
 
 
 def test_lock_oversold_without_and_exact_with(lab):
@@ -62,6 +62,7 @@ def test_lock_oversold_without_and_exact_with(lab):
     assert facts["across nodes, no coordination: oversold"]["successful_buyers"] > 1
     across = facts["across nodes, a lease lock on the server: exactly one buyer"]
     assert across["successful_buyers"] == 1 and across["count_left"] == 0 and len(across["nodes"]) == 5
+    assert facts["nothing left running or defunct"]["left"] == {}
 
 
 def test_ticket_store_survives_bad_input(lab):
@@ -83,4 +84,4 @@ def test_concurrency_models(lab):
     assert all(r["bad_clients"]["good_reply"] == "ok" for r in io.values())
     cpu = facts["4 CPU-bound requests: threads vs processes on 2 cores"]["models"]
     assert cpu["fork"]["seconds"] < cpu["threads"]["seconds"]
-    assert facts["nothing left running or defunct"]["left"] == []
+    assert facts["nothing left running or defunct"]["left"] == {}

@@ -73,3 +73,12 @@ def test_result_passes_only_when_every_step_passes():
     data = Result("s", {"n": 1}, [ok, bad]).to_dict()
     assert data["passed"] is False and data["scenario"] == "s"
     assert set(data["steps"][1]) == {"name", "passed", "expected", "observed", "why", "facts"}
+
+
+def test_notes_reach_the_result_and_the_table():
+    from orchestrator import report
+    result = Result("queue", {}, [Step("a", True, "e", "o", "w")], notes=["it speaks pickle"])
+    assert result.to_dict()["notes"] == ["it speaks pickle"]
+    assert "note: it speaks pickle" in report.result_table(result).caption
+    from orchestrator.scenarios import queue
+    assert "pickle" in queue.NOTES[0] and "leaks" in queue.NOTES[0]
