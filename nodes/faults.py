@@ -6,9 +6,9 @@
 
 `impair` and `partition` install their rules, say `ready` on stderr, hold the fault until SIGTERM, remove
 their rules and print their result. Nodes themselves have no CAP_NET_ADMIN: only the sidecar does, so a
-program in the node cannot lift a fault. Delay, jitter and loss hold each outgoing
-packet in an NFQUEUE until its verdict (kernels without the netem qdisc have NFQUEUE); rate is a TBF qdisc;
-a partition is an iptables DROP of what comes in from the peers.
+program in the node cannot lift a fault. Delay, jitter and loss hold each outgoing packet in an NFQUEUE
+until its verdict (kernels without the netem qdisc have NFQUEUE); rate is a TBF qdisc; a partition is an
+iptables DROP of what comes in from the peers.
 """
 import argparse
 import heapq

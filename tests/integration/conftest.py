@@ -2,7 +2,6 @@
 
 Without a Docker engine these tests skip with the reason; with CI=true that is a failure instead.
 """
-import json
 import os
 
 import pytest

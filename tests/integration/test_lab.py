@@ -1,13 +1,9 @@
 """The lab itself: nodes, names, exec exactness, background programs, images."""
-import time
-
 import pytest
 
 from orchestrator import scenarios
 from orchestrator.errors import LabError
 from orchestrator.image import Images, node_tag
-
-from .conftest import ping
 
 
 def test_every_node_is_healthy_with_an_address_on_the_lab_subnet(lab):
