@@ -13,7 +13,7 @@ import docker.errors
 from orchestrator.compose import Compose
 from orchestrator.errors import LabError
 from orchestrator.fault import Fault
-from orchestrator.image import Images
+from orchestrator.image import Images, node_tag
 from orchestrator.node import Node
 
 PROJECT_LABEL = "com.docker.compose.project"
@@ -99,7 +99,7 @@ class Lab:
             fault.container.remove(force=True)
         for container in self.client.containers.list(all=True, filters={"label": f"{SCRATCH_LABEL}={self.project}"}):
             container.remove(force=True)
-        self._compose(os.environ.get("SOCKLAB_IMAGE", "unused-by-down")).down()
+        self._compose(node_tag()).down()  # compose.yaml needs its variables to take the lab down too
         shutil.rmtree(self.secrets, ignore_errors=True)
 
     def stop_spawned(self):

@@ -125,16 +125,19 @@ class Node:
     def unpause(self):
         self.container.unpause()
 
-    def kill(self):
-        """Kill the node's container; its faults go with its network namespace."""
+    def _drop_faults(self):
+        """Remove this node's fault sidecars: they belong to a network namespace about to go."""
         for fault in Fault.find(self.client, self.project, self.name):
             fault.container.remove(force=True)
+
+    def kill(self):
+        """Kill the node's container; its faults go with its network namespace."""
+        self._drop_faults()
         self.container.kill()
 
     def restart(self, timeout=30):
         """Start the node again (after kill, or restart it if running) and wait for it to be healthy."""
-        for fault in Fault.find(self.client, self.project, self.name):
-            fault.container.remove(force=True)
+        self._drop_faults()
         self.container.restart(timeout=2)
         self.lab.wait_healthy(timeout, names=[self.name])
 
