@@ -3,8 +3,8 @@
     python3 -m nodes.execd [--framed-port 7000] [--naive-port 7001] [--timeout S] [--max-output B]
                            [--max-sessions N] [--idle S] [--key FILE]
 
-Two protocols (see nodes/execproto.py), both behind an HMAC challenge-response on the lab key:
-- framed (port 7000): requests and results are frames (nodes/framing.py); stdout and stderr come back
+Two protocols (see nodes/lib/execproto.py), both behind an HMAC challenge-response on the lab key:
+- framed (port 7000): requests and results are frames (nodes/lib/framing.py); stdout and stderr come back
   separate and exact, with the exit code, the duration and their sha256s.
 - naive (port 7001): the course's version, kept to reproduce its bug. UNSAFE BY DESIGN: one recv(1024) per
   command and raw output with no header, so replies run into each other. Never expose it.
@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 
-from nodes import execproto, framing, program
+from nodes.lib import execproto, framing, program
 
 CHUNK = 64 * 1024
 HOME = os.path.expanduser("~")  # commands start here, as over SSH

@@ -19,8 +19,8 @@ import subprocess
 import sys
 import time
 
-from nodes import program
-from nodes.nfqueue import Queue
+from nodes.lib import program
+from nodes.lib.nfqueue import Queue
 
 DEVICE = "eth0"
 IMPAIR, PARTITION = "SOCKLAB_IMPAIR", "SOCKLAB_PARTITION"

@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 
-from nodes import framing, program
+from nodes.lib import framing, ports, program
 
 CHUNK = 256 * 1024
 
@@ -159,7 +159,7 @@ def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.framed")
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("recv")
-    p.add_argument("--port", type=int, default=9300)
+    p.add_argument("--port", type=int, default=ports.FRAMED)
     p.add_argument("--connections", type=int, default=1)
     p.add_argument("--pause-ms", type=float, default=0)
     p.add_argument("--stall", type=float, default=10.0)
@@ -168,19 +168,19 @@ def run(argv):
     p.set_defaults(handler=recv)
     p = commands.add_parser("send")
     p.add_argument("host")
-    p.add_argument("--port", type=int, default=9300)
+    p.add_argument("--port", type=int, default=ports.FRAMED)
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--max-size", type=int, default=1 << 20)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(handler=send)
     p = commands.add_parser("sink", help="benchmark receiver")
-    p.add_argument("--port", type=int, default=9400)
+    p.add_argument("--port", type=int, default=ports.FRAMED_BENCH)
     p.add_argument("--mode", choices=MODES, default="framed")
     p.set_defaults(handler=sink)
     p = commands.add_parser("source", help="benchmark sender")
     p.add_argument("host")
-    p.add_argument("--port", type=int, default=9400)
+    p.add_argument("--port", type=int, default=ports.FRAMED_BENCH)
     p.add_argument("--mode", choices=MODES, default="framed")
     p.add_argument("--count", type=int, default=64)
     p.add_argument("--size", type=int, default=1 << 20)

@@ -13,7 +13,7 @@ import struct
 import sys
 import time
 
-from nodes import program
+from nodes.lib import program
 
 ETH_P_ALL, ETH_P_IP = 0x0003, 0x0800
 TCP, UDP = 6, 17

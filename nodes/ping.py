@@ -12,7 +12,7 @@ import socket
 import struct
 import time
 
-from nodes import program
+from nodes.lib import program
 
 ECHO_REQUEST, ECHO_REPLY = 8, 0
 

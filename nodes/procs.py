@@ -18,7 +18,7 @@ import signal
 import sys
 import time
 
-from nodes import program
+from nodes.lib import program
 
 
 def say_ready(*pids):

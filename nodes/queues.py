@@ -31,9 +31,9 @@ import time
 from multiprocessing import AuthenticationError
 from multiprocessing.managers import BaseManager
 
-from nodes import program
+from nodes.lib import ports, program
 
-PORT = 7300
+PORT = ports.QUEUES
 KEY_PATH = "/run/socklab/queue.key"
 
 

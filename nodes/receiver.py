@@ -17,7 +17,7 @@ import struct
 import sys
 import time
 
-from nodes import program
+from nodes.lib import ports, program
 from nodes.sender import FAMILIES
 
 
@@ -51,7 +51,7 @@ def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.receiver")
     parser.add_argument("proto", choices=FAMILIES)
     parser.add_argument("path", nargs="?", help="socket path (unix-*)")
-    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--port", type=int, default=ports.STICKY)
     parser.add_argument("--bufsize", type=int, default=1024)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before the first read")
     parser.add_argument("--reads", type=int, default=None, help="stop after this many reads (streams)")

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 
-from nodes import program
+from nodes.lib import ports, program
 
 
 def one(host, port, request, out, index):
@@ -44,7 +44,7 @@ def abuse(host, port):
 def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.reqclient")
     parser.add_argument("host")
-    parser.add_argument("--port", type=int, default=7200)
+    parser.add_argument("--port", type=int, default=ports.REQSERVER)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--request", default="io 200")
     parser.add_argument("--at", type=float, default=None, help="wall-clock start (seconds since the epoch)")

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from nodes import program
+from nodes.lib import ports, program
 
 MAX_LINE = 100
 
@@ -181,7 +181,7 @@ MODELS = {"iterative": iterative, "threads": threads, "fork": fork, "selectors":
 def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.reqserver")
     parser.add_argument("model", choices=MODELS)
-    parser.add_argument("--port", type=int, default=7200)
+    parser.add_argument("--port", type=int, default=ports.REQSERVER)
     parser.add_argument("--idle", type=float, default=5.0)
     args = parser.parse_args(argv)
     listener = socket.create_server(("", args.port), backlog=128)

@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 
-from nodes import execproto, framing, program
+from nodes.lib import execproto, framing, program
 
 
 class Session:

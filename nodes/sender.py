@@ -12,7 +12,7 @@ import socket
 import string
 import struct
 
-from nodes import program
+from nodes.lib import ports, program
 
 FAMILIES = {"tcp": (socket.AF_INET, socket.SOCK_STREAM), "udp": (socket.AF_INET, socket.SOCK_DGRAM),
             "unix-stream": (socket.AF_UNIX, socket.SOCK_STREAM), "unix-dgram": (socket.AF_UNIX, socket.SOCK_DGRAM)}
@@ -33,7 +33,7 @@ def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.sender")
     parser.add_argument("proto", choices=FAMILIES)
     parser.add_argument("address", help="host (tcp, udp) or socket path (unix-*)")
-    parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--port", type=int, default=ports.STICKY)
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--size", type=int, default=40)
     parser.add_argument("--sizes", type=parse_sizes, help="message sizes, overriding --count and --size")

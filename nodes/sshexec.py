@@ -15,7 +15,7 @@ import time
 
 import paramiko
 
-from nodes import program
+from nodes.lib import program
 
 KEY = os.path.expanduser("~/.ssh/id_ed25519")
 KNOWN_HOSTS = os.path.expanduser("~/.ssh/known_hosts")

@@ -11,7 +11,7 @@
 Across hosts a multiprocessing.Lock cannot help (it lives in one kernel). The store's lock is a lease:
 `acquire` waits in line and returns a token; a holder that dies or stalls loses it when the lease runs out;
 a write must carry the current token (a fencing token), so a buyer whose lease expired cannot write.
-The store speaks frames (nodes/framing.py), one thread per connection; a peer that sends garbage or stalls
+The store speaks frames (nodes/lib/framing.py), one thread per connection; a peer that sends garbage or stalls
 loses its connection, never the store.
 """
 import argparse
@@ -24,9 +24,9 @@ import tempfile
 import threading
 import time
 
-from nodes import framing, program
+from nodes.lib import framing, ports, program
 
-PORT = 7100
+PORT = ports.TICKETS
 
 
 def buy_local(db, pause, lock, results):

@@ -1,1 +1,17 @@
-"""socklab's host side: a lab of containers (Lab, Node, Fault) driven through the Docker SDK, and scenarios."""
+"""socklab's host side: a lab of containers driven through the Docker SDK, and the lessons run on it.
+
+lab.py       Lab: one Compose project — images, secrets, up/down, its nodes, readiness, partitions.
+node.py      Node: one container — run / program / start / serve a program in it, ps, faults on it;
+             Process: a program running in the background; Completed: one that has ended.
+fault.py     Impairment (delay, jitter, loss, rate) and Fault, the sidecar container that holds one.
+image.py     the node images, built without a registry (debootstrap + docker import, or a Dockerfile).
+compose.py   the Compose CLI (v2 or v1), used for up and down only.
+labels.py    every Docker label socklab reads or writes.
+errors.py    LabError and its typed children (ProgramFailed, NodeNotFound, TimedOut, …).
+result.py    Step (key, name, passed, expected, observed, why, facts) and Result, as JSON.
+scenarios/   one module (or package, with its own helpers) per lesson: run(lab, params, progress) → [Step].
+report.py    results for people: rich tables, JSON and artefacts under reports/.
+plots.py     matplotlib pictures from measured facts.
+bench.py     `make bench`: every figure against a baseline measured in the same run.
+cli.py       thin: parse arguments, call the above, turn a LabError into one line and exit 2.
+"""

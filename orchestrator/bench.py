@@ -8,12 +8,13 @@
 - remote exec: execd's framed round trip of `true` and a large output's throughput against real SSH.
 - queue: no-op tasks through the broker with 1..3 workers, leases with batches against plain get().
 """
-import json
 import statistics
 import time
 
 from rich.table import Table
 
+from orchestrator import labels
+from orchestrator.errors import LabError
 from orchestrator.image import Images, base_tag, node_tag
 from orchestrator.lab import CLIENTS, DEFAULT_WORKERS, Lab
 
@@ -45,10 +46,10 @@ def memory_mb(container):
     return (stats["usage"] - cache) / 2**20
 
 
-def bare_containers(client, image, count):
+def bare_containers(engine, image, count):
     """Start count bare containers and wait until each runs; returns them."""
-    containers = [client.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
-                                        labels={"org.socklab.bench": "bare"}) for _ in range(count)]
+    containers = [engine.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
+                                        labels={labels.BENCH: "bare"}) for _ in range(count)]
     for container in containers:
         while container.status != "running":
             container.reload()
@@ -61,17 +62,17 @@ def remove(containers):
 
 
 def lab_bench(lab, progress, cold):
-    client = lab.client
+    engine = lab.engine
     nodes = 1 + CLIENTS + DEFAULT_WORKERS
     results = {"nodes": nodes}
     if cold:
         progress("cold build: removing the node and base images, then building both")
         lab.down()
         for tag in (node_tag(), base_tag()):
-            if Images(client).exists(tag):
-                client.images.remove(tag, force=True)
-        results["cold_build_s"] = round(timed(lambda: Images(client, progress).ensure()), 2)
-    image = Images(client, progress).ensure()
+            if Images(engine).exists(tag):
+                engine.images.remove(tag, force=True)
+        results["cold_build_s"] = round(timed(lambda: Images(engine, progress).ensure()), 2)
+    image = Images(engine, progress).ensure()
     lab.down()
     ups, downs, bare_ups, bare_downs = [], [], [], []
     for round_ in range(1, ROUNDS + 1):
@@ -81,7 +82,7 @@ def lab_bench(lab, progress, cold):
             idle = [memory_mb(n.container) for n in lab.nodes()]
         downs.append(timed(lab.down))
         containers = []
-        bare_ups.append(timed(lambda: containers.extend(bare_containers(client, image, nodes))))
+        bare_ups.append(timed(lambda: containers.extend(bare_containers(engine, image, nodes))))
         if round_ == ROUNDS:
             bare_idle = memory_mb(containers[0])
         bare_downs.append(timed(lambda: remove(containers)))
@@ -95,13 +96,12 @@ def lab_bench(lab, progress, cold):
 
 def transfer(server, client, mode, size, count):
     """Seconds for one transfer of count messages, from the sender's first byte to the receiver's last."""
-    sink = server.spawn(["python3", "-m", "nodes.framed", "sink", "--mode", mode])
-    sink.expect("listening")
-    sent = client.program("framed", "source", "server", "--mode", mode, "--count", count, "--size", size,
-                          timeout=300)
-    got = json.loads(sink.wait(300).stdout)
+    with server.serve("framed", "sink", "--mode", mode) as sink:
+        sent = client.program("framed", "source", "server", "--mode", mode, "--count", count, "--size", size,
+                              timeout=300)
+        got = sink.result(300)
     if got["bytes"] < size * count:
-        raise RuntimeError(f"{mode}: the sink got {got['bytes']} of {size * count} bytes")
+        raise LabError(f"framing bench, {mode}: the sink got {got['bytes']} of {size * count} bytes")
     return max(sent["seconds"], got["seconds"])
 
 
@@ -127,7 +127,7 @@ def remote_exec_bench(lab, progress):
     from orchestrator.scenarios import remote_exec
     server, clients = lab.node("server"), lab.nodes("client")
     progress(f"remote exec: `true` {REMOTE_EXEC['repeat']} times and {REMOTE_EXEC['big_mib']} MiB, framed vs SSH")
-    with remote_exec.services(server, clients, {}):
+    with remote_exec.services(server, clients):
         return remote_exec.compare_step(clients[0], REMOTE_EXEC).facts
 
 
@@ -146,14 +146,12 @@ def queue_bench(lab, progress):
                 for consumer in running:
                     consumer.expect("consuming")
                 started = time.monotonic()
-                producers = [client.spawn(["python3", "-m", "nodes.queues", "produce", "server", "--mode", mode,
-                                           "--count", str(QUEUE_TASKS), "--start", str(i * QUEUE_TASKS),
-                                           "--batch", str(batch)]) for i, client in enumerate(clients)]
-                for process in producers:
-                    process.wait(300)
+                producers = [client.start("queues", "produce", "server", "--mode", mode, "--count", QUEUE_TASKS,
+                                          "--start", i * QUEUE_TASKS, "--batch", batch)
+                             for i, client in enumerate(clients)]
+                queue.results(producers, 300)
                 clients[0].program("queues", "produce", "server", "--mode", mode, "--count", 0, "--pills", count)
-                for process in running:
-                    process.wait(300)
+                queue.results(running, 300)
                 rates[count] = round(2 * QUEUE_TASKS / (time.monotonic() - started))
         results[mode] = {"batch": batch, "tasks_per_s": rates}
     best = {mode: max(r["tasks_per_s"].values()) for mode, r in results.items()}

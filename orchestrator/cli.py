@@ -17,7 +17,7 @@ from orchestrator import report, scenarios
 from orchestrator.errors import LabError
 from orchestrator.fault import Fault
 from orchestrator.image import Images
-from orchestrator.lab import Lab, default_project, docker_client
+from orchestrator.lab import Lab, default_project, connect_engine
 
 # off a terminal (a pipe, a CI log) rich would assume 80 columns and squeeze the tables
 out = Console(width=None if sys.stdout.isatty() else 140)
@@ -51,7 +51,7 @@ def cmd_up(args):
 
 def cmd_build(args):
     with progress("checking the node images") as tell:
-        tag = Images(docker_client(), tell).ensure()
+        tag = Images(connect_engine(), tell).ensure()
     err.print(f"node image {tag} is ready")
     return 0
 
@@ -66,7 +66,7 @@ def cmd_down(args):
 def cmd_ps(args):
     lab = Lab(args.project)
     faults = {}
-    for fault in Fault.find(lab.client, lab.project):
+    for fault in Fault.find(lab.engine, lab.project):
         faults.setdefault(fault.node, []).append(fault.kind)
     now = datetime.now(timezone.utc)
     rows = [{"node": n.name, "service": n.service, "container": n.container.name, "ip": n.ip, "health": n.health,

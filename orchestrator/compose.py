@@ -4,7 +4,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from orchestrator.errors import LabError
+from orchestrator.errors import ComposeFailed
 
 COMPOSE_FILE = Path(__file__).resolve().parent.parent / "compose.yaml"
 
@@ -15,7 +15,7 @@ def detect():
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    raise LabError("no Compose CLI found: install the Docker Compose plugin (docker compose) or docker-compose")
+    raise ComposeFailed("no Compose CLI found: install the Docker Compose plugin (docker compose) or docker-compose")
 
 
 class Compose:
@@ -31,7 +31,7 @@ class Compose:
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True)
         if done.returncode:
             lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-            raise LabError(f"{' '.join(self.cli)} {args[0]} failed: {' | '.join(lines[-3:]) or done.returncode}")
+            raise ComposeFailed(f"{' '.join(self.cli)} {args[0]} failed: {' | '.join(lines[-3:]) or done.returncode}")
 
     def up(self, scale):
         """Create or update the project's containers without building or pulling; scale is {service: count}."""

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import docker.errors
 
-from orchestrator.errors import LabError
+from orchestrator import labels
+from orchestrator.errors import BadParameter, FaultFailed, LabError
 
-PROJECT_LABEL, NODE_LABEL, KIND_LABEL = "org.socklab.fault.project", "org.socklab.fault.node", "org.socklab.fault"
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(us|ms|s)?$")
 RATE = re.compile(r"^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$", re.IGNORECASE)
 SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, None: 1e-3}
@@ -21,7 +21,7 @@ BITS = {"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9}
 def _milliseconds(name, value):
     match = DURATION.match(str(value).strip())
     if not match:
-        raise LabError(f"bad {name} {value!r}: expected a duration such as 50ms, 0.2s or 50 (milliseconds)")
+        raise BadParameter(name, value, "a duration such as 50ms, 0.2s or 50 (milliseconds)")
     return round(float(match[1]) * SECONDS[match[2]] * 1000)
 
 
@@ -32,14 +32,14 @@ def _percent(name, value):
     except ValueError:
         number = -1
     if not 0 <= number <= 100:
-        raise LabError(f"bad {name} {value!r}: expected a percentage from 0 to 100, such as 10%")
+        raise BadParameter(name, value, "a percentage from 0 to 100, such as 10%")
     return number
 
 
 def _kbit(name, value):
     match = RATE.match(str(value).strip())
     if not match or float(match[1]) <= 0:
-        raise LabError(f"bad {name} {value!r}: expected a rate such as 512kbit or 10mbit")
+        raise BadParameter(name, value, "a rate such as 512kbit or 10mbit")
     return max(1, round(float(match[1]) * BITS[match[2].lower()] / 1000))
 
 
@@ -61,7 +61,7 @@ class Impairment:
         if spec == cls():
             raise LabError("impair needs at least one of delay, loss or rate")
         if spec.jitter_ms > spec.delay_ms:
-            raise LabError(f"jitter {spec.jitter_ms}ms cannot exceed delay {spec.delay_ms}ms")
+            raise BadParameter("jitter", jitter, f"at most the delay ({spec.delay_ms}ms)")
         return spec
 
     def argv(self):
@@ -74,16 +74,16 @@ class Fault:
 
     def __init__(self, container):
         self.container = container
-        self.kind = container.labels[KIND_LABEL]
-        self.node = container.labels[NODE_LABEL]
+        self.kind = container.labels[labels.FAULT_KIND]
+        self.node = container.labels[labels.FAULT_NODE]
 
     @classmethod
     def start(cls, node, argv):
         """Start `nodes.faults ARGV` beside node and return once its rules are in place."""
-        container = node.client.containers.run(
+        container = node.engine.containers.run(
             node.container.image.id, ["python3", "-m", "nodes.faults", *argv], detach=True, init=True,
             network_mode=f"container:{node.container.id}", cap_add=["NET_ADMIN"],
-            labels={PROJECT_LABEL: node.project, NODE_LABEL: node.name, KIND_LABEL: argv[0]})
+            labels={labels.FAULT_PROJECT: node.project, labels.FAULT_NODE: node.name, labels.FAULT_KIND: argv[0]})
         fault = cls(container)
         for line in container.logs(stream=True, follow=True, stdout=False, stderr=True):
             if line.strip() == b"ready":
@@ -91,14 +91,14 @@ class Fault:
         fault.container.reload()
         error = fault.container.logs(stdout=False).decode(errors="replace").strip().splitlines()
         fault.container.remove(force=True)
-        raise LabError(f"{argv[0]} on {node.name} failed: {error[-1] if error else 'the sidecar exited'}")
+        raise FaultFailed(f"{argv[0]} on {node.name} failed: {error[-1] if error else 'the sidecar exited'}")
 
     @classmethod
-    def find(cls, client, project, node=None, kind=None):
+    def find(cls, engine, project, node=None, kind=None):
         """The running faults of a project, optionally of one node and one kind."""
-        labels = [f"{PROJECT_LABEL}={project}"] + ([f"{NODE_LABEL}={node}"] if node else []) + \
-                 ([f"{KIND_LABEL}={kind}"] if kind else [])
-        return [cls(c) for c in client.containers.list(all=True, filters={"label": labels})]
+        wanted = [f"{labels.FAULT_PROJECT}={project}"] + ([f"{labels.FAULT_NODE}={node}"] if node else []) + \
+                 ([f"{labels.FAULT_KIND}={kind}"] if kind else [])
+        return [cls(c) for c in engine.containers.list(all=True, filters={"label": wanted})]
 
     def stop(self):
         """Lift the fault: the sidecar removes its rules on SIGTERM. Returns its result."""
@@ -110,5 +110,5 @@ class Fault:
         except docker.errors.NotFound:
             return {}
         if status:
-            raise LabError(f"lifting {self.kind} on {self.node} failed (exit {status}); `socklab down` resets the lab")
+            raise FaultFailed(f"lifting {self.kind} on {self.node} failed (exit {status}); `socklab down` resets the lab")
         return json.loads(output.splitlines()[-1]) if output else {}

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import docker.errors
 
-from orchestrator.errors import LabError
+from orchestrator import labels
+from orchestrator.errors import ImageBuildFailed, LabError
 
 NODES = Path(__file__).resolve().parent.parent / "nodes"
 RECIPES = NODES / "image"
 ONLINE_BASE = "debian:bookworm-slim"
-KIND_LABEL = "org.socklab.image"
 
 
 def digest(paths, root):
@@ -67,13 +67,13 @@ def debian_mirror(apt_dir=Path("/etc/apt")):
 class Images:
     """Builds the lab's node image if its tag is missing; `progress(text)` hears about long steps."""
 
-    def __init__(self, client, progress=lambda text: None):
-        self.client = client
+    def __init__(self, engine, progress=lambda text: None):
+        self.engine = engine
         self.progress = progress
 
     def exists(self, tag):
         try:
-            self.client.images.get(tag)
+            self.engine.images.get(tag)
             return True
         except docker.errors.ImageNotFound:
             return False
@@ -101,11 +101,11 @@ class Images:
 
     def _build(self, context, dockerfile, tag, buildargs):
         self.progress(f"building {tag}")
-        stream = self.client.api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=buildargs,
-                                       labels={KIND_LABEL: tag.split(":")[0]}, rm=True, forcerm=True, decode=True)
+        stream = self.engine.api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=buildargs,
+                                       labels={labels.IMAGE: tag.split(":")[0]}, rm=True, forcerm=True, decode=True)
         for event in stream:
             if "error" in event:
-                raise LabError(f"building {tag} failed: {event['error'].strip()}")
+                raise ImageBuildFailed(f"building {tag} failed: {event['error'].strip()}")
             if line := event.get("stream", "").strip():
                 self.progress(f"{tag}: {line}")
 
@@ -124,11 +124,11 @@ class Images:
                 last = line.strip() or last
                 self.progress(f"debootstrap: {last}")
             if script.wait():
-                raise LabError(f"debootstrap from {mirror} failed: {last}")
+                raise ImageBuildFailed(f"debootstrap from {mirror} failed: {last}")
             self.progress(f"importing {tag}")
             repository, version = tag.split(":")
-            self.client.api.import_image_from_file(str(tarball), repository=repository, tag=version,
-                                                   changes=["ENV LANG=C.UTF-8", f"LABEL {KIND_LABEL}={repository}"])
+            self.engine.api.import_image_from_file(str(tarball), repository=repository, tag=version,
+                                                   changes=["ENV LANG=C.UTF-8", f"LABEL {labels.IMAGE}={repository}"])
 
     def _install_debootstrap(self):
         if shutil.which("debootstrap"):
@@ -141,4 +141,4 @@ class Images:
             subprocess.run(["apt-get", "update", "-q"], capture_output=True)
             done = subprocess.run(install, capture_output=True, text=True)
             if done.returncode:
-                raise LabError(f"could not install debootstrap: {done.stderr.strip().splitlines()[-1:]}")
+                raise ImageBuildFailed(f"could not install debootstrap: {done.stderr.strip().splitlines()[-1:]}")

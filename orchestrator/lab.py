@@ -10,14 +10,13 @@ from pathlib import Path
 import docker
 import docker.errors
 
+from orchestrator import labels
 from orchestrator.compose import Compose
-from orchestrator.errors import LabError
+from orchestrator.errors import BadParameter, EngineUnavailable, LabError, NodeNotFound, NodeUnhealthy
 from orchestrator.fault import Fault
 from orchestrator.image import Images, node_tag
 from orchestrator.node import Node
 
-PROJECT_LABEL = "com.docker.compose.project"
-SCRATCH_LABEL = "org.socklab.scratch.project"
 SERVICES = ("server", "client", "worker")
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKERS = 3
@@ -26,33 +25,36 @@ SECRETS = ("execd.key", "queue.key")  # files under .lab/<project>/; compose.yam
 
 
 def default_project():
+    """COMPOSE_PROJECT_NAME, or socklab."""
     return os.environ.get("COMPOSE_PROJECT_NAME") or "socklab"
 
 
-def docker_client():
+def connect_engine():
+    """A Docker SDK client that has answered a ping; EngineUnavailable if none does."""
     try:
-        client = docker.from_env(timeout=900)
-        client.ping()
-        return client
+        engine = docker.from_env(timeout=900)
+        engine.ping()
+        return engine
     except docker.errors.DockerException as exc:
-        raise LabError(f"cannot reach the Docker daemon ({exc}); is it running, and may you use it?") from None
+        raise EngineUnavailable(f"cannot reach the Docker daemon ({exc}); is it running, and may you use it?") from None
 
 
 class Lab:
     """The Compose project `project`: a server, CLIENTS clients and some workers on a bridge network."""
 
-    def __init__(self, project=None, progress=lambda text: None, client=None):
+    def __init__(self, project=None, progress=lambda text: None, engine=None):
         self.project = project or default_project()
         self.progress = progress
-        self._client = client
+        self._engine = engine
         self.secrets = ROOT / ".lab" / self.project
-        self.spawned = []  # background programs started in the nodes (Node.spawn)
+        self.spawned = []  # background programs started in the nodes (Node.start)
 
     @property
-    def client(self):
-        if self._client is None:
-            self._client = docker_client()
-        return self._client
+    def engine(self):
+        """The Docker SDK client, connected on first use."""
+        if self._engine is None:
+            self._engine = connect_engine()
+        return self._engine
 
     @property
     def subnet(self):
@@ -81,8 +83,8 @@ class Lab:
         if workers is None:
             workers = len(self.nodes("worker")) or DEFAULT_WORKERS
         if workers < 0:
-            raise LabError(f"workers must be 0 or more, not {workers}")
-        image = Images(self.client, self.progress).ensure()
+            raise BadParameter("workers", workers, "a whole number of 0 or more")
+        image = Images(self.engine, self.progress).ensure()
         self._make_secrets()
         self.progress(f"starting lab {self.project}: server, {CLIENTS} clients, {workers} workers")
         try:
@@ -95,9 +97,9 @@ class Lab:
 
     def down(self):
         """Remove every fault sidecar, scratch node, container, network and volume of the lab, and its secrets."""
-        for fault in Fault.find(self.client, self.project):
+        for fault in Fault.find(self.engine, self.project):
             fault.container.remove(force=True)
-        for container in self.client.containers.list(all=True, filters={"label": f"{SCRATCH_LABEL}={self.project}"}):
+        for container in self.engine.containers.list(all=True, filters={"label": f"{labels.SCRATCH_PROJECT}={self.project}"}):
             container.remove(force=True)
         self._compose(node_tag()).down()  # compose.yaml needs its variables to take the lab down too
         shutil.rmtree(self.secrets, ignore_errors=True)
@@ -113,7 +115,8 @@ class Lab:
         self.spawned.clear()
 
     def containers(self):
-        return self.client.containers.list(all=True, filters={"label": f"{PROJECT_LABEL}={self.project}"})
+        """Every container of the Compose project, running or not."""
+        return self.engine.containers.list(all=True, filters={"label": f"{labels.COMPOSE_PROJECT}={self.project}"})
 
     def nodes(self, service=None):
         """The lab's nodes, server first, then clients and workers by number."""
@@ -126,8 +129,7 @@ class Lab:
         nodes = self.nodes()
         matches = [n for n in nodes if n.name == name] or [n for n in nodes if n.service == name][:1]
         if not matches:
-            known = ", ".join(n.name for n in nodes) or "none: the lab is down (make up)"
-            raise LabError(f"no node {name!r} in lab {self.project}; nodes: {known}")
+            raise NodeNotFound(name, self.project, [n.name for n in nodes])
         return matches[0]
 
     def wait_healthy(self, timeout=90, names=None):
@@ -140,19 +142,21 @@ class Lab:
             if nodes and not waiting:
                 return nodes
             if failed or time.monotonic() > deadline:
-                raise LabError(self._unhealthy((failed or waiting or [None])[0], timeout))
+                raise self._unhealthy((failed or waiting or [None])[0], timeout)
             time.sleep(0.1)
 
     def _unhealthy(self, node, timeout):
         if node is None:
-            return f"lab {self.project} has no nodes after {timeout} s"
+            return NodeUnhealthy(None, f"lab {self.project} has no nodes after {timeout} s")
         state = node.container.attrs["State"]
         log = state.get("Health", {}).get("Log") or []
         detail = log[-1]["Output"].strip() if log else ""
         if state["Status"] in ("exited", "dead"):
             logs = node.container.logs(tail=3).decode(errors="replace").strip().replace("\n", " | ")
-            return f"node {node.name} exited with {state['ExitCode']}: {logs or 'no output'}"
-        return f"node {node.name} not healthy after {timeout} s ({node.health}){': ' + detail if detail else ''}"
+            return NodeUnhealthy(node.name, f"node {node.name} exited with {state['ExitCode']}: {logs or 'no output'}",
+                                 logs)
+        return NodeUnhealthy(node.name, f"node {node.name} not healthy after {timeout} s ({node.health})"
+                             f"{': ' + detail if detail else ''}", detail)
 
     @contextmanager
     def scratch_node(self, name, init=True):
@@ -162,9 +166,9 @@ class Lab:
         """
         server = self.node("server").container
         network = next(iter(server.attrs["NetworkSettings"]["Networks"]))
-        container = self.client.containers.run(server.image.id, ["sleep", "infinity"], detach=True, init=init,
+        container = self.engine.containers.run(server.image.id, ["sleep", "infinity"], detach=True, init=init,
                                                network=network, environment={"SOCKLAB_SERVICE": name},
-                                               labels={SCRATCH_LABEL: self.project}, name=f"{self.project}-{name}")
+                                               labels={labels.SCRATCH_PROJECT: self.project}, name=f"{self.project}-{name}")
         try:
             yield Node(self, container, name=name)
         finally:
@@ -179,4 +183,4 @@ class Lab:
 
     def heal(self):
         """Lift every partition of the lab."""
-        return [fault.stop() for fault in Fault.find(self.client, self.project, kind="partition")]
+        return [fault.stop() for fault in Fault.find(self.engine, self.project, kind="partition")]

@@ -1,27 +1,60 @@
-"""A lab node: one container of the project, driven through the Docker SDK's exec API."""
+"""A lab node: one container of the project, driven through the Docker SDK's exec API.
+
+Three ways to run something in a node, one contract for node programs (`python3 -m nodes.<program>`, one
+JSON line on stdout, or one error line on stderr and a non-zero exit):
+- `run(argv)` / `program(name, *args)`: run and wait; Completed, or the program's JSON.
+- `start(program, *args)`: run in the background; a Process to read, wait for, stop, or take `result()` of.
+- `with serve(program, *args, ready="listening") as process:`: a server for the length of the block,
+  started, waited for until it says it is ready, and stopped at the end.
+"""
 import json
 import re
 import threading
+import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import docker.errors
 
-from orchestrator.errors import LabError
+from orchestrator import labels
+from orchestrator.errors import LabError, NotReady, ProgramFailed, TimedOut
 from orchestrator.fault import Fault, Impairment
 
-SERVICE_LABEL, NUMBER_LABEL = "com.docker.compose.service", "com.docker.compose.container-number"
-TIMED_OUT = 124  # the exit status of timeout(1), which bounds every run() inside the node
+TIMED_OUT = (124, 137)  # timeout(1)'s status when its limit ran out (TERM), or when it had to KILL
+
+
+def program_argv(program, args=()):
+    """The argv of node program `program` (`"receiver"` → `python3 -m nodes.receiver`), or a system
+    program's argv given as a list, as it is."""
+    if isinstance(program, (list, tuple)):
+        if args:
+            raise TypeError("a system program's argv is given whole, without extra args")
+        return [str(word) for word in program]
+    return ["python3", "-m", f"nodes.{program}", *map(str, args)]
+
+
+def last_line(data):
+    """The last non-empty line of a program's output, as text."""
+    lines = bytes(data).decode(errors="replace").strip().splitlines()
+    return lines[-1].strip() if lines else ""
 
 
 @dataclass(frozen=True)
 class Completed:
-    """A finished program: its exit code and its exact output streams."""
+    """A finished program: where it ran, its exit code and its exact output streams."""
+    node: str
     argv: list
     exit_code: int
     stdout: bytes
     stderr: bytes
+
+    def result(self) -> dict:
+        """The node program's JSON result line; ProgramFailed if it exited non-zero."""
+        if self.exit_code:
+            raise ProgramFailed(self.node, self.argv, self.exit_code, last_line(self.stderr))
+        return json.loads(self.stdout)
 
 
 class Node:
@@ -30,36 +63,42 @@ class Node:
     def __init__(self, lab, container, name=None):
         self.lab = lab
         self.container = container
-        self.service = container.labels.get(SERVICE_LABEL, name)
-        self.number = int(container.labels.get(NUMBER_LABEL, 1))
+        self.service = container.labels.get(labels.COMPOSE_SERVICE, name)
+        self.number = int(container.labels.get(labels.COMPOSE_NUMBER, 1))
         self._name = name
 
     @property
-    def client(self):
-        return self.lab.client
+    def engine(self):
+        """The Docker SDK client of the lab."""
+        return self.lab.engine
 
     @property
     def project(self):
+        """The Compose project this node belongs to."""
         return self.lab.project
 
     @property
     def name(self):
+        """`server`, `client1`, `worker3`…, or the name a scratch node was given."""
         if self._name:
             return self._name
         return self.service if self.service == "server" else f"{self.service}{self.number}"
 
     @property
     def ip(self):
+        """The node's address on the lab network."""
         networks = self.container.attrs["NetworkSettings"]["Networks"]
         return next((n["IPAddress"] for n in networks.values() if n.get("IPAddress")), None)
 
     @property
     def health(self):
+        """The engine's health status (healthy, starting, unhealthy), or the container's state without one."""
         state = self.container.attrs["State"]
         return state.get("Health", {}).get("Status") or state["Status"]
 
     @property
     def started_at(self):
+        """When the container last started, in UTC."""
         text = self.container.attrs["State"]["StartedAt"]
         return datetime.fromisoformat(text[:26].rstrip("Z") + "+00:00").astimezone(timezone.utc)
 
@@ -68,26 +107,47 @@ class Node:
 
     def _exec(self, argv, **options):
         try:
-            return self.client.api.exec_create(self.container.id, argv, stdout=True, stderr=True, **options)["Id"]
+            return self.engine.api.exec_create(self.container.id, argv, stdout=True, stderr=True, **options)["Id"]
         except docker.errors.APIError as exc:
             raise LabError(f"cannot run {argv[0]} on {self.name}: {exc.explanation or exc}") from None
 
-    def run(self, argv, timeout=60):
-        """Run argv in the node and wait; Completed with exact stdout and stderr. Raises LabError on timeout."""
-        exec_id = self._exec(["timeout", "-k", "2", str(timeout), *argv])
-        stdout, stderr = self.client.api.exec_start(exec_id, demux=True)
-        code = self.client.api.exec_inspect(exec_id)["ExitCode"]
-        if code == TIMED_OUT:
-            raise LabError(f"{' '.join(argv)} on {self.name} did not finish within {timeout} s")
-        return Completed(list(argv), code, stdout or b"", stderr or b"")
+    def run(self, argv, timeout=60) -> Completed:
+        """Run argv in the node and wait: Completed with exact stdout and stderr, whatever the exit code.
 
-    def program(self, name, *args, timeout=60):
-        """Run node program `nodes.<name>` and return its JSON result; its error line becomes a LabError."""
-        done = self.run(["python3", "-m", f"nodes.{name}", *map(str, args)], timeout=timeout)
-        if done.exit_code:
-            error = done.stderr.decode(errors="replace").strip().splitlines()
-            raise LabError(f"nodes.{name} on {self.name} failed ({done.exit_code}): {error[-1] if error else ''}")
-        return json.loads(done.stdout)
+        Raises TimedOut when the time limit ran out; a command that itself exits 124 is returned as such.
+        """
+        started = time.monotonic()
+        exec_id = self._exec(["timeout", "-k", "2", str(timeout), *argv])
+        stdout, stderr = self.engine.api.exec_start(exec_id, demux=True)
+        code = self.engine.api.exec_inspect(exec_id)["ExitCode"]
+        if code in TIMED_OUT and time.monotonic() - started >= timeout:  # only the limit can take that long
+            raise TimedOut(" ".join(map(str, argv)), self.name, timeout)
+        return Completed(self.name, list(argv), code, stdout or b"", stderr or b"")
+
+    def program(self, name, *args, timeout=60) -> dict:
+        """Run node program `nodes.<name>` with args and return its JSON result; ProgramFailed if it fails."""
+        return self.run(program_argv(name, args), timeout=timeout).result()
+
+    def start(self, program, *args):
+        """Start a node program (or a system program's argv, as a list) in the background, in a session of
+        its own; the lab stops it at the latest when the scenario ends (Lab.stop_spawned)."""
+        process = Process(self, program_argv(program, args))
+        self.lab.spawned.append(process)
+        return process
+
+    @contextmanager
+    def serve(self, program, *args, ready="listening", timeout=10):
+        """Run a server for the length of a `with` block: start it, wait until its stderr says `ready`,
+        yield the Process, and stop it (with everything it started) when the block ends.
+
+        ProgramFailed with its last stderr line if it died before it was ready; NotReady if it never said so.
+        """
+        process = self.start(program, *args)
+        try:
+            process.expect(ready, timeout=timeout)
+            yield process
+        finally:
+            process.stop()
 
     def ps(self):
         """{pid: {"ppid", "stat", "args"}}: the node's processes as ps, run as an exec of its own, sees them."""
@@ -102,12 +162,6 @@ class Node:
         return [f"{pid} {p['stat']} {p['args']}" for pid, p in self.ps().items()
                 if p["stat"].startswith("Z") or any(marker in p["args"] for marker in markers)]
 
-    def spawn(self, argv):
-        """Start argv in the background in its own session; see Process. The lab remembers it (stop_spawned)."""
-        process = Process(self, argv)
-        self.lab.spawned.append(process)
-        return process
-
     # Faults
     def impair(self, delay=None, jitter=None, loss=None, rate=None):
         """Impair this node's outgoing packets (see Impairment.parse); replaces an earlier impairment."""
@@ -115,19 +169,30 @@ class Node:
         self.clear()
         return Fault.start(self, spec.argv())
 
+    @contextmanager
+    def impaired(self, **impairment):
+        """This node impaired for the length of a `with` block (see impair), cleared at the end."""
+        self.impair(**impairment)
+        try:
+            yield self
+        finally:
+            self.clear()
+
     def clear(self):
         """Lift this node's impairment; returns what the impairment did."""
-        return [fault.stop() for fault in Fault.find(self.client, self.project, self.name, "impair")]
+        return [fault.stop() for fault in Fault.find(self.engine, self.project, self.name, "impair")]
 
     def pause(self):
+        """Freeze every process of the node (the cgroup freezer): it answers nothing until unpause()."""
         self.container.pause()
 
     def unpause(self):
+        """Let a paused node run again."""
         self.container.unpause()
 
     def _drop_faults(self):
         """Remove this node's fault sidecars: they belong to a network namespace about to go."""
-        for fault in Fault.find(self.client, self.project, self.name):
+        for fault in Fault.find(self.engine, self.project, self.name):
             fault.container.remove(force=True)
 
     def kill(self):
@@ -136,12 +201,13 @@ class Node:
         self.container.kill()
 
     def restart(self, timeout=30):
-        """Start the node again (after kill, or restart it if running) and wait for it to be healthy."""
+        """Start the node again (after kill, or restart it if running) and wait until it is ready."""
         self._drop_faults()
         self.container.restart(timeout=2)
         self.lab.wait_healthy(timeout, names=[self.name])
 
     def refresh(self):
+        """Read the container's state again from the engine; returns the node."""
         self.container.reload()
         return self
 
@@ -158,7 +224,7 @@ class Process:
         self.stdout, self.stderr = bytearray(), bytearray()
         self._changed = threading.Condition()
         self._done = False
-        stream = node.client.api.exec_start(self.exec_id, stream=True, demux=True)
+        stream = node.engine.api.exec_start(self.exec_id, stream=True, demux=True)
         self._reader = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._reader.start()
 
@@ -174,15 +240,23 @@ class Process:
                 self._done = True
                 self._changed.notify_all()
 
+    def _failed(self):
+        done = self.wait(10)
+        return ProgramFailed(self.node.name, self.argv, done.exit_code, last_line(done.stderr))
+
     def expect(self, text, timeout=10, stream="stderr"):
-        """Wait until the stream contains text (e.g. a server's `listening` line). Raises LabError if not."""
+        """Wait until the stream contains text (e.g. a server's `listening` line).
+
+        ProgramFailed if the program ended without saying it; NotReady if it is still silent after timeout.
+        """
         needle = text.encode() if isinstance(text, str) else text
         with self._changed:
-            if self._changed.wait_for(lambda: needle in getattr(self, stream) or self._done, timeout) \
-                    and needle in getattr(self, stream):
+            self._changed.wait_for(lambda: needle in getattr(self, stream) or self._done, timeout)
+            if needle in getattr(self, stream):
                 return
-        tail = bytes(self.stderr).decode(errors="replace").strip().splitlines()[-1:]
-        raise LabError(f"{self.argv[0]} on {self.node.name} did not say {text!r} within {timeout} s {tail}")
+        if not self.running:
+            raise self._failed()
+        raise NotReady(self.argv, self.node.name, text, timeout, last_line(self.stderr))
 
     def line(self, prefix, timeout=10, stream="stderr"):
         """The first complete line of the stream that starts with prefix (e.g. a program's `ready PID...`)."""
@@ -190,29 +264,37 @@ class Process:
         with self._changed:
             self._changed.wait_for(lambda: pattern.search(getattr(self, stream)) or self._done, timeout)
             match = pattern.search(getattr(self, stream))
-        if not match:
-            raise LabError(f"{self.argv[0]} on {self.node.name} wrote no line starting {prefix!r} within {timeout} s")
-        return match.group().decode(errors="replace").rstrip("\n")
+        if match:
+            return match.group().decode(errors="replace").rstrip("\n")
+        if not self.running:
+            raise self._failed()
+        raise NotReady(self.argv, self.node.name, prefix, timeout, last_line(self.stderr))
 
     @property
     def running(self):
+        """True until the program's output streams have closed."""
         return not self._done
 
-    def wait(self, timeout=60):
-        """Wait for the program to end and return its Completed."""
+    def wait(self, timeout=60) -> Completed:
+        """Wait for the program to end and return its Completed; TimedOut if it is still running."""
         with self._changed:
             if not self._changed.wait_for(lambda: self._done, timeout):
-                raise LabError(f"{' '.join(self.argv)} on {self.node.name} still running after {timeout} s")
+                raise TimedOut(" ".join(self.argv), self.node.name, timeout)
         self._reader.join()
-        code = self.node.client.api.exec_inspect(self.exec_id)["ExitCode"]
-        return Completed(self.argv, code, bytes(self.stdout), bytes(self.stderr))
+        code = self.node.engine.api.exec_inspect(self.exec_id)["ExitCode"]
+        return Completed(self.node.name, self.argv, code, bytes(self.stdout), bytes(self.stderr))
 
-    def stop(self, grace=5):
-        """SIGTERM every process of the program's session, SIGKILL after grace seconds; return its Completed."""
+    def result(self, timeout=60) -> dict:
+        """Wait for the node program to end and return its JSON result; ProgramFailed if it failed."""
+        return self.wait(timeout).result()
+
+    def stop(self, grace=5) -> Completed:
+        """SIGTERM every process of the program's session, SIGKILL after grace seconds; return its Completed.
+        The session is signalled even when the program has ended: what it left behind goes too."""
         signal_session = 'while [ ! -s "$0" ]; do sleep 0.01; done; pkill -"$1" -s "$(cat "$0")"; true'
         self.node.run(["sh", "-c", signal_session, self.pidfile, "TERM"], timeout=10)
         try:
             return self.wait(grace)
-        except LabError:
+        except TimedOut:
             self.node.run(["sh", "-c", signal_session, self.pidfile, "KILL"], timeout=10)
             return self.wait(10)

@@ -1,9 +1,14 @@
-"""What a scenario observed: steps, each with what was expected, what was measured, why, and its facts."""
+"""What a scenario observed: steps, each with what was expected, what was measured, why, and its facts.
+
+A step's `key` is stable and language-neutral (`tcp-merge-nagle`): tests and reports find steps by it; its
+`name` is for people and may change.
+"""
 from dataclasses import asdict, dataclass, field
 
 
 @dataclass
 class Step:
+    key: str
     name: str
     passed: bool
     expected: str
@@ -22,9 +27,22 @@ class Result:
     duration_s: float = 0.0
     notes: list = field(default_factory=list)  # what a user should know beyond the steps (a scenario's NOTES)
 
+    def __post_init__(self):
+        keys = [step.key for step in self.steps]
+        if not all(keys) or len(set(keys)) != len(keys):
+            raise ValueError(f"{self.scenario}: every step needs a key of its own, got {keys}")
+
     @property
     def passed(self):
+        """True when there are steps and every one passed."""
         return bool(self.steps) and all(step.passed for step in self.steps)
+
+    def step(self, key) -> Step:
+        """The step with this key; KeyError naming the keys there are."""
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(f"no step {key!r} in {self.scenario}; steps: {[s.key for s in self.steps]}")
 
     def to_dict(self):
         return {"scenario": self.scenario, "passed": self.passed, "params": self.params, "started": self.started,

@@ -5,40 +5,44 @@ A scenario module:
     SUMMARY = "one line for --list"
     PARAMS = {"count": 5}          # defaults; `--set count=10` overrides, typed like the default
     NOTES = ["..."]                # optional: what a user should know beyond the steps
-    def run(lab, params, progress) -> list[Step]
+    def run(lab, params, progress) -> list[Step]   # every step with a key of its own
+
+Modules whose names start with `_` hold what several scenarios share; they are not scenarios.
 """
 import importlib
 import pkgutil
 import time
 from datetime import datetime, timezone
 
-from orchestrator.errors import LabError
+from orchestrator.errors import BadParameter, UnknownName
 from orchestrator.result import Result
 
 
 def available():
     """{name: module} for every scenario module in this package."""
-    modules = (importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__))
+    modules = (importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)
+               if not info.name.startswith("_"))
     return {m.NAME: m for m in modules if hasattr(m, "run")}
 
 
 def get(name):
+    """The scenario module called name; UnknownName if there is none."""
     scenarios = available()
     if name not in scenarios:
-        raise LabError(f"unknown scenario {name!r}; known: {', '.join(sorted(scenarios))}")
+        raise UnknownName("scenario", name, sorted(scenarios))
     return scenarios[name]
 
 
 def _typed(key, default, text):
     if isinstance(default, bool):
         if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise LabError(f"parameter {key} takes true or false, not {text!r}")
+            raise BadParameter(key, text, "true or false")
         return text.lower() in ("true", "1", "yes")
     try:
         return type(default)(text)
     except ValueError:
         kind = {int: "a whole number", float: "a number"}.get(type(default), "text")
-        raise LabError(f"parameter {key} takes {kind}, not {text!r}") from None
+        raise BadParameter(key, text, kind) from None
 
 
 def parameters(scenario, settings):
@@ -48,7 +52,7 @@ def parameters(scenario, settings):
         key, sep, text = setting.partition("=")
         if not sep or key not in params:
             known = ", ".join(f"{k}={v}" for k, v in scenario.PARAMS.items())
-            raise LabError(f"scenario {scenario.NAME} has no parameter {key!r}; parameters: {known}")
+            raise UnknownName(f"parameter of scenario {scenario.NAME}", key, [known])
         params[key] = _typed(key, params[key], text)
     return params
 

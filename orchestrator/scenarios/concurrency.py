@@ -3,15 +3,15 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from orchestrator.checks import nothing_left
+from nodes.lib import ports
 from orchestrator.result import Step
+from orchestrator.scenarios._cleanup import nothing_left
 
 NAME = "concurrency"
 SUMMARY = "iterative, thread-per-client, process-per-client and selectors servers under N clients; threads vs " \
           "processes on CPU work (the GIL)"
 PARAMS = {"clients": 8, "io_ms": 200, "cpu_clients": 4, "cpu_n": 3_000_000, "cpu_rounds": 3, "idle": 1.0}
 MODELS = ("iterative", "threads", "fork", "selectors")
-PORT = 7200
 
 
 def load(clients, request, total):
@@ -20,8 +20,7 @@ def load(clients, request, total):
     shares = [total // len(clients) + (i < total % len(clients)) for i in range(len(clients))]
     def one(args):
         node, count = args
-        return node.program("reqclient", "server", "--port", PORT, "--clients", count, "--request", request,
-                            "--at", at, timeout=120)
+        return node.program("reqclient", "server", "--clients", count, "--request", request, "--at", at, timeout=120)
     with ThreadPoolExecutor(len(clients)) as pool:
         results = list(pool.map(one, zip(clients, shares)))
     latencies = sorted(l for r in results for l in r["latencies_ms"])
@@ -33,23 +32,18 @@ def stats(latencies):
             "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)}
 
 
-def serve(server, model, idle, action):
-    process = server.spawn(["python3", "-m", "nodes.reqserver", model, "--port", str(PORT), "--idle", str(idle)])
-    process.expect("listening")
-    try:
-        return action()
-    finally:
-        process.stop()
+def measure(clients, request, total):
+    """load() summed up: seconds, latency percentiles, how many server processes answered."""
+    seconds, latencies, servers = load(clients, request, total)
+    return {"seconds": round(seconds, 3), **stats(latencies), "answered_by": len(servers)}
 
 
 def io_models(server, clients, p):
     measured = {}
     for model in MODELS:
-        def action():
-            seconds, latencies, servers = load(clients, f"io {p['io_ms']}", p["clients"])
-            abuse = clients[0].program("reqclient", "server", "--port", PORT, "--abuse", timeout=60)
-            return {"seconds": round(seconds, 3), **stats(latencies), "answered_by": len(servers), "bad_clients": abuse}
-        measured[model] = serve(server, model, p["idle"], action)
+        with server.serve("reqserver", model, "--idle", p["idle"]):
+            measured[model] = measure(clients, f"io {p['io_ms']}", p["clients"])
+            measured[model]["bad_clients"] = clients[0].program("reqclient", "server", "--abuse", timeout=60)
     return measured
 
 
@@ -60,7 +54,7 @@ def io_step(measured, p):
     survived = {m: r["bad_clients"]["good_reply"] == "ok" and r["bad_clients"]["garbage_reply"].startswith("error")
                 for m, r in measured.items()}
     return Step(
-        f"{n} clients, each request waiting {p['io_ms']} ms on I/O",
+        "io-bound-models", f"{n} clients, each request waiting {p['io_ms']} ms on I/O",
         passed=all(iterative >= 2 * s for s in concurrent.values()) and all(survived.values()),
         expected=f"the iterative server answers one at a time (≈ {n} × {wait} s); threads, processes and "
                  f"selectors overlap the waits (≈ {wait} s); every model survives garbage, a vanishing and a "
@@ -77,16 +71,14 @@ def cpu_step(server, clients, p):
     rounds = {"threads": [], "fork": []}
     for _ in range(p["cpu_rounds"]):  # alternating rounds, medians: the 2 cores are shared with the whole lab
         for model in rounds:
-            def action():
-                seconds, latencies, servers = load(clients, f"cpu {p['cpu_n']}", p["cpu_clients"])
-                return {"seconds": round(seconds, 3), **stats(latencies), "answered_by": len(servers)}
-            rounds[model].append(serve(server, model, p["idle"], action))
+            with server.serve("reqserver", model, "--idle", p["idle"]):
+                rounds[model].append(measure(clients, f"cpu {p['cpu_n']}", p["cpu_clients"]))
     measured = {model: {"seconds": statistics.median(r["seconds"] for r in runs),
                         "rounds_s": [r["seconds"] for r in runs], "answered_by": runs[-1]["answered_by"]}
                 for model, runs in rounds.items()}
     ratio = measured["fork"]["seconds"] / measured["threads"]["seconds"]
     return Step(
-        f"{p['cpu_clients']} CPU-bound requests: threads vs processes on 2 cores",
+        "cpu-bound-threads-vs-processes", f"{p['cpu_clients']} CPU-bound requests: threads vs processes on 2 cores",
         passed=ratio < 0.85,
         expected="threads take turns holding the GIL, so CPU work runs one at a time; processes run on both cores",
         observed=f"median of {p['cpu_rounds']}: threads {measured['threads']['seconds']} s, processes "

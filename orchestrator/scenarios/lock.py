@@ -2,39 +2,43 @@
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from orchestrator.checks import nothing_left
 from orchestrator.result import Step
+from orchestrator.scenarios._cleanup import nothing_left
 
 NAME = "lock"
 SUMMARY = "one ticket, many buyers: oversold without a lock; multiprocessing.Lock on one node, a lease lock across nodes"
 PARAMS = {"buyers": 10, "pause": 0.1, "buyers_per_node": 2}
 
 
-def local_step(node, p, lock):
-    r = node.program("tickets", "local", "--buyers", p["buyers"], "--pause", p["pause"], *(["--lock"] if lock else []))
+def local_sale(node, p, lock) -> dict:
+    """The ticket sale among processes on one node, with or without multiprocessing.Lock."""
+    return node.program("tickets", "local", "--buyers", p["buyers"], "--pause", p["pause"], *(["--lock"] if lock else []))
+
+
+def local_step(r, p, lock):
     if lock:
         return Step(
-            "one node, multiprocessing.Lock: exactly one buyer",
+            "local-lock", "one node, multiprocessing.Lock: exactly one buyer",
             passed=r["successful_buyers"] == 1 and r["count_left"] == 0,
             expected=f"{p['buyers']} processes take turns at read-pause-write; one gets the ticket, the rest see 0",
             observed=f"{r['successful_buyers']} successful, {r['count_left']} left, in {r['seconds']} s",
             why="The lock makes read-pause-write one step that only one process at a time can be in: correct, "
                 "but the buyers now wait for each other.",
-            facts=r), r
+            facts=r)
     return Step(
-        "one node, no lock: oversold",
+        "local-oversold", "one node, no lock: oversold",
         passed=r["successful_buyers"] > r["tickets"],
         expected=f"{p['buyers']} processes all read 1 before any writes 0: more buyers succeed than there are tickets",
         observed=f"{r['successful_buyers']} successful buyers for {r['tickets']} ticket (oversold by "
                  f"{r['oversold']}) in {r['seconds']} s",
         why="Each buyer reads, pauses, then writes: during the pause the others read the same stale count.",
-        facts=r), r
+        facts=r)
 
 
 def cost_step(unlocked, locked, p):
     ratio = locked["seconds"] / unlocked["seconds"]
     return Step(
-        "the price of the lock",
+        "lock-cost", "the price of the lock",
         passed=ratio > 1.5,
         expected=f"serialising {p['buyers']} buyers that each pause {p['pause']} s costs about {p['buyers']}× the pause",
         observed=f"without lock {unlocked['seconds']} s, with lock {locked['seconds']} s ({ratio:.1f}×)",
@@ -58,7 +62,7 @@ def remote_step(lab, nodes, p, lock):
              "per_node": {name: r["successful_buyers"] for name, r in results.items()}}
     if lock:
         return Step(
-            "across nodes, a lease lock on the server: exactly one buyer",
+            "remote-lease-lock", "across nodes, a lease lock on the server: exactly one buyer",
             passed=sold == 1 and left == 0,
             expected=f"{buyers} buyers on {len(nodes)} nodes take the store's lock in turn: one ticket, one buyer",
             observed=f"{sold} successful, {left} left; per node {facts['per_node']}",
@@ -67,7 +71,7 @@ def remote_step(lab, nodes, p, lock):
                 "a fencing token on every write (a holder whose lease ran out cannot write).",
             facts=facts)
     return Step(
-        "across nodes, no coordination: oversold",
+        "remote-oversold", "across nodes, no coordination: oversold",
         passed=sold > 1,
         expected=f"{buyers} buyers on {len(nodes)} nodes read the store's count at the same moment: oversold",
         observed=f"{sold} successful buyers for 1 ticket; per node {facts['per_node']}",
@@ -79,17 +83,13 @@ def remote_step(lab, nodes, p, lock):
 def run(lab, params, progress):
     node = lab.node("worker1")
     progress(f"{params['buyers']} buyers on one node, without and with multiprocessing.Lock")
-    unlocked_step, unlocked = local_step(node, params, lock=False)
-    locked_step, locked = local_step(node, params, lock=True)
-    steps = [unlocked_step, locked_step, cost_step(unlocked, locked, params)]
+    unlocked, locked = local_sale(node, params, lock=False), local_sale(node, params, lock=True)
+    steps = [local_step(unlocked, params, lock=False), local_step(locked, params, lock=True),
+             cost_step(unlocked, locked, params)]
     buyers = lab.nodes("client") + lab.nodes("worker")
     progress(f"buyers on {len(buyers)} nodes against the ticket store on the server")
-    store = lab.node("server").spawn(["python3", "-m", "nodes.tickets", "serve"])
-    store.expect("listening")
-    try:
+    with lab.node("server").serve("tickets", "serve"):
         steps += [remote_step(lab, buyers, params, lock=False), remote_step(lab, buyers, params, lock=True)]
-    finally:
-        store.stop()
     steps.append(nothing_left([lab.node("server"), *buyers], ["nodes.tickets"],
                               "Buyers are joined by their parent; the store was stopped with its session."))
     return steps

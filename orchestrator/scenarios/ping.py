@@ -28,7 +28,7 @@ def by_name(nodes, pings):
     sent = sum(p["sent"] for per in pings.values() for p in per.values())
     wrong = [f"{src}→{name}={p['ip']}" for src, per in pings.items() for name, p in per.items() if p["ip"] not in ips[name]]
     return Step(
-        "reach by service name",
+        "reach-by-name", "reach by service name",
         passed=answered == sent and not wrong,
         expected=f"every node's pings to {', '.join(sorted(ips))} are all answered, each name resolving to a node "
                  "of that service",
@@ -48,7 +48,7 @@ def by_ip(nodes, pings):
     rtts = [rtt for per in pings.values() for p in per.values() for rtt in p["rtt_ms"]]
     pairs = sum(len(per) for per in pings.values())
     return Step(
-        "reach by IP",
+        "reach-by-ip", "reach by IP",
         passed=not lost and pairs == len(nodes) * (len(nodes) - 1),
         expected=f"all {len(nodes) * (len(nodes) - 1)} ordered pairs of the {len(nodes)} nodes exchange echoes",
         observed=f"{pairs - len(lost)} pairs without loss" + (f"; lost: {', '.join(lost)}" if lost else "") +
@@ -66,7 +66,7 @@ def added_delay(target, delay_ms, before, during, after):
     restored = all(b is not None and b < delay_ms / 2 for b in back.values())
     shown = ", ".join(f"{src} +{a} ms" for src, a in added.items())
     return Step(
-        f"impair {target.name}: delay {delay_ms} ms",
+        "impaired-delay", f"impair {target.name}: delay {delay_ms} ms",
         passed=in_band and restored,
         expected=f"every round trip to {target.name} gains about {delay_ms} ms, and loses it after clear()",
         observed=f"{shown}; after clear p50 ≤ {max(b for b in back.values() if b is not None):.3f} ms"
@@ -88,11 +88,8 @@ def run(lab, params, progress):
     target = lab.node(params["node"])
     others = [n for n in nodes if n.name != target.name]
     progress(f"impairing {target.name} with {params['delay_ms']} ms of delay")
-    target.impair(delay=f"{params['delay_ms']}ms")
-    try:
+    with target.impaired(delay=f"{params['delay_ms']}ms"):
         during = sweep(others, [target.ip], count)
-    finally:
-        target.clear()
     after = sweep(others, [target.ip], count)
     steps.append(added_delay(target, params["delay_ms"], before, during, after))
     return steps

@@ -1,8 +1,6 @@
 """multiprocessing observed from outside: `ps`, run as a separate exec in the node, says what the kernel sees."""
-import json
-
-from orchestrator.checks import nothing_left
 from orchestrator.result import Step
+from orchestrator.scenarios._cleanup import nothing_left
 
 NAME = "processes"
 SUMMARY = "children, pid/ppid, join/is_alive/terminate, zombies, orphans, PID 1 in a container, daemons"
@@ -25,16 +23,16 @@ def go(node, pid):
 
 
 def children_step(node):
-    proc = node.spawn(["python3", "-m", "nodes.procs", "children", "--count", "3"])
+    proc = node.start("procs", "children", "--count", 3)
     parent, *kids = ready_pids(proc)
     seen = node.ps()
     go(node, parent)
-    result = json.loads(proc.wait(30).stdout)
+    result = proc.result(30)
     ppids = {kid: seen.get(kid, {}).get("ppid") for kid in kids}
     lifecycle_ok = (result["alive_before"] == [True] * 3 and result["alive_after"] == [False] * 3
                     and result["exitcodes"] == [-15, 0, 0] and result["join_seconds"][0] >= 0.25)
     return Step(
-        "children, pids and the process API",
+        "children", "children, pids and the process API",
         passed=all(p == parent for p in ppids.values()) and lifecycle_ok,
         expected="ps shows 3 children whose ppid is the parent's pid; is_alive() is True, then terminate() ends "
                  "one with SIGTERM (exitcode -15), join() blocks until each other child has ended",
@@ -47,7 +45,7 @@ def children_step(node):
 
 
 def zombie_step(node):
-    proc = node.spawn(["python3", "-m", "nodes.procs", "zombie"])
+    proc = node.start("procs", "zombie")
     parent, child = ready_pids(proc)
     wait_for_state(node, [child], "Z")
     before = node.ps().get(child)
@@ -55,10 +53,10 @@ def zombie_step(node):
     proc.expect("joined")
     after = node.ps().get(child)
     go(node, parent)
-    proc.wait(30)
+    proc.result(30)
     seen_z = bool(before) and before["stat"].startswith("Z")
     return Step(
-        "zombie until joined",
+        "zombie", "zombie until joined",
         passed=seen_z and "defunct" in before["args"] and after is None,
         expected="a child that has exited while its parent neither joins nor waits shows as Z <defunct>; after "
                  "join() it is gone",
@@ -75,7 +73,7 @@ def orphan_step(node):
     child = node.ps().get(started["child"])
     node.run(["kill", str(started["child"])])
     return Step(
-        "orphan adopted by PID 1",
+        "orphan", "orphan adopted by PID 1",
         passed=child is not None and child["ppid"] == 1,
         expected="when the parent exits first, its still-running child gets a new parent: the node's PID 1",
         observed=f"parent {started['parent']} exited; child {started['child']} now has ppid "
@@ -97,7 +95,7 @@ def pid1_step(lab, count):
     with lab.scratch_node("noinit", init=False) as bare:
         without_init, bare_args = count_orphaned_zombies(bare, count)
     return Step(
-        "PID 1 in a container: who reaps orphans",
+        "pid1-reaps", "PID 1 in a container: who reaps orphans",
         passed=with_init == 0 and without_init == count,
         expected=f"{count} children outlive their parent, then exit: on a node with init they are reaped; on a "
                  "node whose PID 1 is `sleep` they stay zombies",
@@ -110,31 +108,35 @@ def pid1_step(lab, count):
 
 
 def daemon_step(node):
-    proc = node.spawn(["python3", "-m", "nodes.procs", "daemon"])
+    proc = node.start("procs", "daemon")
     parent, child = ready_pids(proc)
     alive = child in node.ps()
     go(node, parent)
-    proc.wait(30)
+    proc.result(30)
     wait_for_state(node, [child], "Z")
     gone = child not in node.ps()
+    return Step(
+        "daemon-ends", "a daemonic child ends with its parent",
+        passed=alive and gone,
+        expected="a daemon=True child runs while its parent does, and is ended when the parent exits",
+        observed=f"child {child} running with its parent: {alive}; after the parent exited: "
+                 f"{'gone' if gone else 'still there'}",
+        why="At exit, multiprocessing terminates its daemonic children instead of joining them.",
+        facts={"parent": parent, "child": child, "alive_with_parent": alive, "gone_after": gone})
+
+
+def daemon_child_step(node):
     failed = node.program("procs", "daemon-child")
     said = failed["child_said"]
-    return [
-        Step("a daemonic child ends with its parent",
-             passed=alive and gone,
-             expected="a daemon=True child runs while its parent does, and is ended when the parent exits",
-             observed=f"child {child} running with its parent: {alive}; after the parent exited: "
-                      f"{'gone' if gone else 'still there'}",
-             why="At exit, multiprocessing terminates its daemonic children instead of joining them.",
-             facts={"parent": parent, "child": child, "alive_with_parent": alive, "gone_after": gone}),
-        Step("daemonic processes cannot have children",
-             passed=said == "AssertionError: daemonic processes are not allowed to have children",
-             expected="a daemonic child that starts a Process gets AssertionError: daemonic processes are not "
-                      "allowed to have children",
-             observed=said,
-             why="A daemon is ended without being joined, which would orphan its own children, so "
-                 "multiprocessing forbids them.",
-             facts=failed)]
+    return Step(
+        "daemon-no-children", "daemonic processes cannot have children",
+        passed=said == "AssertionError: daemonic processes are not allowed to have children",
+        expected="a daemonic child that starts a Process gets AssertionError: daemonic processes are not "
+                 "allowed to have children",
+        observed=said,
+        why="A daemon is ended without being joined, which would orphan its own children, so "
+            "multiprocessing forbids them.",
+        facts=failed)
 
 
 def run(lab, params, progress):
@@ -144,7 +146,7 @@ def run(lab, params, progress):
     progress(f"PID 1: {params['orphans']} orphaned zombies with init and without")
     steps.append(pid1_step(lab, params["orphans"]))
     progress("daemons")
-    steps += daemon_step(node)
+    steps += [daemon_step(node), daemon_child_step(node)]
     steps.append(nothing_left([node], ["nodes.procs"], "Every child was joined, killed or reaped by an init; the "
                                                        "node without init is gone."))
     return steps

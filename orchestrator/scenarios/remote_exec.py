@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+from orchestrator.node import program_argv
 from orchestrator.result import Step
 
 NAME = "remote-exec"
@@ -19,6 +20,8 @@ SUMMARY = "a socket + subprocess remote shell: the naive protocol's leftover bug
 NOTES = ["execd's naive port (7001) is the course's protocol, kept to reproduce its bug: unsafe by design, on the "
          "lab network only, and behind the same lab key as the framed port. Never expose either to anything else."]
 PARAMS = {"repeat": 200, "big_mib": 10, "clients_per_node": 5}
+SSHD = ["/usr/sbin/sshd", "-D", "-e", "-o", "HostKey=/etc/ssh/ssh_host_ed25519_key", "-o", "PasswordAuthentication=no",
+        "-o", "UsePAM=no", "-o", "PermitRootLogin=prohibit-password"]
 SEQ = "seq 1 20000"
 SEQ_OUTPUT = "".join(f"{i}\n" for i in range(1, 20001)).encode()
 
@@ -45,10 +48,6 @@ def prepare_ssh(server, clients):
         keys.append(client.run(["cat", "/root/.ssh/id_ed25519.pub"]).stdout.decode().strip())
         client.run(["sh", "-c", 'printf "%s\\n" "$1" > /root/.ssh/known_hosts', "sh", f"server {' '.join(host_key)}"])
     server.run(["sh", "-c", 'printf "%s\\n" "$1" > /root/.ssh/authorized_keys', "sh", "\n".join(keys)])
-    sshd = server.spawn(["/usr/sbin/sshd", "-D", "-e", "-o", "HostKey=/etc/ssh/ssh_host_ed25519_key",
-                         "-o", "PasswordAuthentication=no", "-o", "UsePAM=no", "-o", "PermitRootLogin=prohibit-password"])
-    sshd.expect("Server listening")
-    return sshd
 
 
 def naive_step(client):
@@ -56,7 +55,7 @@ def naive_step(client):
     pwd = replies[2]
     whose = "seq" if pwd["reply_sha256"] == sha(SEQ_OUTPUT[1024:1024 + pwd["reply_size"]]) else None
     return Step(
-        "naive protocol: a reply carries the previous command's leftover",
+        "naive-leftover", "naive protocol: a reply carries the previous command's leftover",
         passed=replies[0]["reply_head"] == "hello\n" and whose == "seq",
         expected=f"`{SEQ}` prints {len(SEQ_OUTPUT)} bytes but recv(1024) takes 1024; the reply to `pwd` is "
                  "the next 1024 bytes of seq's output, not the working directory",
@@ -81,7 +80,7 @@ def framed_step(framed, p):
               f"{p['big_mib']} MiB intact": framed[-1]["stdout_size"] == p["big_mib"] << 20 and framed[-1]["intact"]}
     failed = [name for name, ok in checks.items() if not ok] + problems
     return Step(
-        "framed protocol: every output exact",
+        "framed-exact", "framed protocol: every output exact",
         passed=not failed,
         expected="the same commands over frames: pwd answers pwd, stdout and stderr apart, exit codes kept, "
                  f"non-UTF-8 bytes and a {p['big_mib']} MiB output intact (sha256 from the server = sha256 received)",
@@ -99,7 +98,7 @@ def system_step(client, execd):
     system = client.program("rexec", "server", "--json", "--runner", "system", command)["results"][0]
     on_server = b"from-os-system" in execd.stdout
     return Step(
-        "os.system vs Popen",
+        "os-system-vs-popen", "os.system vs Popen",
         passed=popen["stdout_head"] == "from-os-system\n" and system["stdout_size"] == 0 and on_server
         and system["wait_status"] == 3 << 8 and system["exit_code"] == 3,
         expected="Popen with pipes returns the output to the client; os.system returns only a wait status, and "
@@ -119,7 +118,7 @@ def ssh_step(client, framed, p):
               if (f["exit_code"], f["stdout_sha256"], f["stderr_sha256"]) !=
               (s["exit_code"], s["received_stdout_sha256"], s["received_stderr_sha256"])]
     return Step(
-        "real SSH (paramiko) gives the same outputs",
+        "ssh-agrees", "real SSH (paramiko) gives the same outputs",
         passed=len(ssh) == len(framed) and not differ,
         expected="the same commands through openssh-server, key authentication, host key verified from "
                  "known_hosts: identical exit codes, stdout and stderr",
@@ -149,7 +148,7 @@ def compare_step(client, p):
     ratio = facts["true"]["framed"]["p50_ms"] / facts["true"]["ssh"]["p50_ms"]
     facts["p50_ratio_framed_to_ssh"] = round(ratio, 3)
     return Step(
-        "framed vs SSH: latency and throughput",
+        "framed-vs-ssh", "framed vs SSH: latency and throughput",
         passed=ratio < 1,
         expected=f"`true` {p['repeat']} times each way: the framed protocol answers faster than SSH",
         observed=f"p50/p95: framed {facts['true']['framed']['p50_ms']}/{facts['true']['framed']['p95_ms']} ms, SSH "
@@ -164,11 +163,11 @@ def auth_step(server, client, worker):
     marker = f"/tmp/socklab-pwned-{int(time.time() * 1000)}"
     forged = client.run(["sh", "-c", "head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > /tmp/forged.key && "
                          f"python3 -m nodes.rexec server --key /tmp/forged.key -- touch {marker}"])
-    keyless = worker.run(["python3", "-m", "nodes.rexec", "server", "--", "touch", marker])
+    keyless = worker.run(program_argv("rexec", ["server", "--", "touch", marker]))
     ran = server.run(["test", "-e", marker]).exit_code == 0
     said = forged.stderr.decode().strip()
     return Step(
-        "no key, no command",
+        "auth-refused", "no key, no command",
         passed=forged.exit_code != 0 and "authentication failed" in said and keyless.exit_code != 0 and not ran,
         expected="a client with a wrong key is refused, a node without the key cannot even try, and nothing runs",
         observed=f"wrong key: {said!r}; worker: {keyless.stderr.decode().strip()!r}; {marker} exists on the "
@@ -194,7 +193,7 @@ def concurrency_step(clients, p):
     elapsed = time.monotonic() - started
     wrong = [tag for tag, said, _ in answers if said != tag]
     return Step(
-        f"{len(jobs)} clients at once",
+        "concurrent-clients", f"{len(jobs)} clients at once",
         passed=not wrong and elapsed < 0.5 * len(jobs) / 2,
         expected=f"{len(jobs)} clients from {len(clients)} client nodes each run a 0.5 s command at once: every "
                  f"one gets its own answer, in far less than the {0.5 * len(jobs):.0f} s one after another",
@@ -207,7 +206,7 @@ def timeout_step(server, client):
     result = client.program("rexec", "server", "--json", "sleep 1000 & sleep 1000; echo never")["results"][0]
     left = server.leftovers("sleep 1000")
     return Step(
-        "a command that never ends",
+        "command-timeout", "a command that never ends",
         passed=result["timed_out"] and result["exit_code"] == -9 and not left,
         expected="execd kills the whole process group at its time limit, reports it, and leaves no process or "
                  "zombie behind",
@@ -220,26 +219,25 @@ def timeout_step(server, client):
 
 
 @contextmanager
-def services(server, clients, facts):
-    """execd and sshd running on the server for the duration; execd's final counts land in facts."""
-    execd = server.spawn(["python3", "-m", "nodes.execd", "--timeout", "3", "--idle", "10"])
-    try:
-        execd.expect("listening")
-        sshd = prepare_ssh(server, clients)
-        try:
+def services(server, clients):
+    """execd and sshd served on the server for the length of a `with` block; yields execd."""
+    with server.serve("execd", "--timeout", 3, "--idle", 10) as execd:
+        prepare_ssh(server, clients)
+        with server.serve(SSHD, ready="Server listening"):
             yield execd
-        finally:
-            sshd.stop()
-    finally:
-        stopped = execd.stop()
-        facts["execd_counts"] = json.loads(stopped.stdout.splitlines()[-1]) if stopped.stdout.strip() else {}
+
+
+def execd_counts(execd):
+    """The counts execd printed as its last line when it was stopped."""
+    out = execd.wait(10).stdout.strip()
+    return json.loads(out.splitlines()[-1]) if out else {}
 
 
 def run(lab, params, progress):
     server, clients = lab.node("server"), lab.nodes("client")
-    client, counts = clients[0], {}
+    client = clients[0]
     progress("starting execd and sshd on the server, with this lab's keys")
-    with services(server, clients, counts) as execd:
+    with services(server, clients) as execd:
         progress("naive, framed and os.system")
         steps = [naive_step(client)]
         framed = client.program("rexec", "server", "--json", *sequence(params), timeout=120)["results"]
@@ -249,5 +247,5 @@ def run(lab, params, progress):
         progress("authentication, concurrency, timeouts")
         steps += [auth_step(server, client, lab.nodes("worker")[0]), concurrency_step(clients, params),
                   timeout_step(server, client)]
-    steps[-1].facts["execd_counts"] = counts["execd_counts"]
+    steps[-1].facts["execd_counts"] = execd_counts(execd)
     return steps

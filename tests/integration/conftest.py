@@ -7,7 +7,7 @@ import os
 import pytest
 
 from orchestrator.errors import LabError
-from orchestrator.lab import Lab, docker_client
+from orchestrator.lab import Lab, connect_engine
 
 PROJECT = "socklabtest"
 
@@ -21,7 +21,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def docker_engine():
     try:
-        return docker_client()
+        return connect_engine()
     except LabError as exc:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true needs a Docker engine: {exc}", pytrace=False)
@@ -30,7 +30,7 @@ def docker_engine():
 
 @pytest.fixture(scope="session")
 def lab(docker_engine):
-    lab = Lab(PROJECT, client=docker_engine)
+    lab = Lab(PROJECT, engine=docker_engine)
     lab.down()  # whatever an interrupted earlier session left
     try:
         yield lab.up(workers=3)
@@ -42,3 +42,9 @@ def ping(node, *hosts, count=2, timeout=0.5):
     """{host: received} for echo requests from node."""
     result = node.program("ping", "--count", count, "--timeout", timeout, "--interval", 0.01, *hosts)
     return {t["host"]: t["received"] for t in result["targets"]}
+
+
+def assert_passed(result):
+    """The result, once every step has passed; else a failure listing each failed step's key and observation."""
+    assert result.passed, [(s.key, s.observed) for s in result.steps if not s.passed]
+    return result

@@ -21,7 +21,7 @@ def test_total_loss_cuts_a_peer_off_and_clear_restores_it(lab):
 
 def test_rate_limit_slows_a_bulk_transfer(lab):
     server, client = lab.node("server"), lab.node("client1")
-    receiver = server.spawn(["python3", "-c", (
+    receiver = server.start(["python3", "-c", (
         "import socket, sys, time\n"
         "s = socket.create_server(('', 9100)); print('listening', file=sys.stderr, flush=True)\n"
         "c, _ = s.accept(); n = 0; t = time.monotonic()\n"
@@ -68,7 +68,7 @@ ASK = ("import socket, sys\n"
 
 def test_pause_freezes_the_programs_not_the_network(lab):
     worker, client = lab.node("worker2"), lab.node("client2")
-    echo = worker.spawn(["python3", "-c", UDP_ECHO])
+    echo = worker.start(["python3", "-c", UDP_ECHO])
     echo.expect("listening")
     ask = lambda: client.run(["python3", "-c", ASK, worker.ip]).stdout.decode().strip()
     assert ask() == "hi"

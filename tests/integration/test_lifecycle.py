@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.errors import LabError
+from orchestrator.errors import NodeUnhealthy
 from orchestrator.lab import Lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +21,7 @@ def make(*args):
 
 @pytest.fixture
 def second_lab(docker_engine):
-    lab = Lab(PROJECT, client=docker_engine)
+    lab = Lab(PROJECT, engine=docker_engine)
     lab.down()
     try:
         yield lab
@@ -51,15 +51,15 @@ def test_make_up_five_workers_ps_and_down_leaves_nothing(second_lab, lab):
     second_lab.node("worker5").impair(delay="5ms")
     down = make("down")
     assert down.returncode == 0, down.stderr
-    assert project_objects(second_lab.client) == ([], [], [])
+    assert project_objects(second_lab.engine) == ([], [], [])
     assert not second_lab.secrets.exists()
-    assert second_lab.client.containers.list(all=True, filters={"label": "org.socklab.fault.project=" + PROJECT}) == []
+    assert second_lab.engine.containers.list(all=True, filters={"label": "org.socklab.fault.project=" + PROJECT}) == []
 
 
 def test_an_up_that_fails_leaves_nothing_half_started(second_lab):
-    with pytest.raises(LabError, match=r"^node \w+ not healthy after 0 s \((starting|running|created)\)"):
+    with pytest.raises(NodeUnhealthy, match=r"^node \w+ not healthy after 0 s \((starting|running|created)\)"):
         second_lab.up(timeout=0)
-    assert project_objects(second_lab.client) == ([], [], [])
+    assert project_objects(second_lab.engine) == ([], [], [])
 
 
 def test_exec_on_a_lab_that_is_down_is_one_line(second_lab):

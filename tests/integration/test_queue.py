@@ -2,42 +2,39 @@
 import pytest
 
 from orchestrator import scenarios
+from tests.integration.conftest import assert_passed
 
 
 @pytest.fixture(scope="module")
 def queue(lab):
-    result = scenarios.run("queue", lab, ["items=40"])
-    assert result.passed, [(s.name, s.observed) for s in result.steps if not s.passed]
-    return result, {step.name.split(":")[0]: step for step in result.steps}
+    return assert_passed(scenarios.run("queue", lab, ["items=40"]))
 
 
 def test_depth_never_exceeds_maxsize_and_producers_block(queue):
-    _, steps = queue
-    facts = steps["backpressure"].facts
+    facts = queue.step("backpressure").facts
     assert facts["max_depth"] == facts["maxsize"] == 5 and all(b > 0.2 for b in facts["blocked_s"])
     assert facts["checker"]["ok"] and facts["checker"]["produced"] == 80
-    assert steps["backpressure"].files["depth.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert queue.step("backpressure").files["depth.png"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_throughput_rises_from_one_to_two_workers(queue):
-    facts = queue[1]["scaling"].facts
+    facts = queue.step("scaling").facts
     assert facts["tasks_per_s"][2] >= 1.15 * facts["tasks_per_s"][1]
 
 
 def test_every_consumer_exits(queue):
-    facts = queue[1]["shutdown"].facts
+    facts = queue.step("shutdown").facts
     assert [c["exit"] for c in facts["pill_consumers"] + facts["task_done_consumers"]] == ["poison pill"] * 6
 
 
 def test_a_kill_loses_with_plain_get_and_nothing_with_leases(queue):
-    _, steps = queue
-    assert steps["a worker killed while holding a task"].facts["checker"]["lost_count"] > 0
-    reliable = steps["the same crash with leases and acks"].facts["checker"]
+    assert queue.step("crash-plain-loses").facts["checker"]["lost_count"] > 0
+    reliable = queue.step("crash-leases-keep").facts["checker"]
     assert reliable["lost_count"] == 0 and reliable["ok"]
 
 
 def test_a_dead_broker_ends_its_clients_and_a_new_one_serves(queue):
-    facts = queue[1]["a broker killed mid-run, then restarted"].facts
+    facts = queue.step("broker-death").facts
     assert all("lost the broker" in e for e in facts["errors"]) and facts["seconds"] < 10
     assert facts["new_run"]["ok"]
 

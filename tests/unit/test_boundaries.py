@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from orchestrator.boundaries import compare, pieces
+from orchestrator.scenarios.sticky.boundaries import compare, pieces
 
 
 def test_merged_reads_and_split_messages():

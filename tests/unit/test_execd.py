@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from nodes import execproto, framing
+from nodes.lib import execproto, framing
 from nodes.execd import Execd, execute
 from nodes.rexec import Session
 

@@ -9,7 +9,7 @@ import time
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from nodes import framing
+from nodes.lib import framing
 from nodes.framed import Receiver, sizes
 
 bodies = st.lists(st.binary(max_size=3000), min_size=0, max_size=8)

@@ -1,6 +1,6 @@
 from hypothesis import given, strategies as st
 
-from orchestrator.history import check
+from orchestrator.scenarios.queue.history import check
 
 
 def test_a_clean_history():

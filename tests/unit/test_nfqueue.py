@@ -4,7 +4,7 @@ import struct
 import pytest
 from hypothesis import given, strategies as st
 
-from nodes import nfqueue
+from nodes.lib import nfqueue
 
 
 def packet_message(packet_id, extra_attrs=b""):

@@ -1,9 +1,10 @@
 import pytest
 
 from orchestrator import scenarios
-from orchestrator.errors import LabError
+from orchestrator.errors import BadParameter, UnknownName
 from orchestrator.result import Result, Step
 from orchestrator.scenarios import ping
+from tests.unit.conftest import FakeNode
 
 
 def test_registry_finds_every_scenario_with_its_shape():
@@ -14,21 +15,19 @@ def test_registry_finds_every_scenario_with_its_shape():
 
 
 def test_unknown_scenario_lists_the_known_ones():
-    with pytest.raises(LabError, match="unknown scenario 'nope'; known: .*ping"):
+    with pytest.raises(UnknownName) as caught:
         scenarios.get("nope")
+    assert caught.value.name == "nope" and "ping" in caught.value.known and "_cleanup" not in caught.value.known
 
 
 def test_parameters_are_typed_like_their_defaults():
     assert scenarios.parameters(ping, ["count=9", "node=client1"])["count"] == 9
-    with pytest.raises(LabError, match="count takes a whole number"):
+    with pytest.raises(BadParameter) as caught:
         scenarios.parameters(ping, ["count=many"])
-    with pytest.raises(LabError, match="no parameter 'colour'"):
+    assert (caught.value.name, caught.value.value, caught.value.wanted) == ("count", "many", "a whole number")
+    with pytest.raises(UnknownName) as caught:
         scenarios.parameters(ping, ["colour=blue"])
-
-
-class FakeNode:
-    def __init__(self, name, service, ip):
-        self.name, self.service, self.ip = name, service, ip
+    assert caught.value.name == "colour"
 
 
 def summary(host, ip, rtts, sent=3):
@@ -66,18 +65,26 @@ def test_added_delay_needs_the_delay_to_appear_and_to_go():
 
 
 def test_result_passes_only_when_every_step_passes():
-    ok, bad = Step("a", True, "e", "o", "w"), Step("b", False, "e", "o", "w", {"x": 1})
+    ok, bad = Step("a", "step a", True, "e", "o", "w"), Step("b", "step b", False, "e", "o", "w", {"x": 1})
     assert Result("s", {}, [ok]).passed
     assert not Result("s", {}, [ok, bad]).passed
     assert not Result("s", {}, []).passed
     data = Result("s", {"n": 1}, [ok, bad]).to_dict()
     assert data["passed"] is False and data["scenario"] == "s"
-    assert set(data["steps"][1]) == {"name", "passed", "expected", "observed", "why", "facts"}
+    assert set(data["steps"][1]) == {"key", "name", "passed", "expected", "observed", "why", "facts"}
+    assert Result("s", {}, [ok, bad]).step("b") is bad
+
+
+def test_a_result_refuses_missing_or_repeated_step_keys():
+    with pytest.raises(ValueError, match="key of its own"):
+        Result("s", {}, [Step("a", "one", True, "e", "o", "w"), Step("a", "two", True, "e", "o", "w")])
+    with pytest.raises(ValueError, match="key of its own"):
+        Result("s", {}, [Step("", "one", True, "e", "o", "w")])
 
 
 def test_notes_reach_the_result_and_the_table():
     from orchestrator import report
-    result = Result("queue", {}, [Step("a", True, "e", "o", "w")], notes=["it speaks pickle"])
+    result = Result("queue", {}, [Step("a", "step a", True, "e", "o", "w")], notes=["it speaks pickle"])
     assert result.to_dict()["notes"] == ["it speaks pickle"]
     assert "note: it speaks pickle" in report.result_table(result).caption
     from orchestrator.scenarios import queue

@@ -14,10 +14,10 @@ import hashlib
 import hmac
 import os
 
-from nodes import framing, program
+from nodes.lib import framing, ports, program
 
 KEY_PATH = "/run/socklab/execd.key"
-FRAMED_PORT, NAIVE_PORT = 7000, 7001
+FRAMED_PORT, NAIVE_PORT = ports.EXECD_FRAMED, ports.EXECD_NAIVE
 NONCE_BYTES = 32
 
 

@@ -4,14 +4,13 @@ Queue(maxsize)), producers on the clients, consumers on the workers — checked 
 The broker speaks pickle: whoever holds the lab's authkey can make it run code. The key is per lab and only
 the lab's nodes have it.
 """
-import json
 import statistics
 import time
-from contextlib import contextmanager
 
 from orchestrator import plots
-from orchestrator.history import check
+from orchestrator.errors import ProgramFailed
 from orchestrator.result import Step
+from orchestrator.scenarios.queue.history import check
 
 NAME = "queue"
 SUMMARY = "a distributed producer-consumer queue: backpressure, scaling, shutdown, a crashed worker, a dead broker"
@@ -22,34 +21,37 @@ PARAMS = {"maxsize": 5, "items": 60, "work_ms": 20, "cpu_tasks": 16, "cpu_n": 2_
           "crash_work_ms": 100, "lease": 1.0}
 
 
-@contextmanager
 def broker(server, maxsize, lease=1.0):
-    process = server.spawn(["python3", "-m", "nodes.queues", "broker", "--maxsize", str(maxsize), "--lease", str(lease)])
-    process.expect("listening")
-    try:
-        yield process
-    finally:
-        process.stop()
+    """The broker served on the server for the length of a `with` block."""
+    return server.serve("queues", "broker", "--maxsize", maxsize, "--lease", lease)
 
 
 def consumers(nodes, *options):
-    return [node.spawn(["python3", "-m", "nodes.queues", "consume", "server", *map(str, options)]) for node in nodes]
+    """A consumer started on each node."""
+    return [node.start("queues", "consume", "server", *options) for node in nodes]
 
 
-def results(processes, timeout=60):
-    out = []
+def results(processes, timeout=60) -> list[dict]:
+    """Each program's JSON result, in order; one that failed raises ProgramFailed."""
+    return [process.result(timeout) for process in processes]
+
+
+def outcomes(processes, timeout=30) -> list[dict]:
+    """Each program's JSON result, or {"error", "exit_code"} for one that failed (as expected of some)."""
+    found = []
     for process in processes:
-        done = process.wait(timeout)
-        out.append(json.loads(done.stdout) if done.exit_code == 0 else
-                   {"error": done.stderr.decode(errors="replace").strip(), "exit_code": done.exit_code})
-    return out
+        try:
+            found.append(process.result(timeout))
+        except ProgramFailed as failed:
+            found.append({"error": failed.stderr_tail, "exit_code": failed.exit_code})
+    return found
 
 
 def ids(produced):
     return list(range(produced["start"], produced["start"] + produced["count"]))
 
 
-def history(server):
+def history(server) -> dict:
     return server.program("queues", "history", "server")
 
 
@@ -58,8 +60,7 @@ def backpressure_step(server, clients, worker, p):
         [consumer] = consumers([worker], "--work-ms", p["work_ms"], "--idle", 10)
         produced = []
         for i, client in enumerate(clients):
-            produced.append(client.spawn(["python3", "-m", "nodes.queues", "produce", "server", "--count",
-                                          str(p["items"]), "--start", str(1000 * i)]))
+            produced.append(client.start("queues", "produce", "server", "--count", p["items"], "--start", 1000 * i))
         producers = results(produced)
         clients[0].program("queues", "produce", "server", "--count", 0, "--pills", 1)
         [consumed] = results([consumer])
@@ -68,7 +69,7 @@ def backpressure_step(server, clients, worker, p):
     depths = [d for _, d in h["depths"]]
     blocked = [pr["blocked_s"] for pr in producers]
     return Step(
-        "backpressure: a bounded queue holds fast producers back",
+        "backpressure", "backpressure: a bounded queue holds fast producers back",
         passed=max(depths) == p["maxsize"] and min(blocked) > 0.2 and verdict["ok"] and not verdict["duplicated"],
         expected=f"2 producers put {p['items']} items each as fast as they can, 1 consumer takes {p['work_ms']} ms "
                  f"an item: the depth rises to maxsize {p['maxsize']} and never past it; the producers block",
@@ -98,7 +99,7 @@ def scaling_step(server, client, workers, p):
     rates = {count: round(statistics.median(r), 2) for count, r in runs.items()}
     gain = rates[2] / rates[1]
     return Step(
-        "scaling: 1, 2 and 3 workers on CPU-bound tasks",
+        "scaling", "scaling: 1, 2 and 3 workers on CPU-bound tasks",
         passed=gain >= 1.15 and all(sum(c) == p["cpu_tasks"] for c in per_worker.values()),
         expected=f"{p['cpu_tasks']} CPU-bound tasks: 2 workers clearly beat 1 worker's throughput (2× at best); a "
                  "third can only add what the machine's 2 cores have left (every container shares them)",
@@ -122,7 +123,7 @@ def shutdown_step(server, client, workers):
         done = results(running, timeout=30)
     exits = [r.get("exit") for r in pills + done]
     return Step(
-        "shutdown: poison pills, and join() with task_done()",
+        "shutdown", "shutdown: poison pills, and join() with task_done()",
         passed=exits == ["poison pill"] * 2 * len(workers) and joined["join_s"] is not None,
         expected=f"one pill per consumer ends all {len(workers)}; with task_done() the producer's join() returns "
                  "once every item is done",
@@ -146,14 +147,14 @@ def crash_step(lab, server, client, p, mode):
     verdict = check(list(range(p["crash_items"])), [c[0] for c in h["completed"]])
     if mode == "plain":
         return Step(
-            "a worker killed while holding a task: plain get() loses it",
+            "crash-plain-loses", "a worker killed while holding a task: plain get() loses it",
             passed=verdict["lost_count"] > 0 and not verdict["unexpected"],
             expected=f"{victim.name}'s container is killed mid-task: the task it took with get() is gone for good",
             observed=f"{verdict['distinct_consumed']}/{verdict['produced']} completed, lost {verdict['lost']}",
             why="get() hands an item over for good: when the worker dies, nothing remembers it had it.",
             facts={"killed": victim.name, "checker": verdict, "survivors": survivors})
     return Step(
-        "the same crash with leases and acks: nothing lost",
+        "crash-leases-keep", "the same crash with leases and acks: nothing lost",
         passed=verdict["ok"] and verdict["produced"] == verdict["distinct_consumed"],
         expected=f"tasks are handed out on a {p['lease']} s lease and acked when done: the killed worker's task "
                  "returns to the queue and another worker does it",
@@ -168,20 +169,20 @@ def crash_step(lab, server, client, p, mode):
 def broker_death_step(server, client, worker):
     with broker(server, 5) as dying:
         running = consumers([worker], "--work-ms", 100, "--idle", 60)
-        producer = client.spawn(["python3", "-m", "nodes.queues", "produce", "server", "--count", "200"])
+        producer = client.start("queues", "produce", "server", "--count", 200)
         running[0].expect("done")
         killed = time.monotonic()
         dying.stop()
-        outcomes = results([producer, running[0]], timeout=30)
+        ended = outcomes([producer, running[0]])
         seconds = round(time.monotonic() - killed, 2)
     with broker(server, 5):
         running = consumers([worker], "--idle", 2)
         client.program("queues", "produce", "server", "--count", 10, "--pills", 1)
         after = results(running)[0]
         verdict = check(list(range(10)), [c[0] for c in history(server)["completed"]])
-    errors = [o.get("error", "") for o in outcomes]
+    errors = [o.get("error", "") for o in ended]
     return Step(
-        "a broker killed mid-run, then restarted",
+        "broker-death", "a broker killed mid-run, then restarted",
         passed=all("lost the broker" in e for e in errors) and seconds < 10 and verdict["ok"],
         expected="the producer (blocked in put) and the consumer (waiting in get) exit with a clear error at "
                  "once; a new broker serves a new run",

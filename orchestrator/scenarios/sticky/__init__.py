@@ -3,69 +3,80 @@
 Every claim is measured in this run, client node -> server node: the sender records each send(), tcpdump
 records the segments on the server's interface, the receiver records each recv().
 """
-import json
+from contextlib import ExitStack
+from typing import TypedDict
 
-from orchestrator.boundaries import compare, pieces
-from orchestrator.errors import LabError
+from nodes.lib import ports
 from orchestrator.result import Step
+from orchestrator.scenarios.sticky.boundaries import compare, pieces
 
 NAME = "sticky"
 SUMMARY = "TCP merges and splits messages, UDP keeps (or truncates, or loses) them; framing fixes TCP; the wire view"
 PARAMS = {"count": 20, "size": 40, "bufsize": 1024, "receiver_delay_ms": 200, "rtt_ms": 20, "big": 3000,
           "udp_bufsize": 512, "loss": 20, "loss_count": 200, "frames": 40, "max_frame": 1 << 20,
           "frame_delay_ms": 10, "frame_loss": 2, "frame_pause_ms": 5, "seed": 1}
-PORT = 9000
+PCAP = "/tmp/sticky.pcap"
+
+
+class Exchanged(TypedDict, total=False):
+    """One transfer as the node programs reported it."""
+    sent: dict      # nodes.sender: sizes, sends, sha256
+    got: dict       # nodes.receiver: chunks (streams) or datagrams, sha256
+    segments: dict  # nodes.packets segments: the TCP segments of the capture (watched only)
+    pcap: bytes     # the capture itself (watched only)
+    frame: dict     # nodes.packets capture: one frame dissected (watched only)
 
 
 class Exchange:
-    """One transfer: a receiver spawned on the server, a sender run on the client, optionally watched."""
+    """One transfer: a receiver served on the server, a sender run on the client, optionally watched."""
 
-    def __init__(self, server, client, proto, port=PORT):
+    def __init__(self, server, client, proto, port=ports.STICKY):
         self.server, self.client, self.proto, self.port = server, client, proto, port
 
-    def run(self, receiver_args, sender_args, watch=False):
-        capture = dissect = None
-        if watch:  # tcpdump for the segment list, a raw socket for one frame dissected
-            capture = self.server.spawn(["tcpdump", "--immediate-mode", "-i", "eth0", "-U", "-w",
-                                         "/tmp/sticky.pcap", f"tcp port {self.port}"])
-            capture.expect("listening on")
-            dissect = self.server.spawn(["python3", "-m", "nodes.packets", "capture", "--port", str(self.port)])
-            dissect.expect("listening")
-        receiver = self.server.spawn(["python3", "-m", "nodes.receiver", self.proto, "--port", str(self.port),
-                                      *map(str, receiver_args)])
-        receiver.expect("listening")
-        sent = self.client.program("sender", self.proto, "server", "--port", self.port, *sender_args)
-        got = receiver.wait(60)
-        if got.exit_code:
-            raise LabError(f"receiver on {self.server.name} failed: {got.stderr.decode(errors='replace').strip()}")
-        result = {"sent": sent, "got": json.loads(got.stdout)}
-        if watch:
-            capture.stop()
-            result["segments"] = self.server.program("packets", "segments", "/tmp/sticky.pcap", "--port", self.port)
-            result["pcap"] = self.server.run(["cat", "/tmp/sticky.pcap"]).stdout
-            result["frame"] = json.loads(dissect.wait(15).stdout)
+    def run(self, receiver_args, sender_args, watch=False) -> Exchanged:
+        """{"sent", "got"} from sender and receiver; watched, also "segments", "pcap" and one "frame"."""
+        with ExitStack() as serving:
+            if watch:  # tcpdump for the segment list, a raw socket for one frame dissected
+                capture = serving.enter_context(self.server.serve(
+                    ["tcpdump", "--immediate-mode", "-i", "eth0", "-U", "-w", PCAP, f"tcp port {self.port}"],
+                    ready="listening on"))
+                dissect = serving.enter_context(self.server.serve("packets", "capture", "--port", self.port))
+            receiver = serving.enter_context(
+                self.server.serve("receiver", self.proto, "--port", self.port, *receiver_args))
+            sent = self.client.program("sender", self.proto, "server", "--port", self.port, *sender_args)
+            result = {"sent": sent, "got": receiver.result(60)}
+            if watch:
+                capture.stop()
+                result["segments"] = self.server.program("packets", "segments", PCAP, "--port", self.port)
+                result["pcap"] = self.server.run(["cat", PCAP]).stdout
+                result["frame"] = dissect.result(15)
         return result
 
 
-def merge_step(name, exchange, nodelay, p):
+def merge_exchange(exchange, nodelay, p) -> Exchanged:
+    """Small sends to a late reader, watched on the wire."""
+    return exchange.run(["--bufsize", p["bufsize"], "--delay", p["receiver_delay_ms"] / 1000],
+                        ["--count", p["count"], "--size", p["size"], *(["--nodelay"] if nodelay else [])], watch=True)
+
+
+def merge_step(run, nodelay, p):
     delay = p["receiver_delay_ms"]
-    run = exchange.run(["--bufsize", p["bufsize"], "--delay", delay / 1000],
-                       ["--count", p["count"], "--size", p["size"], *(["--nodelay"] if nodelay else [])], watch=True)
     facts = compare(run["sent"]["sizes"], run["got"]["chunks"])
     facts.update(sends=run["sent"]["sends"], recvs=run["got"]["chunks"], nodelay=nodelay,
-                 segments=[s["bytes"] for s in run["segments"]["segments"]], receiver_delay_ms=delay)
+                 segments=[s["bytes"] for s in run["segments"]["segments"]], receiver_delay_ms=delay,
+                 rtt_added_ms=p["rtt_ms"])
     why = ("TCP_NODELAY only makes the sender transmit each write at once: the merge happens in the receiver's "
            "buffer, so one recv() still returns them together." if nodelay else
            f"TCP is a byte stream: the receiver was {delay} ms late, everything sent waited in its receive "
            f"buffer, and each recv({p['bufsize']}) returned as much as fitted.")
-    step = Step(name, passed=facts["merged_reads"] > 0,
+    return Step("tcp-merge-nodelay" if nodelay else "tcp-merge-nagle",
+                "1 TCP merge, TCP_NODELAY" if nodelay else "1 TCP merge, Nagle on", passed=facts["merged_reads"] > 0,
                 expected=f"{p['count']} send() calls of {p['size']} bytes come out of fewer recv() calls, "
                          "several messages in one read",
                 observed=f"{len(facts['sends'])} sends → {facts['reads']} recv(): {facts['recvs']} bytes; "
                          f"{facts['merged_reads']} read(s) held several messages (up to "
                          f"{max(facts['messages_per_read'], default=0)})",
                 why=why, facts=facts)
-    return step, run
 
 
 def leftover_step(exchange, p):
@@ -78,7 +89,7 @@ def leftover_step(exchange, p):
     leftover = sum(count for index, count in second if index == 0)
     facts = {**compare(sizes, chunks), "recvs": chunks, "pieces": held, "leftover_in_second_read": leftover}
     return Step(
-        "2 TCP leftover: a message larger than recv(n)",
+        "tcp-leftover", "2 TCP leftover: a message larger than recv(n)",
         passed=bool(chunks) and chunks[0] == n and leftover > 0,
         expected=f"recv({n}) returns {n} of the {p['big']}-byte message 0; the next recv, meant for message 1, "
                  "returns the rest of message 0",
@@ -95,7 +106,7 @@ def udp_boundaries_step(exchange, p):
     got = run["got"]["datagrams"]
     kept = len(got) == p["count"] and all(d["length"] == d["received"] == p["size"] for d in got)
     return Step(
-        "3 UDP keeps boundaries",
+        "udp-boundaries", "3 UDP keeps boundaries",
         passed=kept and [d["index"] for d in got] == list(range(p["count"])),
         expected=f"after the same {p['receiver_delay_ms']} ms delay, each of the {p['count']} datagrams comes "
                  f"out of its own recvfrom(), {p['size']} bytes each",
@@ -111,7 +122,7 @@ def udp_truncation_step(exchange, p):
     got = run["got"]["datagrams"]
     big = got[1] if len(got) > 1 else {}
     return Step(
-        "3 UDP truncates a datagram larger than the buffer",
+        "udp-truncation", "3 UDP truncates a datagram larger than the buffer",
         passed=len(got) == 3 and big.get("truncated") and big["length"] == sizes[1] and got[2]["index"] == 2,
         expected=f"a {sizes[1]}-byte datagram read with a {p['udp_bufsize']}-byte buffer gives "
                  f"{p['udp_bufsize']} bytes, MSG_TRUNC reports {sizes[1]}; the next read is the next datagram",
@@ -124,19 +135,16 @@ def udp_truncation_step(exchange, p):
 
 def loss_step(server, client, p):
     count, loss = p["loss_count"], p["loss"]
-    client.impair(loss=f"{loss}%")
-    try:
-        udp = Exchange(server, client, "udp", PORT + 1).run(
+    with client.impaired(loss=f"{loss}%"):
+        udp = Exchange(server, client, "udp", ports.STICKY_UDP_LOSS).run(
             ["--bufsize", p["bufsize"], "--idle", 1.0], ["--count", count, "--size", p["size"]])
-        tcp = Exchange(server, client, "tcp", PORT + 2).run(
+        tcp = Exchange(server, client, "tcp", ports.STICKY_TCP_LOSS).run(
             ["--bufsize", p["bufsize"]], ["--count", count, "--size", p["size"]])
-    finally:
-        client.clear()
     received = {d["index"] for d in udp["got"]["datagrams"]}
     lost = count - len(received)
     intact = tcp["got"]["sha256"] == tcp["sent"]["sha256"] and tcp["got"]["bytes"] == count * p["size"]
     return Step(
-        f"3 {loss}% loss: UDP loses datagrams, TCP delivers everything",
+        "udp-loss-tcp-intact", f"3 {loss}% loss: UDP loses datagrams, TCP delivers everything",
         passed=lost > 0 and intact,
         expected=f"with {loss}% of the client's packets dropped, UDP loses about {loss}% of {count} datagrams; "
                  f"TCP delivers all {count} messages intact",
@@ -149,23 +157,18 @@ def loss_step(server, client, p):
 
 
 def framing_step(server, client, p):
-    port = PORT + 300
-    receiver = server.spawn(["python3", "-m", "nodes.framed", "recv", "--port", str(port), "--connections", "1",
-                             "--pause-ms", str(p["frame_pause_ms"]), "--seed", str(p["seed"])])
-    receiver.expect("listening")
-    client.impair(delay=f"{p['frame_delay_ms']}ms", loss=f"{p['frame_loss']}%")
-    try:
-        sent = client.program("framed", "send", "server", "--port", port, "--count", p["frames"],
-                              "--max-size", p["max_frame"], "--seed", p["seed"], timeout=300)
-    finally:
-        client.clear()
-    got = json.loads(receiver.wait(60).stdout)
+    with server.serve("framed", "recv", "--port", ports.FRAMED, "--connections", 1, "--pause-ms",
+                      p["frame_pause_ms"], "--seed", p["seed"]) as receiver:
+        with client.impaired(delay=f"{p['frame_delay_ms']}ms", loss=f"{p['frame_loss']}%"):
+            sent = client.program("framed", "send", "server", "--port", ports.FRAMED, "--count", p["frames"],
+                                  "--max-size", p["max_frame"], "--seed", p["seed"], timeout=300)
+        got = receiver.result(60)
     expected = [(f["seq"], f["size"], f["sha256"]) for f in sent["sent"]]
     delivered = [(f["seq"], f["size"], f["sha256"]) for f in got["frames"]]
     errors = [c["error"] for c in got["connections"] if c["error"]]
     intact = sum(1 for a, b in zip(expected, delivered) if a == b)
     return Step(
-        "4 the fix: length-prefixed frames",
+        "framing-fix", "4 the fix: length-prefixed frames",
         passed=delivered == expected and not errors,
         expected=f"{p['frames']} frames of 0 B to {p['max_frame']} B, read in varying chunks over a link with "
                  f"{p['frame_delay_ms']} ms delay and {p['frame_loss']}% loss: all delivered, every sha256 verified",
@@ -188,7 +191,7 @@ def wire_step(nagle, nodelay):
     show = lambda l: f"{len(l['send_calls'])} send() → {len(l['segments'])} segments {l['segments']} → " \
                      f"{len(l['recv_chunks'])} recv() {l['recv_chunks']}"
     return Step(
-        "5 wire view: three boundary lists for one stream",
+        "wire-view", "5 wire view: three boundary lists for one stream",
         passed=differ and sum(a["segments"]) == sum(a["send_calls"]) == sum(a["recv_chunks"]),
         expected="the sender's send() calls, the TCP segments on the wire and the receiver's recv() chunks cut "
                  "the same bytes differently",
@@ -203,8 +206,8 @@ def dissect_step(run):
     eth, ip, tcp, payload = frame["ethernet"], frame["ipv4"], frame.get("tcp", {}), frame["payload"]
     first_message = payload["hex"].startswith("00 00 00 00 41")
     return Step(
-        "5 one frame, layer by layer (AF_PACKET raw socket)",
-        passed=bool(tcp) and tcp.get("dst_port") == PORT and ip["protocol"] == "TCP" and first_message,
+        "frame-dissected", "5 one frame, layer by layer (AF_PACKET raw socket)",
+        passed=bool(tcp) and tcp.get("dst_port") == ports.STICKY and ip["protocol"] == "TCP" and first_message,
         expected="a raw socket on the server reads a whole Ethernet frame of the stream: Ethernet, IPv4 and "
                  "TCP headers, then message 0's bytes",
         observed=f"Ethernet {eth['src']} → {eth['dst']} type {eth['type']} | IPv4 {ip['src']} → {ip['dst']} TTL "
@@ -219,17 +222,16 @@ def dissect_step(run):
 def unix_step(server, p):
     base = ["--count", p["count"], "--size", p["size"]]
     def exchange(proto, path):
-        receiver = server.spawn(["python3", "-m", "nodes.receiver", proto, path, "--bufsize", str(p["bufsize"]),
-                                 "--delay", str(p["receiver_delay_ms"] / 1000), "--idle", "0.5"])
-        receiver.expect("listening")
-        sent = server.program("sender", proto, path, *base)
-        return sent, json.loads(receiver.wait(30).stdout)
+        with server.serve("receiver", proto, path, "--bufsize", p["bufsize"], "--delay",
+                          p["receiver_delay_ms"] / 1000, "--idle", 0.5) as receiver:
+            sent = server.program("sender", proto, path, *base)
+            return sent, receiver.result(30)
     sent, stream = exchange("unix-stream", "/tmp/sticky-stream.sock")
     merged = compare(sent["sizes"], stream["chunks"])["merged_reads"]
     _, dgram = exchange("unix-dgram", "/tmp/sticky-dgram.sock")
     reads = [d["received"] for d in dgram["datagrams"]]
     return Step(
-        "6 AF_UNIX: boundaries belong to the socket type",
+        "unix-sockets", "6 AF_UNIX: boundaries belong to the socket type",
         passed=merged > 0 and reads == [p["size"]] * p["count"],
         expected="inside one node, a SOCK_STREAM Unix socket merges messages like TCP; a SOCK_DGRAM one keeps "
                  "each like UDP",
@@ -243,14 +245,9 @@ def run(lab, params, progress):
     server, client = lab.node("server"), lab.node("client1")
     tcp = Exchange(server, client, "tcp")
     progress(f"1 TCP merge: Nagle on, then TCP_NODELAY, over a link with {params['rtt_ms']} ms more RTT")
-    server.impair(delay=f"{params['rtt_ms']}ms")  # delays the ACKs, so that Nagle's waiting shows on the wire
-    try:
-        nagle_step, nagle = merge_step("1 TCP merge, Nagle on", tcp, False, params)
-        nodelay_step, nodelay = merge_step("1 TCP merge, TCP_NODELAY", tcp, True, params)
-    finally:
-        server.clear()
-    nagle_step.facts["rtt_added_ms"] = nodelay_step.facts["rtt_added_ms"] = params["rtt_ms"]
-    steps = [nagle_step, nodelay_step]
+    with server.impaired(delay=f"{params['rtt_ms']}ms"):  # delays the ACKs: Nagle's waiting shows on the wire
+        nagle, nodelay = merge_exchange(tcp, False, params), merge_exchange(tcp, True, params)
+    steps = [merge_step(nagle, False, params), merge_step(nodelay, True, params)]
     progress("2 TCP leftover")
     steps.append(leftover_step(tcp, params))
     progress("3 UDP: boundaries, truncation, loss")

@@ -1,0 +1,14 @@
+"""Each node program's default port: the programs listen there and the orchestrator connects there.
+
+One table, imported on both sides, so a port is written once.
+"""
+STICKY = 9000          # nodes.receiver / nodes.sender: raw TCP and UDP, no framing (the sticky lesson)
+STICKY_UDP_LOSS = 9001  # the same pair, UDP under loss
+STICKY_TCP_LOSS = 9002  # the same pair, TCP under loss
+FRAMED = 9300          # nodes.framed recv / send: the framing fix
+FRAMED_BENCH = 9400    # nodes.framed sink / source: the framing benchmark
+EXECD_FRAMED = 7000    # nodes.execd: the framed remote shell
+EXECD_NAIVE = 7001     # nodes.execd: the course's naive remote shell, unsafe by design
+TICKETS = 7100         # nodes.tickets serve: the ticket store
+REQSERVER = 7200       # nodes.reqserver / nodes.reqclient: the concurrency lesson
+QUEUES = 7300          # nodes.queues broker: the producer-consumer broker
