@@ -68,3 +68,14 @@ def test_report_saves_json_and_renders_a_table(tmp_path):
     path = report.save("demo", result.to_dict(), tmp_path)
     assert json.loads(path.read_text())["steps"][0]["facts"] == {"k": 2}
     assert report.result_table(result).row_count == 1
+
+
+def test_the_installed_command_works_from_any_directory(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    socklab = Path(sys.executable).with_name("socklab")
+    if not socklab.exists():
+        pytest.skip("socklab is not installed in this interpreter's environment (make venv installs it)")
+    done = subprocess.run([str(socklab), "scenario", "--list"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0 and "sticky" in done.stdout, done.stderr
