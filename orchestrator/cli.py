@@ -45,7 +45,7 @@ def progress(text):
 def cmd_up(args):
     with progress("preparing the lab") as tell:
         lab = Lab(args.project, tell).up(workers=args.workers)
-    err.print(f"lab {lab.project} is up: {len(lab.nodes())} nodes healthy ({lab.subnet})")
+    err.print(f"lab {lab.project} is up: {len(lab.nodes())} nodes ready ({lab.subnet})")
     return 0
 
 
@@ -69,7 +69,7 @@ def cmd_ps(args):
     for fault in Fault.find(lab.engine, lab.project):
         faults.setdefault(fault.node, []).append(fault.kind)
     now = datetime.now(timezone.utc)
-    rows = [{"node": n.name, "service": n.service, "container": n.container.name, "ip": n.ip, "health": n.health,
+    rows = [{"node": n.name, "service": n.service, "container": n.container.name, "ip": n.ip, "health": n.status,
              "uptime_s": round((now - n.started_at).total_seconds(), 1) if n.container.status == "running" else 0,
              "faults": faults.get(n.name, [])} for n in lab.nodes()]
     if args.json:

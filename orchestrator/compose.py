@@ -6,7 +6,10 @@ from pathlib import Path
 
 from orchestrator.errors import ComposeFailed
 
-COMPOSE_FILE = Path(__file__).resolve().parent.parent / "compose.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "compose.yaml"
+START_INTERVAL_FILE = ROOT / "compose.start-interval.yaml"  # health checks' start_interval: API 1.44+, v2 only
+START_INTERVAL_API = (1, 44)
 
 
 def detect():
@@ -18,16 +21,24 @@ def detect():
     raise ComposeFailed("no Compose CLI found: install the Docker Compose plugin (docker compose) or docker-compose")
 
 
+def files(cli, api_version):
+    """compose.yaml, and the start_interval override where both the engine (API 1.44+) and the CLI (v2) have it."""
+    major, minor = (int(part) for part in api_version.split(".")[:2])
+    fast_start = cli == ["docker", "compose"] and (major, minor) >= START_INTERVAL_API
+    return [COMPOSE_FILE, *([START_INTERVAL_FILE] if fast_start else [])]
+
+
 class Compose:
     """One Compose project of compose.yaml, with the variables the file reads."""
 
-    def __init__(self, project, variables):
+    def __init__(self, project, variables, api_version="1.41"):
         self.cli = detect()
         self.project = project
+        self.files = files(self.cli, api_version)
         self.env = {**os.environ, "COMPOSE_PROJECT_NAME": project, **variables}
 
     def _run(self, *args):
-        argv = [*self.cli, "-p", self.project, "-f", str(COMPOSE_FILE), *args]
+        argv = [*self.cli, "-p", self.project, *(arg for f in self.files for arg in ("-f", str(f))), *args]
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True)
         if done.returncode:
             lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]

@@ -1,7 +1,9 @@
 """A lab: one Compose project of compose.yaml — its images, secrets, containers, health and partitions."""
 import os
+import queue
 import secrets
 import shutil
+import threading
 import time
 import zlib
 from contextlib import contextmanager
@@ -63,7 +65,7 @@ class Lab:
 
     def _compose(self, image):
         return Compose(self.project, {"SOCKLAB_IMAGE": image, "SOCKLAB_SUBNET": self.subnet,
-                                      "SOCKLAB_SECRETS": str(self.secrets)})
+                                      "SOCKLAB_SECRETS": str(self.secrets)}, self.engine.api.api_version)
 
     def _make_secrets(self):
         """Random keys per lab, mounted read-only into the nodes that need them; never in the repository."""
@@ -75,10 +77,10 @@ class Lab:
                 key.chmod(0o644)
 
     def up(self, workers=None, timeout=90):
-        """Build what is missing, start or rescale the lab, and wait until every node is healthy.
+        """Build what is missing, start or rescale the lab, and wait until every node is ready.
 
         workers=None keeps a running lab's worker count (DEFAULT_WORKERS for a new lab). If the lab cannot be
-        brought up healthy, it is taken down again: nothing is left half-started.
+        brought up ready, it is taken down again: nothing is left half-started.
         """
         if workers is None:
             workers = len(self.nodes("worker")) or DEFAULT_WORKERS
@@ -89,7 +91,7 @@ class Lab:
         self.progress(f"starting lab {self.project}: server, {CLIENTS} clients, {workers} workers")
         try:
             self._compose(image).up({"server": 1, "client": CLIENTS, "worker": workers})
-            self.wait_healthy(timeout)
+            self.wait_ready(timeout)
         except BaseException:
             self.down()
             raise
@@ -132,31 +134,38 @@ class Lab:
             raise NodeNotFound(name, self.project, [n.name for n in nodes])
         return matches[0]
 
-    def wait_healthy(self, timeout=90, names=None):
-        """Wait until the nodes (all, or those named) are healthy; else name the first that is not."""
-        deadline = time.monotonic() + timeout
-        while True:
-            nodes = [n for n in self.nodes() if names is None or n.name in names]
-            waiting = [n for n in nodes if n.health != "healthy"]
-            failed = [n for n in waiting if n.container.status in ("exited", "dead")]
-            if nodes and not waiting:
-                return nodes
-            if failed or time.monotonic() > deadline:
-                raise self._unhealthy((failed or waiting or [None])[0], timeout)
-            time.sleep(0.1)
+    def wait_ready(self, timeout=90, names=None):
+        """Wait until the nodes (all, or those named) have said they are ready since they last started.
 
-    def _unhealthy(self, node, timeout):
-        if node is None:
-            return NodeUnhealthy(None, f"lab {self.project} has no nodes after {timeout} s")
+        Each node's boot line is awaited on its log stream, all at once: nothing polls the nodes. A node that
+        exits first, or is still silent at the timeout, is named with what it said (NodeUnhealthy).
+        """
+        nodes = [n for n in self.nodes() if names is None or n.name in names]
+        if not nodes:
+            raise NodeUnhealthy(None, f"lab {self.project} has no nodes")
+        said = queue.Queue()
+        for node in nodes:
+            threading.Thread(target=lambda n=node: said.put((n.name, n.booted(follow=True))), daemon=True).start()
+        deadline, waiting = time.monotonic() + timeout, {n.name: n for n in nodes}
+        while waiting:
+            try:
+                name, ready = said.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise self._unready(next(iter(waiting.values())), timeout) from None
+            node = waiting.pop(name)
+            if not ready:
+                raise self._unready(node, timeout)
+        return nodes
+
+    def _unready(self, node, timeout):
+        node.refresh()
         state = node.container.attrs["State"]
-        log = state.get("Health", {}).get("Log") or []
-        detail = log[-1]["Output"].strip() if log else ""
+        logs = node.container.logs(tail=3).decode(errors="replace").strip().replace("\n", " | ")
         if state["Status"] in ("exited", "dead"):
-            logs = node.container.logs(tail=3).decode(errors="replace").strip().replace("\n", " | ")
             return NodeUnhealthy(node.name, f"node {node.name} exited with {state['ExitCode']}: {logs or 'no output'}",
                                  logs)
-        return NodeUnhealthy(node.name, f"node {node.name} not healthy after {timeout} s ({node.health})"
-                             f"{': ' + detail if detail else ''}", detail)
+        return NodeUnhealthy(node.name, f"node {node.name} not ready after {timeout} s ({state['Status']})"
+                             f"{': ' + logs if logs else ''}", logs)
 
     @contextmanager
     def scratch_node(self, name, init=True):

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 
 import docker.errors
 
+from nodes.boot import READY_LINE
 from orchestrator import labels
 from orchestrator.errors import LabError, NotReady, ProgramFailed, TimedOut
 from orchestrator.fault import Fault, Impairment
@@ -95,6 +96,21 @@ class Node:
         """The engine's health status (healthy, starting, unhealthy), or the container's state without one."""
         state = self.container.attrs["State"]
         return state.get("Health", {}).get("Status") or state["Status"]
+
+    @property
+    def status(self):
+        """What `ps` shows: the engine's health once its periodic check has run; before that (it runs once a
+        minute), `ready` if the node's boot check passed since it started, else the engine's `starting`."""
+        health = self.health
+        return "ready" if health == "starting" and self.booted() else health
+
+    def booted(self, follow=False):
+        """Whether the node's boot said it was ready since the container last started. follow=True waits
+        for the line (or for the container to stop, which answers False)."""
+        since = self.started_at.timestamp()
+        lines = self.container.logs(stream=True, follow=follow, stdout=True, stderr=False,
+                                    since=since if since > 0 else None)
+        return any(READY_LINE.encode() in chunk for chunk in lines)
 
     @property
     def started_at(self):
@@ -204,7 +220,7 @@ class Node:
         """Start the node again (after kill, or restart it if running) and wait until it is ready."""
         self._drop_faults()
         self.container.restart(timeout=2)
-        self.lab.wait_healthy(timeout, names=[self.name])
+        self.lab.wait_ready(timeout, names=[self.name])
 
     def refresh(self):
         """Read the container's state again from the engine; returns the node."""

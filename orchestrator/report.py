@@ -59,7 +59,7 @@ def nodes_table(rows):
         table.add_column(column)
     for row in rows:
         health = row["health"]
-        colour = "green" if health == "healthy" else "yellow" if health == "starting" else "red"
+        colour = "green" if health in ("healthy", "ready") else "yellow" if health == "starting" else "red"
         table.add_row(row["node"], row["service"], row["container"], row["ip"] or "-", f"[{colour}]{health}[/]",
                       f"{row['uptime_s']:.0f} s", ", ".join(row["faults"]) or "-")
     return table

@@ -6,12 +6,17 @@ from orchestrator.errors import NodeNotFound, NotReady, ProgramFailed, TimedOut
 from orchestrator.image import Images, node_tag
 
 
-def test_every_node_is_healthy_with_an_address_on_the_lab_subnet(lab):
+def test_every_node_is_ready_with_an_address_on_the_lab_subnet(lab):
     nodes = lab.nodes()
     assert [n.name for n in nodes] == ["server", "client1", "client2", "worker1", "worker2", "worker3"]
     prefix = lab.subnet.rsplit(".", 1)[0] + "."
     for node in nodes:
-        assert node.health == "healthy" and node.ip.startswith(prefix), node
+        assert node.booted() and node.status in ("ready", "healthy") and node.ip.startswith(prefix), node
+
+
+def test_a_node_is_ready_because_its_boot_said_so_not_because_it_runs(lab):
+    with lab.scratch_node("unbooted") as bare:  # PID 1 is sleep: nodes.boot never ran there
+        assert bare.container.status == "running" and not bare.booted()
 
 
 def test_containers_are_found_by_compose_labels_not_names(lab):

@@ -1,5 +1,6 @@
 """Fakes shared by the unit tests: containers, nodes and an engine whose exec streams a test controls."""
 import queue
+import time
 
 import pytest
 
@@ -18,12 +19,21 @@ class FakeContainer:
 
 
 class FakeNode:
-    """A node with a name, a service, an address and a container, and nothing that runs."""
+    """A node with a name, a service, an address and a container, and nothing that runs; its boot says
+    ready (or not, when the container stops first) after `boot_s` seconds."""
 
-    def __init__(self, name, service=None, ip=None, container=None):
+    def __init__(self, name, service=None, ip=None, container=None, ready=True, boot_s=0.0):
         self.name, self.service, self.ip = name, service or name.rstrip("0123456789"), ip
         self.container = container or FakeContainer()
         self.health = self.container.attrs["State"]["Health"]["Status"] or self.container.status
+        self.ready, self.boot_s = ready, boot_s
+
+    def booted(self, follow=False):
+        time.sleep(self.boot_s)
+        return self.ready
+
+    def refresh(self):
+        return self
 
 
 class FakeExecs:

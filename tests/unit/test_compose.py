@@ -17,3 +17,11 @@ def test_compose_v2_preferred_then_v1(monkeypatch):
     assert compose.detect() == ["docker", "compose"]
     monkeypatch.setattr(compose.subprocess, "run", lambda argv, **kw: type("Done", (), {"returncode": 1}))
     assert compose.detect() == ["docker-compose"]
+
+
+def test_start_interval_only_with_compose_v2_on_an_engine_that_has_it():
+    v1, v2 = ["docker-compose"], ["docker", "compose"]
+    assert compose.files(v2, "1.41") == [compose.COMPOSE_FILE]
+    assert compose.files(v1, "1.44") == [compose.COMPOSE_FILE]
+    assert compose.files(v2, "1.44") == [compose.COMPOSE_FILE, compose.START_INTERVAL_FILE]
+    assert compose.files(v2, "1.47") == compose.files(v2, "1.44")

@@ -72,8 +72,12 @@ def test_compose_file_shape():
         assert service["healthcheck"]["test"], name
         assert service["init"] is True and "ports" not in service, name
         assert service["networks"] == ["lab"], name
-        assert "start_interval" not in service["healthcheck"], "the engine here speaks API 1.41"
-    assert compose["services"]["client"]["depends_on"] == {"server": {"condition": "service_healthy"}}
-    assert compose["services"]["worker"]["depends_on"] == {"server": {"condition": "service_started"}}
+        assert "start_interval" not in service["healthcheck"], "API 1.41 and Compose v1 do not know it"
+        interval = service["healthcheck"]["interval"]
+        assert interval.endswith("s") and float(interval[:-1]) >= 60, "an exec per check: once a minute at most"
+        assert "depends_on" not in service, "no node needs another at boot: all start at once"
+    fast = yaml.safe_load((ROOT / "compose.start-interval.yaml").read_text())
+    assert {name: s["healthcheck"]["start_interval"] for name, s in fast["services"].items()} == \
+        dict.fromkeys(compose["services"], "500ms")
     network = compose["networks"]["lab"]
     assert network["driver"] == "bridge" and network["ipam"]["config"][0]["subnet"]

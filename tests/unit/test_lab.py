@@ -1,4 +1,6 @@
 """Lab logic that needs no engine: health waiting and its errors, names, subnets."""
+import time
+
 import pytest
 
 from orchestrator.errors import NodeUnhealthy
@@ -12,24 +14,30 @@ def lab_with(nodes, monkeypatch):
     return lab
 
 
-def test_wait_healthy_returns_the_healthy_nodes(monkeypatch):
-    nodes = [FakeNode("server")]
-    assert lab_with(nodes, monkeypatch).wait_healthy(timeout=1) == nodes
+def test_wait_ready_returns_once_every_node_has_said_so(monkeypatch):
+    nodes = [FakeNode("server", boot_s=0.05), FakeNode("client1", boot_s=0.1)]
+    assert lab_with(nodes, monkeypatch).wait_ready(timeout=5) == nodes
 
 
-def test_unhealthy_node_is_named_with_its_last_check_output(monkeypatch):
+def test_a_silent_node_is_named_with_its_last_output(monkeypatch):
     nodes = [FakeNode("server"),
-             FakeNode("worker2", container=FakeContainer("running", "unhealthy", ["first", "no route to server\n"]))]
+             FakeNode("worker2", container=FakeContainer("running", "starting", logs=b"resolving...\n"), boot_s=5)]
+    started = time.monotonic()
     with pytest.raises(NodeUnhealthy) as caught:
-        lab_with(nodes, monkeypatch).wait_healthy(timeout=0.3)
-    assert (caught.value.node, caught.value.detail) == ("worker2", "no route to server")
+        lab_with(nodes, monkeypatch).wait_ready(timeout=0.3)
+    assert time.monotonic() - started < 2, "the timeout holds, whatever the stream does"
+    assert (caught.value.node, caught.value.detail) == ("worker2", "resolving...")
+    assert str(caught.value) == "node worker2 not ready after 0.3 s (running): resolving..."
 
 
-def test_exited_node_fails_at_once_with_its_output(monkeypatch):
-    nodes = [FakeNode("client1", container=FakeContainer("exited", None, exit_code=1,
-                                                         logs=b"boot: server resolves to []\n"))]
+def test_a_node_whose_boot_fails_is_named_at_once_with_its_output(monkeypatch):
+    nodes = [FakeNode("server", boot_s=5),
+             FakeNode("client1", container=FakeContainer("exited", None, exit_code=1,
+                                                         logs=b"boot: server resolves to []\n"), ready=False)]
+    started = time.monotonic()
     with pytest.raises(NodeUnhealthy) as caught:
-        lab_with(nodes, monkeypatch).wait_healthy(timeout=60)
+        lab_with(nodes, monkeypatch).wait_ready(timeout=60)
+    assert time.monotonic() - started < 2
     assert caught.value.node == "client1" and caught.value.detail == "boot: server resolves to []"
     assert str(caught.value) == "node client1 exited with 1: boot: server resolves to []"
 
