@@ -99,10 +99,17 @@ class Node:
 
     @property
     def status(self):
-        """What `ps` shows: the engine's health once its periodic check has run; before that (it runs once a
-        minute), `ready` if the node's boot check passed since it started, else the engine's `starting`."""
-        health = self.health
-        return "ready" if health == "starting" and self.booted() else health
+        """What `ps` shows: the engine's health as its last periodic check found it; until a check has run
+        since the node started or was unpaused (it runs once a minute), `ready` if the node's boot check
+        passed, else `starting`. A paused or stopped node shows its state."""
+        state = self.container.attrs["State"]
+        health = state.get("Health")
+        if state["Status"] != "running" or not health:
+            return state["Status"]
+        unchecked = health["Status"] == "starting" or (health["Status"] == "unhealthy" and not health.get("FailingStreak"))
+        if unchecked:  # the engine marks an unpaused node unhealthy without any failed check
+            return "ready" if self.booted() else "starting"
+        return health["Status"]
 
     def booted(self, follow=False):
         """Whether the node's boot said it was ready since the container last started. follow=True waits

@@ -78,9 +78,11 @@ def test_pause_freezes_the_programs_not_the_network(lab):
         assert ask() == "timeout", "but the frozen program cannot answer"
         with pytest.raises(LabError, match="paused"):
             worker.run(["true"])
+        assert worker.refresh().status == "paused"
     finally:
         worker.unpause()
     assert ask() == "hi"
+    assert worker.refresh().status in ("ready", "healthy"), "no failed check says otherwise"
     echo.stop()
 
 

@@ -16,7 +16,7 @@ def test_every_node_is_ready_with_an_address_on_the_lab_subnet(lab):
 
 def test_a_node_is_ready_because_its_boot_said_so_not_because_it_runs(lab):
     with lab.scratch_node("unbooted") as bare:  # PID 1 is sleep: nodes.boot never ran there
-        assert bare.container.status == "running" and not bare.booted()
+        assert bare.refresh().container.status == "running" and not bare.booted()
 
 
 def test_containers_are_found_by_compose_labels_not_names(lab):
