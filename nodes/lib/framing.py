@@ -11,6 +11,7 @@ connections), and read_frame() on a blocking socket, with a deadline so that a s
 """
 import hashlib
 import json
+import re
 import socket
 import struct
 import time
@@ -21,6 +22,7 @@ MAX_HEADER = 64 * 1024
 MAX_BODY = 64 * 1024 * 1024
 LARGE = 64 * 1024  # bodies from this size are sent and received without an extra copy
 REQUIRED = ("size", "sha256", "kind")
+HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class FramingError(Exception):
@@ -78,6 +80,8 @@ def parse_header(raw, max_body=MAX_BODY):
         header = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadHeader(f"header is not JSON: {exc}") from None
+    except RecursionError:  # thousands of nested [ or {
+        raise BadHeader("header is JSON nested too deeply") from None
     if not isinstance(header, dict) or not all(field in header for field in REQUIRED):
         raise BadHeader(f"header lacks {', '.join(f for f in REQUIRED if not isinstance(header, dict) or f not in header)}")
     size = header["size"]
@@ -85,6 +89,11 @@ def parse_header(raw, max_body=MAX_BODY):
         raise BadHeader(f"header size {size!r} is not a byte count")
     if size > max_body:
         raise FrameTooLarge(f"body of {size} bytes exceeds the maximum of {max_body}")
+    digest = header["sha256"]
+    if digest is not None and not (isinstance(digest, str) and HEX_DIGEST.fullmatch(digest)):
+        raise BadHeader(f"header sha256 is not null or 64 hex digits (a {type(digest).__name__})")
+    if not isinstance(header["kind"], str):
+        raise BadHeader(f"header kind is not text (a {type(header['kind']).__name__})")
     return header
 
 

@@ -3,7 +3,9 @@
 A scenario module:
     NAME = "ping"                  # what `make scenario NAME=ping` calls it
     SUMMARY = "one line for --list"
-    PARAMS = {"count": 5}          # defaults; `--set count=10` overrides, typed like the default
+    PARAMS = {"count": (5, 1, 100),          # default and valid range, both ends included
+              "node": ("server", r"server|client\d+")}  # text: default and the pattern it must match
+                                   # `--set count=10` overrides, typed like the default and checked
     NOTES = ["..."]                # optional: what a user should know beyond the steps
     def run(lab, params, progress) -> list[Step]   # every step with a key of its own
 
@@ -11,6 +13,7 @@ Modules whose names start with `_` hold what several scenarios share; they are n
 """
 import importlib
 import pkgutil
+import re
 import time
 from datetime import datetime, timezone
 
@@ -45,15 +48,38 @@ def _typed(key, default, text):
         raise BadParameter(key, text, kind) from None
 
 
+def defaults(scenario):
+    """{name: default} of a scenario's PARAMS."""
+    return {key: spec[0] for key, spec in scenario.PARAMS.items()}
+
+
+def valid(key, spec):
+    """What the parameter takes, said for people: `a whole number from 1 to 100`, `text matching …`."""
+    default, *bounds = spec
+    if isinstance(default, str):
+        return f"text matching {bounds[0]}"
+    kind = "a whole number" if isinstance(default, int) else "a number"
+    return f"{kind} from {bounds[0]} to {bounds[1]}"
+
+
+def _checked(key, spec, value):
+    default, *bounds = spec
+    if isinstance(default, str) and not re.fullmatch(bounds[0], value) or \
+            not isinstance(default, str) and not bounds[0] <= value <= bounds[1]:
+        raise BadParameter(key, value, valid(key, spec))
+    return value
+
+
 def parameters(scenario, settings):
-    """The scenario's PARAMS with `key=value` settings applied, each typed like its default."""
-    params = dict(scenario.PARAMS)
+    """The scenario's defaults with `key=value` settings applied, each typed like its default and checked
+    against its range: BadParameter before anything runs."""
+    params = defaults(scenario)
     for setting in settings:
         key, sep, text = setting.partition("=")
         if not sep or key not in params:
-            known = ", ".join(f"{k}={v}" for k, v in scenario.PARAMS.items())
+            known = ", ".join(f"{k}={v}" for k, v in params.items())
             raise UnknownName(f"parameter of scenario {scenario.NAME}", key, [known])
-        params[key] = _typed(key, params[key], text)
+        params[key] = _checked(key, scenario.PARAMS[key], _typed(key, params[key], text))
     return params
 
 

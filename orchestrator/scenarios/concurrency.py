@@ -10,7 +10,8 @@ from orchestrator.scenarios._cleanup import nothing_left
 NAME = "concurrency"
 SUMMARY = "iterative, thread-per-client, process-per-client and selectors servers under N clients; threads vs " \
           "processes on CPU work (the GIL)"
-PARAMS = {"clients": 8, "io_ms": 200, "cpu_clients": 4, "cpu_n": 3_000_000, "cpu_rounds": 3, "idle": 1.0}
+PARAMS = {"clients": (8, 2, 64), "io_ms": (200, 1, 5000), "cpu_clients": (4, 2, 32), "cpu_n": (3_000_000, 1000, 10**9),
+          "cpu_rounds": (3, 1, 15), "idle": (1.0, 0.1, 60.0)}
 MODELS = ("iterative", "threads", "fork", "selectors")
 
 

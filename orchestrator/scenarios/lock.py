@@ -7,7 +7,7 @@ from orchestrator.scenarios._cleanup import nothing_left
 
 NAME = "lock"
 SUMMARY = "one ticket, many buyers: oversold without a lock; multiprocessing.Lock on one node, a lease lock across nodes"
-PARAMS = {"buyers": 10, "pause": 0.1, "buyers_per_node": 2}
+PARAMS = {"buyers": (10, 2, 100), "pause": (0.1, 0.01, 5.0), "buyers_per_node": (2, 1, 20)}
 
 
 def local_sale(node, p, lock) -> dict:

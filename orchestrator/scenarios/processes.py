@@ -4,7 +4,7 @@ from orchestrator.scenarios._cleanup import nothing_left
 
 NAME = "processes"
 SUMMARY = "children, pid/ppid, join/is_alive/terminate, zombies, orphans, PID 1 in a container, daemons"
-PARAMS = {"orphans": 5}
+PARAMS = {"orphans": (5, 1, 100)}
 
 
 def wait_for_state(node, pids, states, timeout=5):

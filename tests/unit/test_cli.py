@@ -33,6 +33,12 @@ def test_bad_scenario_parameter_fails_before_any_lab(capsys, monkeypatch):
     assert_one_line_error(code, err, "count takes a whole number")
 
 
+def test_out_of_range_scenario_parameter_fails_before_any_lab(capsys, monkeypatch):
+    monkeypatch.setattr(docker, "from_env", lambda **kw: pytest.fail("no lab for a bad parameter"))
+    code, _, err = run_cli(capsys, "scenario", "sticky", "--set", "bufsize=0")
+    assert_one_line_error(code, err, "bufsize takes a whole number from 1 to 65536, not 0")
+
+
 def test_docker_daemon_not_running(capsys, monkeypatch):
     def refuse(**kwargs):
         raise docker.errors.DockerException("Error while fetching server API version: connection refused")

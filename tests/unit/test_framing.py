@@ -83,6 +83,11 @@ def header_frame(header, body=b""):
     (header_frame({"size": 1 << 40, "sha256": "", "kind": "x"}), framing.FrameTooLarge, "exceeds the maximum"),
     (header_frame({"size": 2, "sha256": hashlib.sha256(b"ok").hexdigest(), "kind": "x"}, b"no"),
      framing.ChecksumMismatch, "does not match"),
+    (header_frame({"size": 2, "sha256": 5, "kind": "x"}, b"no"), framing.BadHeader, "sha256 is not null"),
+    (header_frame({"size": 0, "sha256": ["a"], "kind": "x"}), framing.BadHeader, "sha256 is not null"),
+    (header_frame({"size": 0, "sha256": "abc", "kind": "x"}), framing.BadHeader, "sha256 is not null"),
+    (header_frame({"size": 0, "sha256": None, "kind": {}}), framing.BadHeader, "kind is not text"),
+    (struct.pack("!I", 20000) + b"[" * 20000, framing.BadHeader, "nested too deeply"),
 ])
 def test_bad_input_raises_a_specific_error(data, error, message):
     with pytest.raises(error, match=message):

@@ -14,6 +14,25 @@ def test_registry_finds_every_scenario_with_its_shape():
         assert module.NAME == name and module.SUMMARY and isinstance(module.PARAMS, dict) and callable(module.run)
 
 
+def test_every_parameter_declares_a_range_that_holds_its_default():
+    for name, module in scenarios.available().items():
+        for key, spec in module.PARAMS.items():
+            assert isinstance(spec, tuple) and len(spec) in (2, 3), (name, key)
+            assert scenarios.parameters(module, [f"{key}={spec[0]}"])[key] == spec[0], (name, key)
+
+
+@pytest.mark.parametrize("scenario, setting, wanted", [
+    ("sticky", "bufsize=0", "a whole number from 1 to 65536"),
+    ("ping", "count=-3", "a whole number from 1 to 100"),
+    ("ping", "node=router", r"text matching server|client\d+|worker\d+"),
+    ("lock", "pause=0", "a number from 0.01 to 5.0"),
+])
+def test_a_value_out_of_range_is_refused_naming_the_range(scenario, setting, wanted):
+    with pytest.raises(BadParameter) as caught:
+        scenarios.parameters(scenarios.get(scenario), [setting])
+    assert caught.value.wanted == wanted and caught.value.name == setting.split("=")[0]
+
+
 def test_unknown_scenario_lists_the_known_ones():
     with pytest.raises(UnknownName) as caught:
         scenarios.get("nope")

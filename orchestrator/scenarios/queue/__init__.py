@@ -17,8 +17,9 @@ SUMMARY = "a distributed producer-consumer queue: backpressure, scaling, shutdow
 NOTES = ["The broker is multiprocessing.managers, which speaks pickle: anyone holding the lab's authkey can make "
          "it unpickle what they send, and unpickling can run any code. The key is made per lab and mounted into "
          "the lab's nodes only; if it leaks, treat the server node as taken over — `make down` and start a new lab."]
-PARAMS = {"maxsize": 5, "items": 60, "work_ms": 20, "cpu_tasks": 16, "cpu_n": 2_500_000, "scaling_rounds": 3, "crash_items": 40,
-          "crash_work_ms": 100, "lease": 1.0}
+PARAMS = {"maxsize": (5, 1, 1000), "items": (60, 1, 100_000), "work_ms": (20, 1, 10_000), "cpu_tasks": (16, 2, 1000),
+          "cpu_n": (2_500_000, 1000, 10**9), "scaling_rounds": (3, 1, 15), "crash_items": (40, 3, 10_000),
+          "crash_work_ms": (100, 1, 10_000), "lease": (1.0, 0.1, 60.0)}
 
 
 def broker(server, maxsize, lease=1.0):
