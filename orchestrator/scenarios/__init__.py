@@ -4,7 +4,7 @@ A scenario module:
     NAME = "ping"                  # what `make scenario NAME=ping` calls it
     SUMMARY = "one line for --list"
     PARAMS = {"count": (5, 1, 100),          # default and valid range, both ends included
-              "node": ("server", r"server|client\d+")}  # text: default and the pattern it must match
+              "node": ("server", "server|client[0-9]+")}  # text: default and the pattern it must match
                                    # `--set count=10` overrides, typed like the default and checked
     NOTES = ["..."]                # optional: what a user should know beyond the steps
     def run(lab, params, progress) -> list[Step]   # every step with a key of its own
