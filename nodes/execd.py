@@ -20,6 +20,7 @@ With runner "system", a command runs through os.system() instead: its output goe
 """
 import argparse
 import hashlib
+import math
 import os
 import selectors
 import shlex
@@ -86,7 +87,7 @@ class Execd:
     def __init__(self, key, timeout, limit, max_sessions, idle):
         self.key, self.timeout, self.limit, self.idle = key, timeout, limit, idle
         self.sessions = threading.BoundedSemaphore(max_sessions)
-        self.lock = threading.Lock()
+        self.lock, self.log_lock = threading.Lock(), threading.Lock()
         self.counts = {"sessions": 0, "refused_auth": 0, "refused_busy": 0, "commands": 0, "errors": 0}
 
     def count(self, name):
@@ -94,7 +95,20 @@ class Execd:
             self.counts[name] += 1
 
     def log(self, peer, message):
-        print(f"execd: {peer}: {message}", file=sys.stderr, flush=True)
+        """One whole line per event, however many sessions write at once."""
+        line = f"execd: {peer}: {message}".replace("\n", " ") + "\n"
+        with self.log_lock:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+
+    def time_limit(self, requested):
+        """The request's timeout, at most ours, if it is a positive finite number of seconds (absent: ours);
+        None if it is anything else (NaN, infinity, 0 or less, true, text)."""
+        if requested is None:
+            return self.timeout
+        if isinstance(requested, bool) or not isinstance(requested, (int, float)) or not math.isfinite(requested):
+            return None
+        return min(requested, self.timeout) if requested > 0 else None
 
     def accept(self, listener, handler):
         while True:
@@ -111,7 +125,7 @@ class Execd:
             try:
                 self.count("sessions")
                 handler(conn, peer)
-            except (framing.FramingError, OSError) as exc:
+            except Exception as exc:  # whatever one peer causes ends its session only
                 self.count("errors")
                 self.log(peer, f"session ended: {type(exc).__name__}: {exc}")
             finally:
@@ -122,13 +136,12 @@ class Execd:
             self.count("refused_auth")
             return self.log(peer, "refused: authentication failed")
         while (request := framing.read_frame(conn, max_body=0, max_header=16 * 1024, timeout=self.idle)) is not None:
-            command, timeout = request.header.get("command"), request.header.get("timeout") or self.timeout
-            if request.kind != "exec" or not isinstance(command, str) or not isinstance(timeout, (int, float)):
+            command, timeout = request.header.get("command"), self.time_limit(request.header.get("timeout"))
+            if request.kind != "exec" or not isinstance(command, str) or timeout is None:
                 self.count("errors")
                 framing.send_frame(conn, kind="error", reason='expected {"kind": "exec", "command": "...", '
-                                                              '"timeout": seconds}')
+                                                              f'"timeout": seconds more than 0 (at most {self.timeout} are used)}}')
                 continue
-            timeout = min(timeout, self.timeout)
             self.count("commands")
             if request.header.get("runner") == "system":
                 started = time.monotonic()

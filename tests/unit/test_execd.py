@@ -118,3 +118,32 @@ def test_os_system_returns_only_the_wait_status(execd):
     header, out, err = session(execd).run("echo to-the-server >/dev/null; exit 3", runner="system")
     assert header["runner"] == "system" and header["wait_status"] == 768 and header["exit_code"] == 3
     assert out == err == b""
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -1, 0, True, "5", [1]])
+def test_a_bad_timeout_gets_an_error_reply_and_the_session_goes_on(execd, timeout):
+    s = session(execd)
+    framing.send_frame(s.sock, kind="exec", command="echo never", timeout=timeout)
+    reply = framing.read_frame(s.sock, timeout=5)
+    assert reply.kind == "error" and "more than 0" in reply.header["reason"]
+    header, out, _ = s.run("echo still here")
+    assert out == b"still here\n" and header["exit_code"] == 0
+    s.close()
+
+
+def test_a_timeout_above_the_servers_is_held_to_the_servers(execd):
+    s = session(execd)
+    framing.send_frame(s.sock, kind="exec", command="sleep 30", timeout=1000)
+    reply = framing.read_frame(s.sock, timeout=10)
+    assert reply.header["timed_out"] and reply.header["duration"] < 5
+    s.close()
+
+
+def test_log_lines_stay_whole_when_sessions_log_at_once(execd, capfd):
+    threads = [threading.Thread(target=execd.log, args=(f"peer{i}", "x" * 5000)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = capfd.readouterr().err.splitlines()
+    assert sorted(lines) == sorted(f"execd: peer{i}: " + "x" * 5000 for i in range(20))
