@@ -1,5 +1,6 @@
 """The Compose CLI, v2 (`docker compose`) or v1 (`docker-compose`), used only to bring a project up and down."""
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "compose.yaml"
 START_INTERVAL_FILE = ROOT / "compose.start-interval.yaml"  # health checks' start_interval: API 1.44+, v2 only
 START_INTERVAL_API = (1, 44)
+START_INTERVAL_COMPOSE = (2, 20, 2)
 
 
 def detect():
@@ -21,11 +23,22 @@ def detect():
     raise ComposeFailed("no Compose CLI found: install the Docker Compose plugin (docker compose) or docker-compose")
 
 
-def files(cli, api_version):
-    """compose.yaml, and the start_interval override where both the engine (API 1.44+) and the CLI (v2) have it."""
-    major, minor = (int(part) for part in api_version.split(".")[:2])
-    fast_start = cli == ["docker", "compose"] and (major, minor) >= START_INTERVAL_API
+def version(text):
+    """(2, 20, 2) from '2.20.2', 'v2.20.2' or '2.20.2+ds1'; () when there is no number."""
+    return tuple(int(part) for part in re.findall(r"\d+", text.lstrip("v").split("+")[0])[:3])
+
+
+def files(cli, api_version, compose_version=lambda: ""):
+    """compose.yaml, and the start_interval override where the engine (API 1.44+) and the CLI (Compose
+    2.20.2+) both have it; compose_version is asked only when the rest already holds."""
+    fast_start = cli == ["docker", "compose"] and version(api_version)[:2] >= START_INTERVAL_API \
+        and version(compose_version()) >= START_INTERVAL_COMPOSE
     return [COMPOSE_FILE, *([START_INTERVAL_FILE] if fast_start else [])]
+
+
+def cli_version(cli):
+    """The Compose CLI's own version, as it says it."""
+    return subprocess.run([*cli, "version", "--short"], capture_output=True, text=True).stdout.strip()
 
 
 class Compose:
@@ -34,7 +47,7 @@ class Compose:
     def __init__(self, project, variables, api_version="1.41"):
         self.cli = detect()
         self.project = project
-        self.files = files(self.cli, api_version)
+        self.files = files(self.cli, api_version, lambda: cli_version(self.cli))
         self.env = {**os.environ, "COMPOSE_PROJECT_NAME": project, **variables}
 
     def _run(self, *args):

@@ -145,7 +145,7 @@ class Lab:
             raise NodeUnhealthy(None, f"lab {self.project} has no nodes")
         said = queue.Queue()
         for node in nodes:
-            threading.Thread(target=lambda n=node: said.put((n.name, n.booted(follow=True))), daemon=True).start()
+            threading.Thread(target=self._await_boot, args=(node, said), daemon=True).start()
         deadline, waiting = time.monotonic() + timeout, {n.name: n for n in nodes}
         while waiting:
             try:
@@ -153,9 +153,18 @@ class Lab:
             except queue.Empty:
                 raise self._unready(next(iter(waiting.values())), timeout) from None
             node = waiting.pop(name)
+            if isinstance(ready, Exception):
+                raise NodeUnhealthy(name, f"cannot read node {name}'s log to see it boot: {ready}", str(ready))
             if not ready:
                 raise self._unready(node, timeout)
         return nodes
+
+    @staticmethod
+    def _await_boot(node, said):
+        try:
+            said.put((node.name, node.booted(follow=True)))
+        except Exception as exc:  # the log cannot be read (NotFound, a log driver without reading): say so
+            said.put((node.name, exc))
 
     def _unready(self, node, timeout):
         node.refresh()

@@ -6,7 +6,7 @@ from orchestrator.result import Step
 
 NAME = "ping"
 SUMMARY = "every node reaches every other by service name and IP, with RTTs; then a 50 ms impairment shows"
-PARAMS = {"count": (5, 1, 100), "delay_ms": (50, 1, 1000), "node": ("server", r"server|client\d+|worker\d+")}
+PARAMS = {"count": (5, 1, 100), "delay_ms": (50, 1, 1000), "node": ("server", "(server|client|worker)[0-9]*")}
 
 
 def sweep(sources, targets, count):

@@ -19,7 +19,7 @@ SUMMARY = "a socket + subprocess remote shell: the naive protocol's leftover bug
           "real SSH, auth, concurrency, timeouts"
 NOTES = ["execd's naive port (7001) is the course's protocol, kept to reproduce its bug: unsafe by design, on the "
          "lab network only, and behind the same lab key as the framed port. Never expose either to anything else."]
-PARAMS = {"repeat": (200, 1, 10_000), "big_mib": (10, 1, 256), "clients_per_node": (5, 1, 50)}
+PARAMS = {"repeat": (200, 1, 10_000), "big_mib": (10, 1, 63), "clients_per_node": (5, 1, 50)}
 SSHD = ["/usr/sbin/sshd", "-D", "-e", "-o", "HostKey=/etc/ssh/ssh_host_ed25519_key", "-o", "PasswordAuthentication=no",
         "-o", "UsePAM=no", "-o", "PermitRootLogin=prohibit-password"]
 SEQ = "seq 1 20000"

@@ -20,8 +20,9 @@ def test_compose_v2_preferred_then_v1(monkeypatch):
 
 
 def test_start_interval_only_with_compose_v2_on_an_engine_that_has_it():
-    v1, v2 = ["docker-compose"], ["docker", "compose"]
-    assert compose.files(v2, "1.41") == [compose.COMPOSE_FILE]
-    assert compose.files(v1, "1.44") == [compose.COMPOSE_FILE]
-    assert compose.files(v2, "1.44") == [compose.COMPOSE_FILE, compose.START_INTERVAL_FILE]
-    assert compose.files(v2, "1.47") == compose.files(v2, "1.44")
+    v1, v2, new, old = ["docker-compose"], ["docker", "compose"], lambda: "2.29.7", lambda: "v2.20.1"
+    assert compose.files(v2, "1.41", new) == [compose.COMPOSE_FILE]
+    assert compose.files(v1, "1.44", new) == [compose.COMPOSE_FILE]
+    assert compose.files(v2, "1.44", old) == [compose.COMPOSE_FILE], "start_interval came with Compose 2.20.2"
+    assert compose.files(v2, "1.44", new) == [compose.COMPOSE_FILE, compose.START_INTERVAL_FILE]
+    assert compose.files(v2, "1.47", lambda: "2.26.1+ds1") == compose.files(v2, "1.44", new)

@@ -59,3 +59,13 @@ def test_every_public_method_of_the_lab_api_says_what_it_does():
               for name, member in vars(cls).items() if not name.startswith("_") and callable(function(member))}
     assert "Fault.find" in public and "Node.serve" in public
     assert [name for name, f in public.items() if not (f.__doc__ or "").strip()] == []
+
+
+def test_a_log_that_cannot_be_read_is_said_at_once(monkeypatch):
+    class Unreadable(FakeNode):
+        def booted(self, follow=False):
+            raise RuntimeError("configured logging driver does not support reading")
+    started = time.monotonic()
+    with pytest.raises(NodeUnhealthy) as caught:
+        lab_with([Unreadable("server")], monkeypatch).wait_ready(timeout=60)
+    assert time.monotonic() - started < 2 and "does not support reading" in caught.value.detail

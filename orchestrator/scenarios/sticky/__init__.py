@@ -13,7 +13,7 @@ from orchestrator.scenarios.sticky.boundaries import compare, pieces
 NAME = "sticky"
 SUMMARY = "TCP merges and splits messages, UDP keeps (or truncates, or loses) them; framing fixes TCP; the wire view"
 PARAMS = {"count": (20, 2, 1000), "size": (40, 4, 1400), "bufsize": (1024, 1, 65536), "receiver_delay_ms": (200, 0, 5000),
-          "rtt_ms": (20, 1, 500), "big": (3000, 2, 10_000_000), "udp_bufsize": (512, 8, 65507), "loss": (20, 1, 90),
+          "rtt_ms": (20, 1, 500), "big": (3000, 4, 10_000_000), "udp_bufsize": (512, 8, 16376), "loss": (20, 1, 90),
           "loss_count": (200, 10, 10_000), "frames": (40, 1, 1000), "max_frame": (1 << 20, 0, 64 << 20),
           "frame_delay_ms": (10, 1, 1000), "frame_loss": (2, 0, 50), "frame_pause_ms": (5, 0, 1000),
           "seed": (1, 0, 2**32 - 1)}
