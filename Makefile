@@ -8,9 +8,11 @@ WORKERS ?=
 NAME ?=
 ARGS ?=
 PYTEST_ARGS ?=
+FUZZ_SECONDS ?= 60
+ATHERIS := atheris==3.0.0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv build up down ps scenario test bench
+.PHONY: help venv build up down ps scenario test bench fuzz
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +41,12 @@ scenario: venv ## run a scenario: make scenario NAME=ping (no NAME: the list)
 test: venv ## unit and integration tests (integration brings its own lab up and down)
 	@$(SOCKLAB) build || [ "$$CI" != true ]  # without Docker: integration tests skip here, fail in CI
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+fuzz: venv ## fuzz the framing library with atheris for FUZZ_SECONDS (60); a crash is saved under reports/fuzz/
+	$(VENV)/bin/pip install -q --disable-pip-version-check $(ATHERIS)
+	@mkdir -p reports/fuzz/corpus
+	$(VENV)/bin/python tests/fuzz/fuzz_framing.py reports/fuzz/corpus tests/fuzz/corpus/framing \
+		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -artifact_prefix=reports/fuzz/ -print_final_stats=1
 
 bench: venv ## measure lab up/down and idle memory against a bare container; JSON under reports/ (ARGS=--cold)
 	$(SOCKLAB) bench $(ARGS)
