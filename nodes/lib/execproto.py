@@ -13,6 +13,7 @@ against another nonce.
 import hashlib
 import hmac
 import os
+import time
 
 from nodes.lib import framing, ports, program
 
@@ -37,16 +38,21 @@ def mac(key, nonce):
     return hmac.new(key, nonce, hashlib.sha256).digest()
 
 
-def server_handshake(sock, key, timeout=5):
-    """Challenge the client; True if it answered with the right MAC (it is told either way)."""
+REFUSED = "authentication failed: wrong or missing lab key"
+
+
+def server_handshake(sock, key, timeout=5, admit=lambda: None):
+    """Challenge the client; None if it answered with the right MAC and admit() has no objection, else the
+    reason it was refused. The client is told either way."""
     nonce = os.urandom(NONCE_BYTES)
     framing.send_frame(sock, kind="challenge", nonce=nonce.hex())
     answer = framing.read_frame(sock, max_body=0, max_header=1024, timeout=timeout)
     good = (answer is not None and answer.kind == "auth" and isinstance(answer.header.get("mac"), str)
             and hmac.compare_digest(answer.header["mac"], mac(key, nonce).hex()))
-    framing.send_frame(sock, kind="welcome" if good else "refused",
-                       **({} if good else {"reason": "authentication failed: wrong or missing lab key"}))
-    return good
+    refused = admit() if good else REFUSED
+    framing.send_frame(sock, kind="welcome" if refused is None else "refused",
+                       **({} if refused is None else {"reason": refused}))
+    return refused
 
 
 def client_handshake(sock, key, timeout=5):
@@ -59,13 +65,15 @@ def client_handshake(sock, key, timeout=5):
         raise AuthError(verdict.header.get("reason", "refused") if verdict else "the server closed the connection")
 
 
-def naive_server_handshake(sock, key):
+def naive_server_handshake(sock, key, timeout=5, admit=lambda: None):
+    """The same challenge in raw bytes: b"OK" or b"NO"; returns None or the reason for refusing."""
     nonce = os.urandom(NONCE_BYTES)
     sock.sendall(nonce)
-    answer = framing.recv_exactly(sock, NONCE_BYTES, allow_eof=True)
+    answer = framing.recv_exactly(sock, NONCE_BYTES, time.monotonic() + timeout, allow_eof=True)
     good = len(answer) == NONCE_BYTES and hmac.compare_digest(bytes(answer), mac(key, nonce))
-    sock.sendall(b"OK" if good else b"NO")
-    return good
+    refused = admit() if good else REFUSED
+    sock.sendall(b"OK" if refused is None else b"NO")
+    return refused
 
 
 def naive_client_handshake(sock, key):

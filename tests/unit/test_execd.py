@@ -15,7 +15,7 @@ KEY = b"0123456789abcdef" * 4
 
 @pytest.fixture
 def execd():
-    server = Execd(KEY, timeout=2, limit=1 << 20, max_sessions=2, idle=1)
+    server = Execd(KEY, timeout=2, limit=1 << 20, max_sessions=2, idle=1, grace=1)
     ports = {}
     for name in ("framed", "naive"):
         listener = socket.create_server(("127.0.0.1", 0))
@@ -95,9 +95,48 @@ def test_a_silent_client_is_dropped_after_the_idle_time(execd):
 
 def test_sessions_past_the_limit_are_refused(execd):
     first, second = session(execd), session(execd)
-    third = socket.create_connection(("127.0.0.1", execd.ports["framed"]))
-    assert closed_by_peer(third) and execd.counts["refused_busy"] == 1
-    first.close(), second.close(), third.close()
+    with pytest.raises(execproto.AuthError, match="too many sessions"):
+        session(execd)
+    assert execd.counts["refused_busy"] == 1
+    first.close()
+    assert wait_for(lambda: session(execd).run("echo again")[1] == b"again\n"), "a closed session frees its slot"
+    second.close()
+
+
+def wait_for(check, seconds=5):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return True
+        except execproto.AuthError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
+def test_unauthenticated_connections_take_no_session_and_are_dropped_after_the_grace(execd):
+    silent = [socket.create_connection(("127.0.0.1", execd.ports["framed"])) for _ in range(20)]
+    assert session(execd).run("echo served")[1] == b"served\n", "20 silent peers hold no session slot"
+    started = time.monotonic()
+    assert all(framing.read_frame(s, timeout=5).kind == "challenge" and closed_by_peer(s) for s in silent)
+    assert time.monotonic() - started < 4, "each is dropped once its grace time runs out"
+    for s in silent:
+        s.close()
+
+
+def test_max_startups_drops_at_random_between_start_and_full():
+    from nodes.execd import Startups
+    coin = iter([0.99, 0.0, 0.99])
+    startups = Startups(2, 50, 4, chance=lambda: next(coin))
+    assert startups.admit() and startups.admit(), "below START: always"
+    assert startups.admit(), "at START, a 50% chance: 0.99 is kept"
+    assert not startups.admit(), "past START, a 75% chance: 0.0 is dropped"
+    assert startups.admit() and not startups.admit(), "at FULL: always dropped"
+    startups.release()
+    assert startups.pending == 3
+    with pytest.raises(ValueError):
+        Startups.parse("10:30")
 
 
 def test_the_whole_process_group_dies_at_the_time_limit():
