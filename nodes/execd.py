@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 
-from nodes.lib import execproto, framing, program
+from nodes.lib import execproto, framing, program, serving
 
 CHUNK = 64 * 1024
 BUSY = "too many sessions"
@@ -128,7 +128,7 @@ class Execd:
         self.key, self.timeout, self.limit, self.idle, self.grace = key, timeout, limit, idle, grace
         self.sessions = threading.BoundedSemaphore(max_sessions)
         self.startups = startups or Startups(128, 30, 256)
-        self.lock, self.log_lock = threading.Lock(), threading.Lock()
+        self.lock = threading.Lock()
         self.counts = {"sessions": 0, "refused_auth": 0, "refused_busy": 0, "refused_startups": 0, "commands": 0,
                        "errors": 0}
         self.handshakes = {self.framed: execproto.server_handshake, self.naive: execproto.naive_server_handshake}
@@ -139,10 +139,7 @@ class Execd:
 
     def log(self, peer, message):
         """One whole line per event, however many sessions write at once."""
-        line = f"execd: {peer}: {message}".replace("\n", " ") + "\n"
-        with self.log_lock:
-            sys.stderr.write(line)
-            sys.stderr.flush()
+        serving.log("execd", peer, message)
 
     def time_limit(self, requested):
         """The request's timeout, at most ours, if it is a positive finite number of seconds (absent: ours);

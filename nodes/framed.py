@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 
-from nodes.lib import framing, ports, program
+from nodes.lib import framing, ports, program, serving
 
 CHUNK = 256 * 1024
 
@@ -62,7 +62,7 @@ class Receiver:
             if closed:
                 state["decoder"].close()
                 return self._end(conn, None)
-        except (ConnectionError, framing.FramingError) as exc:
+        except Exception as exc:  # whatever one peer sent ends its connection only
             return self._end(conn, f"{type(exc).__name__}: {exc}")
         state["last"] = time.monotonic()
         for frame in frames:
@@ -82,6 +82,8 @@ class Receiver:
         state = self.open.pop(conn)
         self.selector.unregister(conn)
         conn.close()
+        if error:
+            serving.log("framed", state["peer"], f"connection ended: {error}")
         self.ended.append({"peer": state["peer"], "frames": state["frames"], "bytes": state["bytes"],
                            "error": error})
 

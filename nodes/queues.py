@@ -1,6 +1,6 @@
 """The course's Queue across hosts: a broker built on multiprocessing.managers, producers and consumers.
 
-    python3 -m nodes.queues broker [--port P] [--maxsize M] [--lease S]
+    python3 -m nodes.queues broker [--port P] [--maxsize M] [--lease S] [--grace S]
     python3 -m nodes.queues produce HOST [--count N] [--start ID] [--mode plain|reliable] [--pills K] [--join]
     python3 -m nodes.queues consume HOST [--mode plain|reliable] [--work-ms MS | --cpu N] [--task-done]
                                          [--idle S] [--batch B]
@@ -17,6 +17,9 @@ The broker serves, to holders of the lab's authkey (/run/socklab/queue.key):
 WARNING: managers speak pickle. Anyone with the authkey can make the broker unpickle what they send, which
 runs code: the key is per lab, mounted into the lab's nodes only, and the broker listens on the lab network.
 
+A connection must pass the authkey challenge within --grace seconds; one that does not (garbage, a wrong
+key, silence) is one log line and is closed, and the broker serves everyone else.
+
 A consumer stops on a poison pill (None), or after --idle seconds without work; if the broker goes away,
 producers and consumers exit with one error line.
 """
@@ -29,12 +32,61 @@ import sys
 import threading
 import time
 from multiprocessing import AuthenticationError
-from multiprocessing.managers import BaseManager
+from multiprocessing.managers import BaseManager, Server
 
-from nodes.lib import ports, program
+from nodes.lib import ports, program, serving
 
 PORT = ports.QUEUES
 KEY_PATH = "/run/socklab/queue.key"
+
+
+class Authenticating:
+    """A manager connection that knows when its peer has authenticated: the server's first recv() of a
+    pickled request comes only after both authkey challenges passed."""
+
+    def __init__(self, conn):
+        self._conn, self.authenticated = conn, threading.Event()
+
+    def recv(self):
+        self.authenticated.set()
+        return self._conn.recv()
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+class GuardedServer(Server):
+    """multiprocessing's manager server with what every socklab server promises: a peer that has not
+    passed the authkey challenge within the grace time is cut off, and a failed one is one log line."""
+    grace = 5.0
+
+    def accepter(self):
+        while True:
+            try:
+                conn = self.listener.accept()
+            except OSError:
+                continue
+            peer = serving.peer_name(self.listener.last_accepted)
+            threading.Thread(target=self.guarded, args=(conn, peer), daemon=True).start()
+
+    def guarded(self, conn, peer):
+        watched = Authenticating(conn)
+        expired = threading.Event()
+
+        def cut_off():  # wakes the blocked recv with end-of-file, so the request handler ends
+            if not watched.authenticated.is_set():
+                expired.set()
+                with serving.contained("queues", peer, "cut-off failed"):
+                    socket.socket(fileno=os.dup(conn.fileno())).shutdown(socket.SHUT_RDWR)
+        timer = threading.Timer(self.grace, cut_off)
+        timer.start()
+        try:
+            self.handle_request(watched)
+        finally:
+            timer.cancel()
+        if not watched.authenticated.is_set():
+            serving.log("queues", peer, "cut off: silent past the grace time" if expired.is_set() else
+                        "refused: failed the authkey challenge (a wrong key, or not a manager client)")
 
 
 class Broker(BaseManager):
@@ -135,7 +187,9 @@ def broker(args):
     Broker.register("plain", callable=lambda: plain)
     Broker.register("reliable", callable=lambda: reliable)
     Broker.register("log", callable=lambda: log)
-    server = Broker(address=("", args.port), authkey=load_key(args.key)).get_server()
+    manager = Broker(address=("", args.port), authkey=load_key(args.key))
+    server = GuardedServer(manager._registry, manager.address, manager._authkey, manager._serializer)
+    server.grace = args.grace
     print("listening", file=sys.stderr, flush=True)
     server.serve_forever()
 
@@ -267,6 +321,7 @@ def run(argv):
     p = commands.add_parser("broker")
     p.add_argument("--maxsize", type=int, default=10)
     p.add_argument("--lease", type=float, default=1.0)
+    p.add_argument("--grace", type=float, default=5.0, help="seconds to pass the authkey challenge")
     p.set_defaults(handler=broker)
     p = commands.add_parser("produce")
     p.add_argument("host")

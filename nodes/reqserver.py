@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from nodes.lib import ports, program
+from nodes.lib import ports, program, serving
 
 MAX_LINE = 100
 
@@ -60,41 +60,48 @@ def read_line(conn):
     return data.decode(errors="replace")
 
 
-def handle(conn, idle):
-    """Serve one connection's single request, blocking: used by iterative, threads and fork."""
-    with conn:
+def handle(conn, peer, idle):
+    """Serve one connection's single request, blocking: used by iterative, threads and fork. Whatever the
+    peer does (garbage, a stall, a reset) ends this connection only, with one log line."""
+    with conn, serving.contained("reqserver", peer):
         conn.settimeout(idle)
         started = time.monotonic()
         try:
             kind, amount = parse(read_line(conn))
-            work(kind, amount)
-            conn.sendall(reply(started))
         except ValueError as exc:
             conn.sendall(f"error {exc}\n".encode())
-        except OSError as exc:  # timed out, reset, gone
-            print(f"reqserver: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            raise
+        work(kind, amount)
+        conn.sendall(reply(started))
+
+
+def accepted(listener):
+    """The next connection and its peer's name."""
+    conn, address = listener.accept()
+    return conn, serving.peer_name(address)
 
 
 def iterative(listener, idle):
     while True:
-        handle(listener.accept()[0], idle)
+        handle(*accepted(listener), idle)
 
 
 def threads(listener, idle):
     while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=handle, args=(conn, idle), daemon=True).start()
+        threading.Thread(target=handle, args=(*accepted(listener), idle), daemon=True).start()
 
 
 def fork(listener, idle):
     signal.signal(signal.SIGCHLD, lambda signum, frame: reap())
     while True:
-        conn, _ = listener.accept()
+        conn, peer = accepted(listener)
         if os.fork() == 0:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            listener.close()
-            handle(conn, idle)
-            os._exit(0)
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                listener.close()
+                handle(conn, peer, idle)
+            finally:
+                os._exit(0)  # never back into the parent's loop, whatever happened
         conn.close()
 
 
@@ -112,17 +119,23 @@ def multiplexed(listener, idle):
     listener.setblocking(False)
     selector.register(listener, selectors.EVENT_READ)
     buffers, timers, seen = {}, [], {}  # conn -> bytes; heap of (due, conn, started); conn -> last activity
+    peers = {}  # conn -> peer name, for the log
 
-    def close(conn):
-        selector.unregister(conn)
+    def close(conn, why=None):
+        if why:
+            serving.log("reqserver", peers.get(conn), why)
+        if conn in buffers:
+            selector.unregister(conn)
         buffers.pop(conn, None)
         seen.pop(conn, None)
+        peers.pop(conn, None)
         conn.close()
     while True:
         wait = min(1.0, max(0.0, timers[0][0] - time.monotonic())) if timers else 1.0
         for key, _ in selector.select(wait):
             if key.fileobj is listener:
-                conn, _ = listener.accept()
+                conn, peer = accepted(listener)
+                peers[conn] = peer
                 conn.setblocking(False)
                 selector.register(conn, selectors.EVENT_READ)
                 buffers[conn], seen[conn] = b"", time.monotonic()
@@ -143,11 +156,12 @@ def multiplexed(listener, idle):
             try:
                 kind, amount = parse(buffers[conn].decode(errors="replace"))
             except ValueError as exc:
-                conn.setblocking(True)
-                conn.sendall(f"error {exc}\n".encode())
-                close(conn)
+                with serving.contained("reqserver", peers[conn], "reply failed"):
+                    conn.send(f"error {exc}\n".encode())  # a short line; a peer that does not read loses it
+                close(conn, f"connection ended: ValueError: {exc}")
                 continue
             selector.unregister(conn)
+            buffers.pop(conn)
             seen.pop(conn)
             if kind == "io":  # no sleep: the loop answers when the timer falls due
                 heapq.heappush(timers, (started + amount / 1000, id(conn), conn, started))
@@ -156,15 +170,12 @@ def multiplexed(listener, idle):
                 heapq.heappush(timers, (0, id(conn), conn, started))
         while timers and timers[0][0] <= time.monotonic():
             _, _, conn, started = heapq.heappop(timers)
-            try:
-                conn.setblocking(True)
-                conn.sendall(reply(started))
-            except OSError:
-                pass
-            conn.close()
+            with serving.contained("reqserver", peers.get(conn), "reply failed"):
+                conn.send(reply(started))
+            close(conn)
         for conn, last in list(seen.items()):
             if time.monotonic() - last > idle:
-                close(conn)
+                close(conn, f"connection ended: silent for {idle} s")
 
 
 class Stopped(Exception):

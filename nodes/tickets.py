@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 
-from nodes.lib import framing, ports, program
+from nodes.lib import framing, ports, program, serving
 
 PORT = ports.TICKETS
 
@@ -65,6 +65,11 @@ def local(args):
     return {"buyers": args.buyers, "tickets": args.tickets, "lock": args.lock, "successful_buyers": sold,
             "oversold": max(0, sold - args.tickets), "count_left": left,
             "seconds": round(time.monotonic() - started, 3)}
+
+
+def valid_timeout(value):
+    """A lock request may wait a finite number of seconds, more than 0 and at most a minute."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 60
 
 
 class Store:
@@ -117,8 +122,8 @@ class Store:
                 elif kind == "write" and isinstance(h.get("count"), int):
                     ok = self.write(h["count"], h.get("token"))
                     framing.send_frame(conn, kind="ok" if ok else "fenced")
-                elif kind == "acquire":
-                    token = self.acquire(timeout=float(h.get("timeout", 30)))
+                elif kind == "acquire" and valid_timeout(h.get("timeout", 30)):
+                    token = self.acquire(timeout=h.get("timeout", 30))
                     framing.send_frame(conn, kind="granted" if token else "timeout", token=token, lease=self.lease)
                 elif kind == "release":
                     self.release(h.get("token"))
@@ -133,13 +138,11 @@ def serve(args):
     print("listening", file=sys.stderr, flush=True)
 
     def session(conn, peer):
-        try:
+        with serving.contained("tickets", peer):
             store.serve(conn)
-        except (framing.FramingError, OSError, ValueError) as exc:
-            print(f"tickets: {peer}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
     while True:
         conn, peer = listener.accept()
-        threading.Thread(target=session, args=(conn, f"{peer[0]}:{peer[1]}"), daemon=True).start()
+        threading.Thread(target=session, args=(conn, serving.peer_name(peer)), daemon=True).start()
 
 
 def call(sock, kind, **fields):
