@@ -14,12 +14,24 @@ START_INTERVAL_API = (1, 44)
 START_INTERVAL_COMPOSE = (2, 20, 2)
 
 
+V2, V1 = ["docker", "compose"], ["docker-compose"]
+
+
+def has_v2():
+    return bool(shutil.which("docker")) and subprocess.run([*V2, "version"], capture_output=True).returncode == 0
+
+
 def detect():
-    """The argv prefix of the Compose CLI on this host, v2 preferred."""
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
+    """The argv prefix of the Compose CLI on this host: v2 preferred, or the one SOCKLAB_COMPOSE (v1, v2) names."""
+    wanted = os.environ.get("SOCKLAB_COMPOSE", "auto")
+    if wanted not in ("auto", "v1", "v2"):
+        raise ComposeFailed(f"SOCKLAB_COMPOSE={wanted!r}: expected auto, v1 or v2")
+    if wanted in ("auto", "v2") and has_v2():
+        return V2
+    if wanted in ("auto", "v1") and shutil.which("docker-compose"):
+        return V1
+    if wanted != "auto":
+        raise ComposeFailed(f"SOCKLAB_COMPOSE={wanted}, but Compose {wanted} is not installed")
     raise ComposeFailed("no Compose CLI found: install the Docker Compose plugin (docker compose) or docker-compose")
 
 
@@ -31,7 +43,7 @@ def version(text):
 def files(cli, api_version, compose_version=lambda: ""):
     """compose.yaml, and the start_interval override where the engine (API 1.44+) and the CLI (Compose
     2.20.2+) both have it; compose_version is asked only when the rest already holds."""
-    fast_start = cli == ["docker", "compose"] and version(api_version)[:2] >= START_INTERVAL_API \
+    fast_start = cli == V2 and version(api_version)[:2] >= START_INTERVAL_API \
         and version(compose_version()) >= START_INTERVAL_COMPOSE
     return [COMPOSE_FILE, *([START_INTERVAL_FILE] if fast_start else [])]
 

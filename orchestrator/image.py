@@ -99,6 +99,25 @@ class Images:
             self._debootstrap(tag)
         return tag
 
+    def standin(self):
+        """A bare debootstrap of bookworm (minbase, nothing added), imported as a stand-in for
+        debian:bookworm-slim where no registry is reachable: CI builds the online recipe on it."""
+        tag = f"socklab-standin:{digest([RECIPES / 'mkbase-offline.sh'], NODES)}"
+        if not self.exists(tag):
+            self._debootstrap(tag, packages=os.devnull)
+        return tag
+
+    def online_base(self, debian=ONLINE_BASE):
+        """The online recipe (base.Dockerfile) built FROM debian: the registry's image or a stand-in."""
+        tag = f"socklab-base-online:{base_tag().split(':')[1]}"
+        self._build(RECIPES, "base.Dockerfile", tag, {"DEBIAN": debian})
+        return tag
+
+    def packages(self, tag):
+        """{package: version} installed in an image, as dpkg-query -W lists them."""
+        out = self.engine.containers.run(tag, ["dpkg-query", "-W", "-f", "${Package} ${Version}\n"], remove=True)
+        return dict(line.split(" ", 1) for line in out.decode().splitlines() if line.strip())
+
     def _build(self, context, dockerfile, tag, buildargs):
         self.progress(f"building {tag}")
         stream = self.engine.api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=buildargs,
@@ -109,7 +128,7 @@ class Images:
             if line := event.get("stream", "").strip():
                 self.progress(f"{tag}: {line}")
 
-    def _debootstrap(self, tag):
+    def _debootstrap(self, tag, packages=None):
         mirror = debian_mirror()
         if os.geteuid() != 0:
             raise LabError("the offline base image needs root for debootstrap: run as root, or SOCKLAB_BASE=online")
@@ -117,7 +136,8 @@ class Images:
         with tempfile.TemporaryDirectory(prefix="socklab-base-") as tmp:
             tarball = Path(tmp) / "rootfs.tar"
             self.progress(f"debootstrap bookworm from {mirror} (about a minute)")
-            script = subprocess.Popen([str(RECIPES / "mkbase-offline.sh"), mirror, str(tarball)], text=True,
+            script = subprocess.Popen([str(RECIPES / "mkbase-offline.sh"), mirror, str(tarball),
+                                       *([packages] if packages else [])], text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             last = ""
             for line in script.stdout:

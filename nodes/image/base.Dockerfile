@@ -1,5 +1,7 @@
 # Online base: the same bookworm userland as the offline recipe (mkbase-offline.sh), from the registry.
-FROM debian:bookworm-slim
+# DEBIAN: debian:bookworm-slim from a registry, or CI's local stand-in for it (Images.online_base).
+ARG DEBIAN=debian:bookworm-slim
+FROM ${DEBIAN}
 COPY packages.txt /tmp/packages.txt
 RUN apt-get update \
  && grep -v -e '^#' -e '^$' /tmp/packages.txt | xargs apt-get install -y --no-install-recommends \
