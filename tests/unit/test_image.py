@@ -54,7 +54,7 @@ def test_both_base_recipes_install_the_same_package_list():
             "tcpdump", "iputils-ping", "iptables"} <= set(packages)
     online = (image.RECIPES / "base.Dockerfile").read_text()
     offline = (image.RECIPES / "mkbase-offline.sh").read_text()
-    assert "FROM debian:bookworm-slim" in online and "packages.txt" in online
+    assert "ARG DEBIAN=debian:bookworm-slim" in online and "FROM ${DEBIAN}" in online and "packages.txt" in online
     assert "--variant=minbase" in offline and "bookworm" in offline and "packages.txt" in offline
     assert not re.search(r"https?://", offline), "the mirror comes from the host's apt sources, never the repo"
 
