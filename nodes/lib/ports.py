@@ -12,3 +12,4 @@ EXECD_NAIVE = 7001     # nodes.execd: the course's naive remote shell, unsafe by
 TICKETS = 7100         # nodes.tickets serve: the ticket store
 REQSERVER = 7200       # nodes.reqserver / nodes.reqclient: the concurrency lesson
 QUEUES = 7300          # nodes.queues broker: the producer-consumer broker
+QUEUE_BASELINE = 7301  # nodes.queuebase: the bare manager queue the benchmark compares with
