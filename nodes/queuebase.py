@@ -1,6 +1,6 @@
 """The baseline the queue lesson's plumbing is measured against: a bare multiprocessing.managers queue.
 
-    python3 -m nodes.queuebase broker [--port P] [--key FILE]
+    python3 -m nodes.queuebase broker [--port P] [--maxsize M] [--key FILE]
     python3 -m nodes.queuebase produce HOST --count N [--port P]      put 0..N-1, then one None
     python3 -m nodes.queuebase consume HOST [--port P]                get until None
 
@@ -24,7 +24,7 @@ class Bare(BaseManager):
 
 
 def broker(args):
-    shared = queue.Queue()
+    shared = queue.Queue(args.maxsize)
     Bare.register("q", callable=lambda: shared)
     server = Bare(address=("", args.port), authkey=queues.load_key(args.key)).get_server()
     print("listening", file=sys.stderr, flush=True)
@@ -64,6 +64,8 @@ def run(argv):
             p.add_argument("host")
         if name == "produce":
             p.add_argument("--count", type=int, required=True)
+        if name == "broker":
+            p.add_argument("--maxsize", type=int, default=0, help="as Queue(maxsize): 0 is unbounded")
         p.add_argument("--port", type=int, default=PORT)
         p.add_argument("--key", default=queues.KEY_PATH)
         p.set_defaults(handler=handler)

@@ -8,7 +8,8 @@
 - framing: client1 -> server, framed messages (with and without sha256) against raw sendall() of the same
   bytes, for 1 MiB messages (throughput) and 64-byte messages (rate).
 - remote exec: execd's framed round trip of `true` and a large output's throughput against real SSH.
-- queue: no-op tasks through the broker with 1..3 workers, leases with batches against plain get().
+- queue: no-op tasks, the lesson's plain Queue against a bare managers queue (nodes.queuebase); the reliable
+  queue with 1, 2 and 3 workers.
 """
 import statistics
 import time
@@ -23,14 +24,14 @@ from orchestrator.lab import CLIENTS, DEFAULT_WORKERS, Lab
 ROUNDS = 5
 TARGETS = {"warm_up_ratio": 1.3, "down_s": 3.0, "idle_node_mb": 15.0, "idle_busy_pct": 1.0,
            "idle_busy_10_workers_pct": 2.0, "framed_1mib_ratio": 0.9, "exec_p50_ratio": 1 / 3,
-           "queue_plain_tasks_per_s": 5000, "queue_reliable_ratio": 0.5}
+           "queue_plain_to_bare": 0.9, "queue_reliable_3_to_1": 1.0}
 UPPER_BOUNDS = {"warm_up_ratio", "down_s", "idle_node_mb", "idle_busy_pct", "idle_busy_10_workers_pct",
                 "exec_p50_ratio"}
 IDLE_WINDOW_S = 65  # longer than the health checks' 60 s interval, so every node's check falls inside
 IDLE_SETTLE_S = 3   # after `up` returns, Compose and the engine finish their own bookkeeping
 MANY_WORKERS = 10
 REMOTE_EXEC = {"repeat": 200, "big_mib": 10}
-QUEUE_TASKS, QUEUE_BATCH = 5000, 50  # tasks per producer (2 producers); items per reliable get/put
+QUEUE_TASKS, QUEUE_BATCH, QUEUE_MAXSIZE = 5000, 50, 1000  # tasks per producer; items per reliable get/put
 FRAMING_CASES = {"1 MiB": (1 << 20, 512), "64 B": (64, 100_000)}  # message size, messages per transfer
 MODES = ("raw", "framed", "framed+sha256")
 
@@ -171,31 +172,56 @@ def remote_exec_bench(lab, progress):
         return remote_exec.compare_step(clients[0], REMOTE_EXEC).facts
 
 
-def queue_bench(lab, progress):
-    """No-op tasks through the broker, 2 producers and 1..3 consumers: plain get() vs leases with batches."""
+def drain(server, broker, consumers, producers, total, finish=None):
+    """Tasks per second through a broker: the consumers start and connect, then the clock runs from the
+    producers' start until every consumer has ended; finish (node, argv) runs once the producers are done
+    (the poison pills)."""
     from orchestrator.scenarios import queue
+    with server.serve(*broker):
+        running = [node.start(*argv) for node, argv in consumers]
+        for consumer in running:
+            consumer.expect("consuming")
+        started = time.monotonic()
+        queue.results([node.start(*argv) for node, argv in producers], 300)
+        if finish:
+            finish[0].program(*finish[1])
+        queue.results(running, 300)
+        return total / (time.monotonic() - started)
+
+
+def queue_bench(lab, progress):
+    """No-op tasks, client1 → broker → worker1: the lesson's plain Queue against a bare managers queue; then
+    the reliable queue (leases, batches of QUEUE_BATCH, 2 producers) with 1, 2 and 3 workers. Alternating
+    rounds, medians."""
     server, clients, workers = lab.node("server"), lab.nodes("client"), lab.nodes("worker")
-    results = {}
-    for mode, batch in (("plain", 1), ("reliable", QUEUE_BATCH)):
-        rates = {}
-        for count in range(1, len(workers) + 1):
-            progress(f"queue: {mode}, {count} worker(s), {2 * QUEUE_TASKS} no-op tasks")
-            with queue.broker(server, 1000):
-                running = queue.consumers(workers[:count], "--mode", mode, "--batch", batch, "--idle", 5,
-                                          "--record-every", QUEUE_BATCH)
-                for consumer in running:
-                    consumer.expect("consuming")
-                started = time.monotonic()
-                producers = [client.start("queues", "produce", "server", "--mode", mode, "--count", QUEUE_TASKS,
-                                          "--start", i * QUEUE_TASKS, "--batch", batch)
-                             for i, client in enumerate(clients)]
-                queue.results(producers, 300)
-                clients[0].program("queues", "produce", "server", "--mode", mode, "--count", 0, "--pills", count)
-                queue.results(running, 300)
-                rates[count] = round(2 * QUEUE_TASKS / (time.monotonic() - started))
-        results[mode] = {"batch": batch, "tasks_per_s": rates}
-    best = {mode: max(r["tasks_per_s"].values()) for mode, r in results.items()}
-    return {**results, "best_tasks_per_s": best, "reliable_to_plain": round(best["reliable"] / best["plain"], 2)}
+    n, size = QUEUE_TASKS, str(QUEUE_MAXSIZE)
+    plain = lambda: drain(server, ["queues", "broker", "--maxsize", size],
+                          [(workers[0], ["queues", "consume", "server", "--idle", 5, "--record-every", QUEUE_BATCH])],
+                          [(clients[0], ["queues", "produce", "server", "--count", n, "--pills", 1])], n)
+    bare = lambda: drain(server, ["queuebase", "broker", "--maxsize", size],
+                         [(workers[0], ["queuebase", "consume", "server"])],
+                         [(clients[0], ["queuebase", "produce", "server", "--count", n])], n)
+
+    def reliable(count):
+        return lambda: drain(
+            server, ["queues", "broker", "--maxsize", size],
+            [(w, ["queues", "consume", "server", "--mode", "reliable", "--batch", QUEUE_BATCH, "--idle", 5])
+             for w in workers[:count]],
+            [(c, ["queues", "produce", "server", "--mode", "reliable", "--count", n, "--start", i * n, "--batch",
+                  QUEUE_BATCH]) for i, c in enumerate(clients)],
+            len(clients) * n,
+            (clients[0], ["queues", "produce", "server", "--mode", "reliable", "--count", 0, "--pills", count]))
+    cases = {"bare": bare, "plain": plain, **{f"reliable_{w}": reliable(w) for w in range(1, len(workers) + 1)}}
+    rates = {name: [] for name in cases}
+    for round_ in range(1, ROUNDS + 1):
+        progress(f"queue round {round_}/{ROUNDS}: {', '.join(cases)}")
+        for name, case in cases.items():
+            rates[name].append(case())
+    tasks_per_s = {name: round(statistics.median(r)) for name, r in rates.items()}
+    return {"tasks": n, "maxsize": QUEUE_MAXSIZE, "batch": QUEUE_BATCH, "tasks_per_s": tasks_per_s,
+            "rounds": {name: [round(x) for x in r] for name, r in rates.items()},
+            "plain_to_bare": round(tasks_per_s["plain"] / tasks_per_s["bare"], 2),
+            "reliable_3_to_1": round(tasks_per_s[f"reliable_{len(workers)}"] / tasks_per_s["reliable_1"], 2)}
 
 
 def run(project="socklab-bench", progress=lambda text: None, cold=False):
@@ -208,8 +234,8 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
         lab.down()
     measured = {**results["lab"], **results["idle"], "framed_1mib_ratio": results["framing"]["1 MiB"]["ratio_to_raw"]["framed"],
                 "exec_p50_ratio": results["remote_exec"]["p50_ratio_framed_to_ssh"],
-                "queue_plain_tasks_per_s": results["queue"]["best_tasks_per_s"]["plain"],
-                "queue_reliable_ratio": results["queue"]["reliable_to_plain"]}
+                "queue_plain_to_bare": results["queue"]["plain_to_bare"],
+                "queue_reliable_3_to_1": results["queue"]["reliable_3_to_1"]}
     results["met"] = {key: (measured[key] <= limit if key in UPPER_BOUNDS else measured[key] >= limit)
                       for key, limit in TARGETS.items()}
     return results
@@ -249,10 +275,11 @@ def table(results):
               f"{rx['throughput_mb_s']['ssh']} SSH",
               f"{rx['throughput_mb_s']['framed'] / rx['throughput_mb_s']['ssh']:.2f}×", "-")
     q = results["queue"]
-    for mode in ("plain", "reliable"):
-        rates = ", ".join(f"{w}w {r}" for w, r in q[mode]["tasks_per_s"].items())
-        target = mark("queue_plain_tasks_per_s", "≥") if mode == "plain" else mark("queue_reliable_ratio", "≥")
-        t.add_row(f"queue, no-op tasks, {mode} (batch {q[mode]['batch']}) (tasks/s)", rates,
-                  f"{q['best_tasks_per_s']['plain']} plain" if mode == "reliable" else "-",
-                  f"{q['reliable_to_plain']}×" if mode == "reliable" else "-", target)
+    rate = q["tasks_per_s"]
+    t.add_row(f"queue, no-op tasks, plain Queue({q['maxsize']}), 1 worker (tasks/s)", f"{rate['plain']:,}",
+              f"{rate['bare']:,} bare manager queue", f"{q['plain_to_bare']}×", mark("queue_plain_to_bare", "≥"))
+    workers = sorted(int(k.split("_")[1]) for k in rate if k.startswith("reliable_"))
+    t.add_row(f"queue, reliable (batch {q['batch']}), 2 producers, {', '.join(map(str, workers))} workers (tasks/s)",
+              ", ".join(f"{rate[f'reliable_{w}']:,}" for w in workers), f"{rate['reliable_1']:,} with 1 worker",
+              f"{q['reliable_3_to_1']}×", mark("queue_reliable_3_to_1", "≥"))
     return t

@@ -17,7 +17,7 @@ def png(figure):
 def queue_depth(samples, maxsize, title):
     """Depth over time, with the queue's maxsize drawn as its ceiling."""
     figure, axes = plt.subplots(figsize=(8, 3.5))
-    axes.step([t for t, _ in samples], [d for _, d in samples], where="post", label="depth (sampled every 10 ms)")
+    axes.step([t for t, _ in samples], [d for _, d in samples], where="post", label="depth after every put and get")
     axes.axhline(maxsize, color="red", linestyle="--", label=f"maxsize = {maxsize}")
     axes.set(xlabel="seconds", ylabel="items in the queue", title=title, ylim=(0, maxsize + 1.5))
     axes.legend(loc="upper right")

@@ -74,7 +74,7 @@ def backpressure_step(server, clients, worker, p):
         passed=max(depths) == p["maxsize"] and min(blocked) > 0.2 and verdict["ok"] and not verdict["duplicated"],
         expected=f"2 producers put {p['items']} items each as fast as they can, 1 consumer takes {p['work_ms']} ms "
                  f"an item: the depth rises to maxsize {p['maxsize']} and never past it; the producers block",
-        observed=f"max depth {max(depths)} over {len(depths)} samples; producers blocked {blocked} s; "
+        observed=f"max depth {max(depths)} over {len(depths)} puts and gets; producers blocked {blocked} s; "
                  f"{verdict['consumed']}/{verdict['produced']} consumed, {verdict['lost_count']} lost",
         why="put() on a full Queue(maxsize) waits for room: the slow consumer sets the pace, and memory stays "
             "bounded — the producer-consumer model's balance of speeds.",
