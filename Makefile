@@ -6,13 +6,14 @@ SOCKLAB := $(VENV)/bin/socklab
 # make up WORKERS=5 · make scenario NAME=ping ARGS="--set count=10" · make test PYTEST_ARGS="-k faults"
 WORKERS ?=
 NAME ?=
+NODE ?=
 ARGS ?=
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 60
 ATHERIS := atheris==3.0.0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv build up down ps scenario test bench fuzz
+.PHONY: help venv build up down ps shell scenario test bench fuzz
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ down: venv ## remove the lab's containers, network, volumes and secrets
 
 ps: venv ## the lab's nodes: service, container, IP, health, uptime, faults
 	$(SOCKLAB) ps
+
+shell: venv ## a shell on a node, as the learner, in /workspace: make shell NODE=client1
+	@if [ -z "$(NODE)" ]; then echo "usage: make shell NODE=server|client1|client2|worker1..."; exit 2; fi
+	$(SOCKLAB) shell $(NODE)
 
 scenario: venv ## run a scenario: make scenario NAME=ping (no NAME: the list)
 	@if [ -z "$(NAME)" ]; then $(SOCKLAB) scenario --list; echo "usage: make scenario NAME=<name> [ARGS='--set key=value']"; \

@@ -4,20 +4,23 @@ Exit codes: 0 success, 1 a scenario step failed, 2 an error (one line on stderr)
 """
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
 import docker.errors
 from rich.console import Console
 
 from orchestrator import report, scenarios
-from orchestrator.errors import LabError
+from orchestrator.errors import LabError, ProgramFailed
 from orchestrator.fault import Fault
 from orchestrator.image import Images
-from orchestrator.lab import Lab, default_project, connect_engine
+from orchestrator.lab import Lab, connect_engine, default_project, workspace
+from orchestrator.node import WORKSPACE
 
 # off a terminal (a pipe, a CI log) rich would assume 80 columns and squeeze the tables
 out = Console(width=None if sys.stdout.isatty() else 140)
@@ -81,14 +84,93 @@ def cmd_ps(args):
     return 0
 
 
-def cmd_exec(args):
+def command(args, usage):
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     if not argv:
-        raise LabError("exec needs a command after --, e.g. socklab exec server -- ps aux")
-    done = Lab(args.project).node(args.node).run(argv, timeout=args.timeout)
-    sys.stdout.buffer.write(done.stdout)
-    sys.stderr.buffer.write(done.stderr)
-    return done.exit_code
+        raise LabError(f"{args.command} needs a command, e.g. {usage}")
+    return argv
+
+
+def live(node, argv, detach, root):
+    """Run argv in the node as the learner (or root), in /workspace: streamed, or left running detached."""
+    if detach:
+        started = node.program("programs", "start", "--", *argv, user="" if root else node.learner)
+        err.print(f"started program {started['id']} on {node.name} (pid {started['pid']}): "
+                  f"`socklab logs {node.name} {started['id']}` shows its output, "
+                  f"`socklab stop {node.name} {started['id']}` stops it", markup=False, highlight=False, soft_wrap=True)
+        return 0
+    stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
+    return node.attach(argv, sys.stdout.buffer, sys.stderr.buffer, stdin=stdin, user="" if root else node.learner,
+                       workdir=WORKSPACE)
+
+
+def cmd_exec(args):
+    argv = command(args, "socklab exec server -- ps aux")
+    return live(Lab(args.project).node(args.node), argv, args.detach, args.root)
+
+
+def cmd_run(args):
+    """A Python file of the workspace, run on a node: `socklab run server workspace/echo_server.py 9100`."""
+    path = Path(args.file).resolve()
+    home = workspace()
+    if not path.is_relative_to(home):
+        raise LabError(f"{args.file} is not in the workspace ({home}): put it there, and every node sees it at "
+                       f"{WORKSPACE}")
+    if not path.is_file():
+        raise LabError(f"no file {args.file} in the workspace ({home})")
+    inside = f"{WORKSPACE}/{path.relative_to(home).as_posix()}"
+    return live(Lab(args.project).node(args.node), ["python3", "-u", inside, *args.args], args.detach, False)
+
+
+def cmd_shell(args):
+    if not sys.stdin.isatty():
+        raise LabError("socklab shell needs a terminal on its standard input; for a command without one: "
+                       f"socklab exec {args.node} -- CMD")
+    node = Lab(args.project).node(args.node)
+    argv = node.shell_argv()
+    os.execv(argv[0], argv)
+
+
+def cmd_logs(args):
+    node = Lab(args.project).node(args.node)
+    known = node.program("programs", "list")["programs"]
+    if not known:
+        raise LabError(f"no program was started on {node.name} with --detach; "
+                       f"`socklab exec --detach {node.name} -- CMD` starts one")
+    chosen = [p for p in known if args.id is None or p["id"] == args.id]
+    if not chosen:
+        raise LabError(f"no program {args.id} on {node.name}; there are {', '.join(str(p['id']) for p in known)}")
+    program = chosen[-1]
+    tail = ["tail", "-c", "+1", *(["-F", "--pid", str(program["pid"])] if args.follow and program["pid"] else []),
+            program["output"]]
+    node.attach(tail, sys.stdout.buffer, sys.stderr.buffer)
+    err.print(f"program {program['id']} on {node.name}: {' '.join(program['argv'])} — {program['state']}",
+              markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
+def cmd_stop(args):
+    node = Lab(args.project).node(args.node)
+    try:
+        stopped = node.program("programs", "stop", *([args.id] if args.id is not None else []))["stopped"]
+    except ProgramFailed as failed:  # no such program, or it has ended: its own one line, said as ours
+        raise LabError(failed.stderr_tail.removeprefix("nodes.programs: error: ").replace("NODE", node.name)) from None
+    err.print(f"stopped {', '.join(map(str, stopped))} on {node.name}" if stopped else
+              f"nothing was running on {node.name}", markup=False, highlight=False)
+    return 0
+
+
+def cmd_programs(args):
+    lab = Lab(args.project)
+    rows = [{"node": node.name, **p} for node in ([lab.node(args.node)] if args.node else lab.nodes())
+            for p in node.program("programs", "list")["programs"]]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    elif rows:
+        out.print(report.programs_table(rows))
+    else:
+        err.print("no program was started with --detach")
+    return 0
 
 
 def cmd_impair(args):
@@ -157,11 +239,35 @@ def parser():
     c = sub.add_parser("ps", help="the lab's nodes: service, container, IP, health, uptime, faults")
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_ps)
-    c = sub.add_parser("exec", help="run a command in a node: exec NODE -- CMD...")
+    c = sub.add_parser("exec", help="run a command in a node as the learner, in /workspace: exec NODE -- CMD...; "
+                                    "output streams as it comes, piped input goes in")
     c.add_argument("node")
-    c.add_argument("--timeout", type=int, default=600)
+    c.add_argument("-d", "--detach", action="store_true", help="leave it running; see logs, stop, programs")
+    c.add_argument("--root", action="store_true", help="as root instead of the learner")
     c.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD")
     c.set_defaults(handler=cmd_exec)
+    c = sub.add_parser("run", help="run a Python file of the workspace on a node: run NODE FILE [ARGS...]")
+    c.add_argument("-d", "--detach", action="store_true", help="leave it running; see logs, stop, programs")
+    c.add_argument("node")
+    c.add_argument("file", help="a path on this host, inside the workspace (workspace/ or SOCKLAB_WORKSPACE)")
+    c.add_argument("args", nargs=argparse.REMAINDER)
+    c.set_defaults(handler=cmd_run)
+    c = sub.add_parser("shell", help="an interactive shell in a node, as the learner, in /workspace")
+    c.add_argument("node")
+    c.set_defaults(handler=cmd_shell)
+    c = sub.add_parser("logs", help="the output of a program started with --detach (the latest, or ID)")
+    c.add_argument("node")
+    c.add_argument("id", type=int, nargs="?")
+    c.add_argument("-f", "--follow", action="store_true", help="keep showing output until the program ends")
+    c.set_defaults(handler=cmd_logs)
+    c = sub.add_parser("stop", help="stop the programs started with --detach on a node (all, or ID)")
+    c.add_argument("node")
+    c.add_argument("id", type=int, nargs="?")
+    c.set_defaults(handler=cmd_stop)
+    c = sub.add_parser("programs", help="the programs started with --detach, on every node or one")
+    c.add_argument("node", nargs="?")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(handler=cmd_programs)
     c = sub.add_parser("impair", help="delay, jitter, loss or rate-limit what a node sends")
     c.add_argument("node")
     c.add_argument("--delay", help="e.g. 50ms")

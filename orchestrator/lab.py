@@ -26,6 +26,19 @@ CLIENTS = 2
 SECRETS = ("execd.key", "queue.key")  # files under .lab/<project>/; compose.yaml mounts each where it is needed
 
 
+def workspace():
+    """SOCKLAB_WORKSPACE, or workspace/ of the repository: mounted at /workspace on every node."""
+    return Path(os.environ.get("SOCKLAB_WORKSPACE") or ROOT / "workspace").resolve()
+
+
+def host_user():
+    """(uid, gid) the learner's programs run as in the nodes: SOCKLAB_UID/SOCKLAB_GID, else the user who
+    called sudo, else this process's, so that files written in the workspace belong to that user."""
+    uid = os.environ.get("SOCKLAB_UID") or os.environ.get("SUDO_UID") or str(os.getuid())
+    gid = os.environ.get("SOCKLAB_GID") or os.environ.get("SUDO_GID") or str(os.getgid())
+    return uid, gid
+
+
 def default_project():
     """COMPOSE_PROJECT_NAME, or socklab."""
     return os.environ.get("COMPOSE_PROJECT_NAME") or "socklab"
@@ -64,8 +77,10 @@ class Lab:
         return os.environ.get("SOCKLAB_SUBNET") or f"10.213.{zlib.crc32(self.project.encode()) % 250 + 1}.0/24"
 
     def _compose(self, image):
+        uid, gid = host_user()
         return Compose(self.project, {"SOCKLAB_IMAGE": image, "SOCKLAB_SUBNET": self.subnet,
-                                      "SOCKLAB_SECRETS": str(self.secrets)}, self.engine.api.api_version)
+                                      "SOCKLAB_SECRETS": str(self.secrets), "SOCKLAB_WORKSPACE": str(workspace()),
+                                      "SOCKLAB_UID": uid, "SOCKLAB_GID": gid}, self.engine.api.api_version)
 
     def _make_secrets(self):
         """Random keys per lab, mounted read-only into the nodes that need them; never in the repository."""
@@ -88,6 +103,7 @@ class Lab:
             raise BadParameter("workers", workers, "a whole number of 0 or more")
         image = Images(self.engine, self.progress).ensure()
         self._make_secrets()
+        workspace().mkdir(parents=True, exist_ok=True)
         self.progress(f"starting lab {self.project}: server, {CLIENTS} clients, {workers} workers")
         try:
             self._compose(image).up({"server": 1, "client": CLIENTS, "worker": workers})

@@ -9,6 +9,8 @@ JSON line on stdout, or one error line on stderr and a non-zero exit):
 """
 import json
 import re
+import shutil
+import socket
 import threading
 import time
 import uuid
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import docker.errors
+from docker.utils.socket import frames_iter
 
 from nodes.boot import READY_LINE
 from orchestrator import labels
@@ -24,6 +27,9 @@ from orchestrator.errors import LabError, NotReady, ProgramFailed, TimedOut
 from orchestrator.fault import Fault, Impairment
 
 TIMED_OUT = (124, 137)  # timeout(1)'s status when its limit ran out (TERM), or when it had to KILL
+WORKSPACE = "/workspace"  # the learner's files, on every node (compose.yaml)
+IN_SESSION = 'p=$1; shift; echo $$ > "$p"; exec "$@"'  # argv run by setsid, its session id in a file
+SIGNAL_SESSION = 'while [ ! -s "$0" ]; do sleep 0.01; done; pkill -"$1" -s "$(cat "$0")"; true'
 
 
 def program_argv(program, args=()):
@@ -128,28 +134,36 @@ class Node:
     def __repr__(self):
         return f"Node({self.name})"
 
+    @property
+    def learner(self):
+        """"UID:GID" of the learner's account in the node (nodes.boot made it from the host user's)."""
+        env = dict(item.split("=", 1) for item in self.container.attrs["Config"]["Env"] if "=" in item)
+        return f"{env.get('SOCKLAB_UID', '0')}:{env.get('SOCKLAB_GID', '0')}"
+
     def _exec(self, argv, **options):
         try:
             return self.engine.api.exec_create(self.container.id, argv, stdout=True, stderr=True, **options)["Id"]
         except docker.errors.APIError as exc:
             raise LabError(f"cannot run {argv[0]} on {self.name}: {exc.explanation or exc}") from None
 
-    def run(self, argv, timeout=60) -> Completed:
-        """Run argv in the node and wait: Completed with exact stdout and stderr, whatever the exit code.
+    def run(self, argv, timeout=60, user="") -> Completed:
+        """Run argv in the node (as root, or user "UID:GID") and wait: Completed with exact stdout and
+        stderr, whatever the exit code.
 
         Raises TimedOut when the time limit ran out; a command that itself exits 124 is returned as such.
         """
         started = time.monotonic()
-        exec_id = self._exec(["timeout", "-k", "2", str(timeout), *argv])
+        exec_id = self._exec(["timeout", "-k", "2", str(timeout), *argv], user=user)
         stdout, stderr = self.engine.api.exec_start(exec_id, demux=True)
         code = self.engine.api.exec_inspect(exec_id)["ExitCode"]
         if code in TIMED_OUT and time.monotonic() - started >= timeout:  # only the limit can take that long
             raise TimedOut(" ".join(map(str, argv)), self.name, timeout)
         return Completed(self.name, list(argv), code, stdout or b"", stderr or b"")
 
-    def program(self, name, *args, timeout=60) -> dict:
-        """Run node program `nodes.<name>` with args and return its JSON result; ProgramFailed if it fails."""
-        return self.run(program_argv(name, args), timeout=timeout).result()
+    def program(self, name, *args, timeout=60, user="") -> dict:
+        """Run node program `nodes.<name>` with args (as root, or user) and return its JSON result;
+        ProgramFailed if it fails."""
+        return self.run(program_argv(name, args), timeout=timeout, user=user).result()
 
     def start(self, program, *args):
         """Start a node program (or a system program's argv, as a list) in the background, in a session of
@@ -171,6 +185,49 @@ class Node:
             yield process
         finally:
             process.stop()
+
+    def attach(self, argv, stdout, stderr, stdin=None, user="", workdir=None):
+        """Run argv in the node with its output streamed to stdout and stderr (binary files) as it comes,
+        and stdin (a binary file) copied in until its end; returns the exit code. Interrupted (Ctrl-C), it
+        stops the program and everything it started, then raises KeyboardInterrupt."""
+        pidfile = f"/tmp/socklab-attach-{uuid.uuid4().hex[:12]}.pid"
+        exec_id = self._exec(["setsid", "-w", "sh", "-c", IN_SESSION, "sh", pidfile, *argv],
+                             stdin=stdin is not None, user=user, workdir=workdir)
+        sock = self.engine.api.exec_start(exec_id, socket=True)
+        raw = getattr(sock, "_sock", sock)
+        if stdin is not None:
+            threading.Thread(target=self._feed, args=(stdin, raw), daemon=True).start()
+        try:
+            for stream, data in frames_iter(sock, tty=False):
+                target = stdout if stream == 1 else stderr
+                target.write(data)
+                target.flush()
+        except KeyboardInterrupt:
+            self.run(["sh", "-c", SIGNAL_SESSION, pidfile, "TERM"], timeout=10)
+            raise
+        finally:
+            sock.close()
+        return self.engine.api.exec_inspect(exec_id)["ExitCode"]
+
+    @staticmethod
+    def _feed(stdin, raw):
+        """Copy stdin into the exec, then close its writing half: the program reads end of file."""
+        try:
+            while chunk := stdin.read1(65536) if hasattr(stdin, "read1") else stdin.read(65536):
+                raw.sendall(chunk)
+            raw.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the program has ended and closed its side
+
+    def shell_argv(self):
+        """The `docker exec -it` argv of an interactive shell in the node: bash as the learner, in
+        /workspace, with a prompt that names the node."""
+        docker = shutil.which("docker")
+        if not docker:
+            raise LabError("a shell needs the docker command-line client, which this host does not have")
+        prompt = f"\\u@{self.name}:\\w\\$ "
+        return [docker, "exec", "-it", "-u", self.learner, "-w", WORKSPACE, "-e", f"PS1={prompt}",
+                "-e", f"SOCKLAB_NODE={self.name}", self.container.id, "bash", "--norc", "-i"]
 
     def ps(self):
         """{pid: {"ppid", "stat", "args"}}: the node's processes as ps, run as an exec of its own, sees them."""
@@ -242,8 +299,7 @@ class Process:
     def __init__(self, node, argv):
         self.node, self.argv = node, list(argv)
         self.pidfile = f"/tmp/socklab-spawn-{uuid.uuid4().hex[:12]}.pid"
-        script = 'p=$1; shift; echo $$ > "$p"; exec "$@"'
-        self.exec_id = node._exec(["setsid", "-w", "sh", "-c", script, "sh", self.pidfile, *self.argv])
+        self.exec_id = node._exec(["setsid", "-w", "sh", "-c", IN_SESSION, "sh", self.pidfile, *self.argv])
         self.stdout, self.stderr = bytearray(), bytearray()
         self._changed = threading.Condition()
         self._done = False
@@ -314,10 +370,9 @@ class Process:
     def stop(self, grace=5) -> Completed:
         """SIGTERM every process of the program's session, SIGKILL after grace seconds; return its Completed.
         The session is signalled even when the program has ended: what it left behind goes too."""
-        signal_session = 'while [ ! -s "$0" ]; do sleep 0.01; done; pkill -"$1" -s "$(cat "$0")"; true'
-        self.node.run(["sh", "-c", signal_session, self.pidfile, "TERM"], timeout=10)
+        self.node.run(["sh", "-c", SIGNAL_SESSION, self.pidfile, "TERM"], timeout=10)
         try:
             return self.wait(grace)
         except TimedOut:
-            self.node.run(["sh", "-c", signal_session, self.pidfile, "KILL"], timeout=10)
+            self.node.run(["sh", "-c", SIGNAL_SESSION, self.pidfile, "KILL"], timeout=10)
             return self.wait(10)

@@ -52,6 +52,18 @@ def result_table(result):
     return table
 
 
+def programs_table(rows):
+    """The `programs` table: the learner's detached programs on each node."""
+    table = Table(title="programs started with --detach")
+    for column in ("node", "id", "pid", "state", "command"):
+        table.add_column(column)
+    for row in rows:
+        colour = "green" if row["state"] == "running" else "dim"
+        table.add_row(row["node"], str(row["id"]), str(row["pid"] or "-"), f"[{colour}]{row['state']}[/]",
+                      " ".join(row["argv"]))
+    return table
+
+
 def nodes_table(rows):
     """The `ps` table from rows of node dicts."""
     table = Table(title="lab nodes")

@@ -85,3 +85,21 @@ def test_the_installed_command_works_from_any_directory(tmp_path):
         pytest.skip("socklab is not installed in this interpreter's environment (make venv installs it)")
     done = subprocess.run([str(socklab), "scenario", "--list"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0 and "sticky" in done.stdout, done.stderr
+
+
+def test_shell_without_a_terminal_is_one_line(capsys, monkeypatch):
+    monkeypatch.setattr(docker, "from_env", lambda **kw: pytest.fail("no engine needed to refuse"))
+    monkeypatch.setattr(cli.sys.stdin, "isatty", lambda: False, raising=False)
+    code, _, err = run_cli(capsys, "shell", "client1")
+    assert_one_line_error(code, err, "needs a terminal")
+
+
+def test_run_refuses_a_file_outside_the_workspace(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(docker, "from_env", lambda **kw: pytest.fail("no engine needed to refuse"))
+    monkeypatch.setenv("SOCKLAB_WORKSPACE", str(tmp_path / "workspace"))
+    (tmp_path / "workspace").mkdir()
+    (tmp_path / "elsewhere.py").write_text("print(1)\n")
+    code, _, err = run_cli(capsys, "run", "server", str(tmp_path / "elsewhere.py"))
+    assert_one_line_error(code, err, "is not in the workspace")
+    code, _, err = run_cli(capsys, "run", "server", str(tmp_path / "workspace" / "missing.py"))
+    assert_one_line_error(code, err, "no file")

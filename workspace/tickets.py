@@ -1,0 +1,51 @@
+"""抢票 — the ticket race of the course, WITHOUT a lock: run it and see one ticket sold many times.
+
+    socklab run worker1 workspace/tickets.py 10
+
+Each buyer is a process (multiprocessing.Process): it reads the count ("search"), waits 0.1 s (the
+network), then buys if a ticket is left and writes the count back. They all read 1 before any of them
+writes 0: oversold. The fix is a 互斥锁: lock = Lock(), and lock.acquire() / lock.release() around the
+read-wait-write, so that it runs for one buyer at a time (slower, but right).
+"""
+import json
+import os
+import sys
+import time
+from multiprocessing import Process
+
+DB = f"/tmp/tickets-{os.getuid()}.json"
+
+
+def search(name):
+    with open(DB) as f:
+        print(f"{name} sees {json.load(f)['count']} ticket(s) left", flush=True)
+
+
+def buy(name):
+    with open(DB) as f:
+        count = json.load(f)["count"]
+    time.sleep(0.1)  # the network
+    if count > 0:
+        with open(DB + ".new", "w") as f:  # written aside, then renamed: a reader never sees half a file
+            json.dump({"count": count - 1}, f)
+        os.replace(DB + ".new", DB)
+        print(f"{name} bought a ticket", flush=True)
+    else:
+        print(f"{name}: sold out", flush=True)
+
+
+def task(name):
+    search(name)
+    buy(name)
+
+
+if __name__ == "__main__":
+    buyers = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    with open(DB, "w") as f:
+        json.dump({"count": 1}, f)
+    processes = [Process(target=task, args=(f"buyer {i}",)) for i in range(buyers)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join()
+    print(f"pid {os.getpid()}: one ticket, {buyers} buyers — see how many bought it")
