@@ -39,12 +39,32 @@ def ipv4(packet):
             packet[ihl:total])
 
 
+OPTIONS = {0: "EOL", 1: "NOP", 2: "MSS", 3: "window scale", 4: "SACK permitted", 5: "SACK", 8: "timestamps"}
+
+
+def tcp_options(raw):
+    """[{"kind", "bytes", ...}] of a TCP header's options: what fills it past its 20 fixed bytes."""
+    options, i = [], 0
+    while i < len(raw):
+        kind = raw[i]
+        length = 1 if kind in (0, 1) else (raw[i + 1] if i + 1 < len(raw) else 1)
+        option = {"kind": OPTIONS.get(kind, kind), "bytes": max(1, length)}
+        if kind == 8 and length == 10:
+            option["tsval"], option["tsecr"] = struct.unpack_from("!II", raw, i + 2)
+        options.append(option)
+        i += max(1, length)
+        if kind == 0:
+            break
+    return options
+
+
 def tcp(segment):
     sport, dport, seq, ack, offset_flags, window, checksum, urgent = struct.unpack_from("!HHIIHHHH", segment)
     offset = (offset_flags >> 12) * 4
     flags = [name for bit, name in enumerate(TCP_FLAGS) if offset_flags & (1 << bit)]
     return ({"src_port": sport, "dst_port": dport, "seq": seq, "ack": ack, "header_bytes": offset, "flags": flags,
-             "window": window, "checksum": f"0x{checksum:04x}"}, segment[offset:])
+             "window": window, "checksum": f"0x{checksum:04x}", "options": tcp_options(segment[20:offset])},
+            segment[offset:])
 
 
 def udp(datagram):

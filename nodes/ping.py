@@ -2,7 +2,7 @@
 
     python3 -m nodes.ping [--count N] [--interval S] [--timeout S] HOST...
 
-Result: {"targets": [{"host", "ip", "sent", "received", "rtt_ms": [...]}]}. A host that does not resolve is
+Result: {"targets": [{"host", "ip", "addresses", "sent", "received", "rtt_ms": [...]}]}. A host that does not resolve is
 an error; one that does not answer is reported with received 0.
 """
 import argparse
@@ -45,7 +45,8 @@ def parse_reply(packet, ident):
 def ping(host, count, interval, timeout):
     """Send count echo requests to host; return its summary with every measured round trip."""
     try:
-        ip = socket.gethostbyname(host)
+        _, _, addresses = socket.gethostbyname_ex(host)  # a scaled service's name: every replica's address
+        ip = addresses[0]
     except socket.gaierror as exc:
         raise program.ProgramError(f"cannot resolve {host!r}: {exc.strerror}") from None
     ident = os.getpid() & 0xFFFF
@@ -63,7 +64,8 @@ def ping(host, count, interval, timeout):
                     rtts.append(round((time.monotonic() - sent) * 1000, 3))
                     break
             time.sleep(max(0.0, interval - (time.monotonic() - sent)))
-    return {"host": host, "ip": ip, "sent": count, "received": len(rtts), "rtt_ms": rtts}
+    return {"host": host, "ip": ip, "addresses": sorted(addresses), "sent": count, "received": len(rtts),
+            "rtt_ms": rtts}
 
 
 def run(argv):

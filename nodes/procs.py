@@ -47,19 +47,42 @@ def wait_then_exit(event, seconds):
     time.sleep(seconds)
 
 
+def introduce(said, target, *args):
+    """A child says who it is, from inside — os.getpid() and os.getppid(), as the course prints them — then
+    does its work."""
+    said.put((os.getpid(), os.getppid()))
+    target(*args)
+
+
+def cleanup_then_die(signum, frame):
+    """A SIGTERM handler that takes 0.3 s (a process closing files, say), then dies of the signal."""
+    time.sleep(0.3)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def slow_to_die(seconds):
+    signal.signal(signal.SIGTERM, cleanup_then_die)
+    time.sleep(seconds)
+
+
 def children(args):
-    go = mp.Event()
+    go, said = mp.Event(), mp.Queue()
     # the first child only sleeps: terminating a process while it waits on a shared Event would leave the
     # Event's condition waiting for it forever (the multiprocessing docs warn of exactly this)
-    procs = [mp.Process(target=time.sleep, args=(60,))] + \
-            [mp.Process(target=wait_then_exit, args=(go, 0.3 * i)) for i in range(1, args.count)]
+    procs = [mp.Process(target=introduce, args=(said, slow_to_die, 60))] + \
+            [mp.Process(target=introduce, args=(said, wait_then_exit, go, 0.3 * i)) for i in range(1, args.count)]
     for p in procs:
         p.start()
+    inside = dict(said.get(timeout=10) for _ in procs)  # {pid: ppid}, as each child saw itself
     say_ready(os.getpid(), *[p.pid for p in procs])
     wait_for_go()
     alive_before = [p.is_alive() for p in procs]
-    procs[0].terminate()                      # SIGTERM to the first child
+    started = time.monotonic()
+    procs[0].terminate()                      # SIGTERM to the first child: sent, not waited for
+    alive_right_after_terminate = procs[0].is_alive()
     procs[0].join()
+    terminate_took = round(time.monotonic() - started, 3)
     go.set()
     join_seconds = []
     for p in procs[1:]:
@@ -68,7 +91,15 @@ def children(args):
         join_seconds.append(round(time.monotonic() - started, 3))
     return {"parent": os.getpid(), "children": [p.pid for p in procs], "alive_before": alive_before,
             "alive_after": [p.is_alive() for p in procs], "exitcodes": [p.exitcode for p in procs],
-            "join_seconds": join_seconds}
+            "join_seconds": join_seconds, "seen_from_inside": {str(pid): ppid for pid, ppid in inside.items()},
+            "alive_right_after_terminate": alive_right_after_terminate, "terminate_to_end_s": terminate_took}
+
+
+def implicit_join(args):
+    """The main code ends at once, without join(): multiprocessing's exit handler joins the child anyway."""
+    child = mp.Process(target=time.sleep, args=(args.seconds,))
+    child.start()
+    return {"child": child.pid, "child_seconds": args.seconds, "joined": False}
 
 
 def zombie(args):
@@ -131,10 +162,11 @@ def run(argv):
     commands.add_parser("orphans").add_argument("--count", type=int, default=5)
     commands.add_parser("daemon")
     commands.add_parser("daemon-child")
+    commands.add_parser("implicit-join").add_argument("--seconds", type=float, default=1.0)
     args = parser.parse_args(argv)
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # delivered to sigwait(), not the default action
     handler = {"children": children, "zombie": zombie, "orphan": orphan, "orphans": orphans, "daemon": daemon,
-               "daemon-child": daemon_child}[args.command]
+               "daemon-child": daemon_child, "implicit-join": implicit_join}[args.command]
     return handler(args)
 
 

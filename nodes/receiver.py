@@ -73,7 +73,8 @@ def run(argv):
         print("listening", file=sys.stderr, flush=True)
         if kind == socket.SOCK_DGRAM:
             time.sleep(args.delay)
-            return {"proto": args.proto, "bufsize": args.bufsize, "datagrams": datagrams(sock, args.bufsize, args.idle)}
+            return {"proto": args.proto, "bufsize": args.bufsize, "datagrams": datagrams(sock, args.bufsize, args.idle),
+                    "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)}
         conn, _ = sock.accept()
         with conn:
             time.sleep(args.delay)  # the lesson: the receiver is late, the bytes wait in its buffer

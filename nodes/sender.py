@@ -4,13 +4,16 @@
     python3 -m nodes.sender {unix-stream,unix-dgram} PATH [...]
 
 Message i starts with i as a 4-byte network-order number ("!I"), then the letter A+i%26 as filler, so a
-reader can tell whose bytes it got. Result: {"proto", "nodelay", "sizes", "sends": [bytes per send() call]}.
+reader can tell whose bytes it got. Result: {"proto", "nodelay", "sizes", "sends": [bytes per send() call]};
+for TCP also "tcp": what the kernel's TCP_INFO says once every byte is acknowledged (retransmissions, the
+window scale, the seconds until the last ACK).
 """
 import argparse
 import hashlib
 import socket
 import string
 import struct
+import time
 
 from nodes.lib import ports, program
 
@@ -23,6 +26,22 @@ def message(index, size):
     if size < 4:
         raise ValueError(f"a message needs at least 4 bytes for its number, not {size}")
     return struct.pack("!I", index) + string.ascii_uppercase[index % 26].encode() * (size - 4)
+
+
+def tcp_info(sock):
+    """The fields of Linux's struct tcp_info (native byte order) that the lessons show."""
+    raw = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+    word = lambda index: struct.unpack_from("=I", raw, 8 + 4 * index)[0]  # the u32 fields after 8 bytes of u8s
+    return {"snd_wscale": raw[6] & 0x0F, "rcv_wscale": raw[6] >> 4, "rto_us": word(0), "unacked": word(4),
+            "rtt_us": word(15), "snd_cwnd": word(18), "total_retrans": word(23)}
+
+
+def acknowledged(sock, limit=30.0):
+    """TCP_INFO once nothing sent is unacknowledged (or limit seconds have passed), and how long that took."""
+    started = time.monotonic()
+    while (info := tcp_info(sock))["unacked"] and time.monotonic() - started < limit:
+        time.sleep(0.005)  # the kernel says nothing when the last ACK comes: ask it again
+    return info
 
 
 def parse_sizes(text):
@@ -42,12 +61,13 @@ def run(argv):
     sizes = args.sizes or [args.size] * args.count
     family, kind = FAMILIES[args.proto]
     address = (args.address, args.port) if family == socket.AF_INET else args.address
-    sends, digest = [], hashlib.sha256()
+    sends, digest, info = [], hashlib.sha256(), None
     with socket.socket(family, kind) as sock:
         if kind == socket.SOCK_STREAM:
             if args.nodelay:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             sock.connect(address)
+            started = time.monotonic()
             for index, size in enumerate(sizes):
                 data = memoryview(message(index, size))
                 digest.update(data)
@@ -55,11 +75,13 @@ def run(argv):
                     taken = sock.send(data)
                     sends.append(taken)
                     data = data[taken:]
+            if family == socket.AF_INET:
+                info = {**acknowledged(sock), "seconds": round(time.monotonic() - started, 4)}
         else:
             for index, size in enumerate(sizes):
                 sends.append(sock.sendto(message(index, size), address))
     return {"proto": args.proto, "nodelay": args.nodelay, "sizes": sizes, "sends": sends,
-            "sha256": digest.hexdigest()}
+            "sha256": digest.hexdigest(), **({"tcp": info} if info else {})}
 
 
 if __name__ == "__main__":

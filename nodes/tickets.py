@@ -6,7 +6,8 @@
         on the server: the ticket store, and a lock service for buyers on other hosts
     python3 -m nodes.tickets buy HOST [--port P] [--buyers N] [--pause S] [--lock] [--at EPOCH]
         buyers on this node against the store; --at starts them all at one wall-clock moment
-    python3 -m nodes.tickets reset HOST --tickets T        /  status HOST
+    python3 -m nodes.tickets reset HOST --tickets T [--fenced]   /  status HOST
+    python3 -m nodes.tickets stale-holder HOST                  /  unfenced-write HOST --tickets T
 
 Across hosts a multiprocessing.Lock cannot help (it lives in one kernel). The store's lock is a lease:
 `acquire` waits in line and returns a token; a holder that dies or stalls loses it when the lease runs out;
@@ -18,6 +19,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -39,8 +41,10 @@ def buy_local(db, pause, lock, results):
         time.sleep(pause)
         bought = count > 0
         if bought:
-            with open(db, "w") as f:
+            aside = f"{db}.{os.getpid()}"  # written aside and renamed: no reader sees a half-written file
+            with open(aside, "w") as f:
                 json.dump({"count": count - 1}, f)
+            os.replace(aside, db)
         results.put((os.getpid(), bought))
     finally:
         if lock:
@@ -56,9 +60,12 @@ def local(args):
     buyers = [mp.Process(target=buy_local, args=(db, args.pause, lock, results)) for _ in range(args.buyers)]
     for buyer in buyers:
         buyer.start()
-    outcomes = [results.get(timeout=60) for _ in buyers]
     for buyer in buyers:
-        buyer.join()
+        buyer.join(60)
+    failed = [b.exitcode for b in buyers if b.exitcode != 0]
+    if failed:
+        raise program.ProgramError(f"{len(failed)} buyer(s) failed, exit codes {failed}")
+    outcomes = [results.get(timeout=5) for _ in buyers]
     with open(db) as f:
         left = json.load(f)["count"]
     sold = sum(1 for _, bought in outcomes if bought)
@@ -79,6 +86,7 @@ class Store:
         self.lease, self.count = lease, 0
         self.changed = threading.Condition()
         self.holder, self.expires, self.tokens = None, 0.0, 0
+        self.fenced = False
 
     def _expire(self):
         if self.holder is not None and time.monotonic() > self.expires:
@@ -105,9 +113,11 @@ class Store:
                 self.changed.notify_all()
 
     def write(self, count, token):
+        """Set the count; refused ("fenced") if the token is not the current holder's — or, once the store is
+        fenced, if there is no token at all: a write that skips the lock would bypass it."""
         with self.changed:
             self._expire()
-            if token is not None and token != self.holder:
+            if (token is None and self.fenced) or (token is not None and token != self.holder):
                 return False
             self.count = count
             return True
@@ -122,6 +132,10 @@ class Store:
                 elif kind == "write" and isinstance(h.get("count"), int):
                     ok = self.write(h["count"], h.get("token"))
                     framing.send_frame(conn, kind="ok" if ok else "fenced")
+                elif kind == "reset" and isinstance(h.get("count"), int):
+                    with self.changed:
+                        self.count, self.fenced, self.holder = h["count"], bool(h.get("fenced")), None
+                    framing.send_frame(conn, kind="ok")
                 elif kind == "acquire" and valid_timeout(h.get("timeout", 30)):
                     token = self.acquire(timeout=h.get("timeout", 30))
                     framing.send_frame(conn, kind="granted" if token else "timeout", token=token, lease=self.lease)
@@ -180,7 +194,25 @@ def buy(args):
 
 def reset(args):
     with socket.create_connection((args.host, args.port), timeout=10) as sock:
-        return {"ok": call(sock, "write", count=args.tickets)["kind"] == "ok"}
+        return {"ok": call(sock, "reset", count=args.tickets, fenced=args.fenced)["kind"] == "ok"}
+
+
+def stale_holder(args):
+    """Take the lock, read, say `holding TOKEN PID`, then freeze (SIGSTOP to ourselves: a GC pause, swapping, a
+    partition) until an observer sends SIGCONT, and write. Result: the token and what the store said."""
+    with socket.create_connection((args.host, args.port), timeout=60) as sock:
+        token = call(sock, "acquire", timeout=30)["token"]
+        count = call(sock, "read")["count"]
+        print(f"holding {token} {os.getpid()}", file=sys.stderr, flush=True)
+        os.kill(os.getpid(), signal.SIGSTOP)
+        verdict = call(sock, "write", count=count - 1, token=token)["kind"]
+        return {"token": token, "read": count, "write": verdict}
+
+
+def unfenced_write(args):
+    """A write that does not take the lock at all."""
+    with socket.create_connection((args.host, args.port), timeout=10) as sock:
+        return {"write": call(sock, "write", count=args.tickets)["kind"]}
 
 
 def status(args):
@@ -209,11 +241,13 @@ def run(argv):
     p.add_argument("--lock", action="store_true")
     p.add_argument("--at", type=float, default=None, help="wall-clock start (seconds since the epoch)")
     p.set_defaults(handler=buy)
-    for name, handler in (("reset", reset), ("status", status)):
+    for name, handler in (("reset", reset), ("status", status), ("stale-holder", stale_holder),
+                          ("unfenced-write", unfenced_write)):
         p = commands.add_parser(name)
         p.add_argument("host")
         p.add_argument("--port", type=int, default=PORT)
         p.add_argument("--tickets", type=int, default=1)
+        p.add_argument("--fenced", action="store_true", help="reset: from now on every write needs a token")
         p.set_defaults(handler=handler)
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -26,9 +26,10 @@ def buy(name):
         count = json.load(f)["count"]
     time.sleep(0.1)  # the network
     if count > 0:
-        with open(DB + ".new", "w") as f:  # written aside, then renamed: a reader never sees half a file
+        aside = f"{DB}.{os.getpid()}"  # written aside, then renamed: a reader never sees half a file
+        with open(aside, "w") as f:
             json.dump({"count": count - 1}, f)
-        os.replace(DB + ".new", DB)
+        os.replace(aside, DB)
         print(f"{name} bought a ticket", flush=True)
     else:
         print(f"{name}: sold out", flush=True)

@@ -4,6 +4,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from nodes.lib import ports
+from orchestrator.node import program_argv
 from orchestrator.result import Step
 from orchestrator.scenarios._cleanup import nothing_left
 
@@ -49,44 +50,83 @@ def io_models(server, clients, p):
 
 
 def io_step(measured, p):
-    n, wait = p["clients"], p["io_ms"] / 1000
+    n, wait, idle = p["clients"], p["io_ms"] / 1000, p["idle"]
     iterative = measured["iterative"]["seconds"]
     concurrent = {m: measured[m]["seconds"] for m in MODELS[1:]}
     survived = {m: r["bad_clients"]["good_reply"] == "ok" and r["bad_clients"]["garbage_reply"].startswith("error")
                 for m, r in measured.items()}
+    waited = {m: r["bad_clients"]["good_latency_ms"] for m, r in measured.items()}
+    frozen = waited["iterative"] >= 0.8 * idle * 1000 and all(waited[m] < idle * 1000 / 2 for m in MODELS[1:])
     return Step(
         "io-bound-models", f"{n} clients, each request waiting {p['io_ms']} ms on I/O",
-        passed=all(iterative >= 2 * s for s in concurrent.values()) and all(survived.values()),
+        passed=all(iterative >= 2 * s for s in concurrent.values()) and all(survived.values()) and frozen,
         expected=f"the iterative server answers one at a time (≈ {n} × {wait} s); threads, processes and "
-                 f"selectors overlap the waits (≈ {wait} s); every model survives garbage, a vanishing and a "
-                 "stalled client",
+                 f"selectors overlap the waits (≈ {wait} s). Then garbage, a client that vanishes and one that "
+                 f"says nothing: every model still answers a good client — the iterative one only after dropping "
+                 f"the silent one ({idle} s)",
         observed=", ".join(f"{m} {r['seconds']} s (p50 {r['p50_ms']} / p95 {r['p95_ms']} ms)" for m, r in
-                           measured.items()) + f"; survived bad clients: {survived}",
-        why="Concurrency is about waiting well: while one request waits, another can be served — by another "
-            "thread, another process, or one loop that never blocks (multiplexing).",
-        facts={"models": measured, "survived_bad_clients": survived,
+                           measured.items()) + f"; answered the good client after a silent one: {survived}, "
+                 f"waiting {waited} ms",
+        why=f"Concurrency is about waiting well: while one request waits, another can be served — by another "
+            f"thread, another process, or one loop that never blocks (multiplexing). The iterative server "
+            f"survived the silent client but served nobody else for {waited['iterative'] / 1000:.1f} s, until its "
+            f"idle timeout dropped it: one slow peer stops everyone.",
+        facts={"models": measured, "survived_bad_clients": survived, "good_client_waited_ms": waited,
                "iterative_vs_best": round(iterative / min(concurrent.values()), 2)})
 
 
+def cpu_rounds(server, clients, p, servers):
+    """{name: medians} of CPU-bound requests against each server argv in `servers`, in alternating rounds."""
+    rounds = {name: [] for name in servers}
+    for _ in range(p["cpu_rounds"]):  # alternating rounds, medians: the cores are shared with the whole lab
+        for name, argv in servers.items():
+            with server.serve(argv):
+                rounds[name].append(measure(clients, f"cpu {p['cpu_n']}", p["cpu_clients"]))
+    return {name: {"seconds": statistics.median(r["seconds"] for r in runs),
+                   "rounds_s": [r["seconds"] for r in runs], "answered_by": runs[-1]["answered_by"],
+                   "p50_ms": runs[-1]["p50_ms"], "p95_ms": runs[-1]["p95_ms"]}
+            for name, runs in rounds.items()}
+
+
+def reqserver(model, p):
+    return program_argv("reqserver", [model, "--idle", p["idle"]])
+
+
 def cpu_step(server, clients, p):
-    rounds = {"threads": [], "fork": []}
-    for _ in range(p["cpu_rounds"]):  # alternating rounds, medians: the 2 cores are shared with the whole lab
-        for model in rounds:
-            with server.serve("reqserver", model, "--idle", p["idle"]):
-                rounds[model].append(measure(clients, f"cpu {p['cpu_n']}", p["cpu_clients"]))
-    measured = {model: {"seconds": statistics.median(r["seconds"] for r in runs),
-                        "rounds_s": [r["seconds"] for r in runs], "answered_by": runs[-1]["answered_by"]}
-                for model, runs in rounds.items()}
+    measured = cpu_rounds(server, clients, p, {model: reqserver(model, p) for model in ("threads", "fork")})
+    cores = int(server.run(["nproc"]).stdout)
     ratio = measured["fork"]["seconds"] / measured["threads"]["seconds"]
     return Step(
-        "cpu-bound-threads-vs-processes", f"{p['cpu_clients']} CPU-bound requests: threads vs processes on 2 cores",
+        "cpu-bound-threads-vs-processes", f"{p['cpu_clients']} CPU-bound requests: threads vs processes on "
+                                          f"{cores} cores",
         passed=ratio < 0.85,
-        expected="threads take turns holding the GIL, so CPU work runs one at a time; processes run on both cores",
+        expected="threads take turns holding the GIL, so CPU work runs one at a time; processes run on every core",
         observed=f"median of {p['cpu_rounds']}: threads {measured['threads']['seconds']} s, processes "
                  f"{measured['fork']['seconds']} s (processes take {ratio:.2f}× the threads' time)",
-        why="Concurrency is not parallelism: threads in one CPython process interleave, only separate processes "
-            "compute at the same time, and no more of them than there are cores.",
-        facts={"models": measured, "processes_to_threads": round(ratio, 3), "cores": 2})
+        why=f"Concurrency is not parallelism: threads in one CPython process interleave, only separate processes "
+            f"compute at the same time, and no more of them than there are cores ({cores}, nproc on the server).",
+        facts={"models": measured, "processes_to_threads": round(ratio, 3), "cores": cores})
+
+
+def one_core_step(server, clients, p):
+    """The process-per-client server again, pinned to one CPU: concurrency is left, parallelism is gone."""
+    fork = reqserver("fork", p)
+    measured = cpu_rounds(server, clients, p, {"all cores": fork, "one core": ["taskset", "-c", "0", *fork]})
+    every, one = measured["all cores"], measured["one core"]
+    slowdown = one["seconds"] / every["seconds"]
+    together = one["p50_ms"] / one["p95_ms"]
+    return Step(
+        "one-core-concurrency", f"the same {p['cpu_clients']} requests, processes pinned to one core (taskset -c 0)",
+        passed=slowdown >= 1.4 and together >= 0.85,
+        expected="on one CPU the same processes take clearly longer (the second core did half the work), and "
+                 "the requests finish together, late, rather than one after another",
+        observed=f"median of {p['cpu_rounds']}: all cores {every['seconds']} s, one core {one['seconds']} s "
+                 f"({slowdown:.2f}×); on one core, latency p50 {one['p50_ms']} / p95 {one['p95_ms']} ms "
+                 f"(p50 = {together:.2f} of p95)",
+        why="One CPU runs one thing at a time: the kernel slices its time among the processes (多道技术, "
+            "multiprogramming), so all of them progress and all finish near the end — concurrency without "
+            "parallelism. The processes' speed-up came from the other core, not from being processes.",
+        facts={"servers": measured, "one_core_slowdown": round(slowdown, 3), "p50_over_p95": round(together, 3)})
 
 
 def run(lab, params, progress):
@@ -94,7 +134,7 @@ def run(lab, params, progress):
     progress(f"{params['clients']} I/O-bound clients against each of {', '.join(MODELS)}")
     steps = [io_step(io_models(server, clients, params), params)]
     progress(f"{params['cpu_clients']} CPU-bound clients: threads, then processes")
-    steps += [cpu_step(server, clients, params),
+    steps += [cpu_step(server, clients, params), one_core_step(server, clients, params),
               nothing_left([server], ["nodes.reqserver"], "The fork server reaps its children on SIGCHLD; every "
                                                            "server was stopped with its whole session.")]
     return steps

@@ -7,6 +7,7 @@ from orchestrator.scenarios._cleanup import nothing_left
 
 NAME = "lock"
 SUMMARY = "one ticket, many buyers: oversold without a lock; multiprocessing.Lock on one node, a lease lock across nodes"
+LEASE = 1.0  # the store's lock lease (s): longer than a buyer's critical section, short enough to watch expire
 PARAMS = {"buyers": (10, 2, 100), "pause": (0.1, 0.01, 5.0), "buyers_per_node": (2, 1, 20)}
 
 
@@ -48,7 +49,7 @@ def cost_step(unlocked, locked, p):
 
 def remote_step(lab, nodes, p, lock):
     server = lab.node("server")
-    server.program("tickets", "reset", "server", "--tickets", 1)
+    server.program("tickets", "reset", "server", "--tickets", 1, *(["--fenced"] if lock else []))
     at = time.time() + 1.0  # every buyer on every node starts at this moment
     def buy(node):
         return node.name, node.program("tickets", "buy", "server", "--buyers", p["buyers_per_node"], "--pause",
@@ -68,7 +69,8 @@ def remote_step(lab, nodes, p, lock):
             observed=f"{sold} successful, {left} left; per node {facts['per_node']}",
             why="A multiprocessing.Lock lives in one kernel; across hosts the lock must live somewhere all can "
                 "reach — here a lock service in the store, with a lease (a dead holder cannot block forever) and "
-                "a fencing token on every write (a holder whose lease ran out cannot write).",
+                "a fencing token on every write (a holder whose lease ran out cannot write): the next step makes "
+                "both happen.",
             facts=facts)
     return Step(
         "remote-oversold", "across nodes, no coordination: oversold",
@@ -80,6 +82,37 @@ def remote_step(lab, nodes, p, lock):
         facts=facts)
 
 
+def fencing_step(server, holder_node, other_node, lease):
+    """A holder frozen past its lease wakes up and writes: its stale token is refused; so is a write with
+    no token at all."""
+    server.program("tickets", "reset", "server", "--tickets", 1, "--fenced")
+    holder = holder_node.start("tickets", "stale-holder", "server")
+    _, token, pid = holder.line("holding ").split()  # and then it stops itself (SIGSTOP), frozen mid-sale
+    token = int(token)
+    started = time.monotonic()
+    other = other_node.program("tickets", "buy", "server", "--buyers", 1, "--lock", timeout=60)  # waits for the lease
+    waited = round(time.monotonic() - started, 2)
+    holder_node.run(["kill", "-CONT", pid])
+    late = holder.result(30)
+    bypass = other_node.program("tickets", "unfenced-write", "server", "--tickets", 5)["write"]
+    left = server.program("tickets", "status", "server")["count"]
+    return Step(
+        "fencing-token", "a holder frozen past its lease: its late write is refused",
+        passed=late["write"] == "fenced" and other["successful_buyers"] == 1 and bypass == "fenced" and left == 0,
+        expected=f"a buyer takes the lock ({lease} s lease), reads 1, and is frozen (SIGSTOP); another buyer gets the "
+                 "lock when the lease runs out and buys; the first wakes up and writes with its old token: refused, "
+                 "as is a write with no token",
+        observed=f"holder's token {late['token']} (read {late['read']}): its write was {late['write']!r}; the other "
+                 f"buyer waited {waited} s and bought {other['successful_buyers']}; a write without a token: "
+                 f"{bypass!r}; {left} left",
+        why=f"The lease let the lock outlive a holder that stopped answering ({waited} s of waiting, not for ever); "
+            f"but the frozen holder cannot know its lease ran out. The fencing token tells the store: it had "
+            f"handed out a newer one, so it refused token {token}'s write — without that check the ticket would "
+            "have been sold twice. A write that skips the lock is refused the same way.",
+        facts={"token": token, "holder": late, "other": other, "waited_s": waited, "unfenced_write": bypass,
+               "count_left": left, "lease_s": lease})
+
+
 def run(lab, params, progress):
     node = lab.node("worker1")
     progress(f"{params['buyers']} buyers on one node, without and with multiprocessing.Lock")
@@ -88,8 +121,10 @@ def run(lab, params, progress):
              cost_step(unlocked, locked, params)]
     buyers = lab.nodes("client") + lab.nodes("worker")
     progress(f"buyers on {len(buyers)} nodes against the ticket store on the server")
-    with lab.node("server").serve("tickets", "serve"):
+    with lab.node("server").serve("tickets", "serve", "--lease", LEASE):
         steps += [remote_step(lab, buyers, params, lock=False), remote_step(lab, buyers, params, lock=True)]
+        progress("fencing: a lock holder frozen past its lease")
+        steps.append(fencing_step(lab.node("server"), buyers[0], buyers[1], LEASE))
     steps.append(nothing_left([lab.node("server"), *buyers], ["nodes.tickets"],
                               "Buyers are joined by their parent; the store was stopped with its session."))
     return steps

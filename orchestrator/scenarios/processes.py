@@ -1,4 +1,6 @@
 """multiprocessing observed from outside: `ps`, run as a separate exec in the node, says what the kernel sees."""
+import time
+
 from orchestrator.result import Step
 from orchestrator.scenarios._cleanup import nothing_left
 
@@ -29,19 +31,54 @@ def children_step(node):
     go(node, parent)
     result = proc.result(30)
     ppids = {kid: seen.get(kid, {}).get("ppid") for kid in kids}
+    inside = {int(pid): ppid for pid, ppid in result["seen_from_inside"].items()}
     lifecycle_ok = (result["alive_before"] == [True] * 3 and result["alive_after"] == [False] * 3
                     and result["exitcodes"] == [-15, 0, 0] and result["join_seconds"][0] >= 0.25)
     return Step(
         "children", "children, pids and the process API",
-        passed=all(p == parent for p in ppids.values()) and lifecycle_ok,
-        expected="ps shows 3 children whose ppid is the parent's pid; is_alive() is True, then terminate() ends "
-                 "one with SIGTERM (exitcode -15), join() blocks until each other child has ended",
-        observed=f"parent {parent}, children {kids} with ppids {list(ppids.values())}; alive before "
-                 f"{result['alive_before']}, exitcodes {result['exitcodes']}, join waited {result['join_seconds']} s, "
-                 f"alive after {result['alive_after']}",
-        why="Process.start() forks: each child is a process of its own, with the parent as its ppid; join() is "
-            "waitpid(), is_alive() asks without waiting, terminate() sends SIGTERM.",
+        passed=all(p == parent for p in ppids.values()) and inside == {kid: parent for kid in kids} and lifecycle_ok,
+        expected="3 children print os.getpid() and os.getppid() from inside; ps, from outside, agrees: the parent's "
+                 "pid is their ppid; is_alive() is True, then terminate() ends one with SIGTERM (exitcode -15), "
+                 "join() blocks until each other child has ended",
+        observed=f"parent {parent}; children said (pid, ppid) {sorted(inside.items())}; ps saw ppids "
+                 f"{list(ppids.values())}; alive before {result['alive_before']}, exitcodes {result['exitcodes']}, "
+                 f"join waited {result['join_seconds']} s, alive after {result['alive_after']}",
+        why="Process.start() forked here (nodes.procs chooses the fork start method, Linux's default before Python "
+            "3.14; macOS and Windows start a fresh interpreter instead): each child is a process of its own, with "
+            "the parent as its ppid. join() is waitpid(); is_alive() asks without waiting, and — like start() — "
+            "also collects children that have already ended; terminate() sends SIGTERM.",
         facts={"parent": parent, "children": kids, "ps_ppids": ppids, **result})
+
+
+def terminate_step(result):
+    """From the children run: terminate() sends a signal and returns; the child ends when it ends."""
+    alive, took = result["alive_right_after_terminate"], result["terminate_to_end_s"]
+    return Step(
+        "terminate-is-asynchronous", "terminate() only sends SIGTERM",
+        passed=alive and took >= 0.25 and result["exitcodes"][0] == -15,
+        expected="right after terminate(), is_alive() is still True for a child that takes 0.3 s to clean up on "
+                 "SIGTERM; join() then waits for it",
+        observed=f"is_alive() right after terminate(): {alive}; the child ended {took} s later, exitcode "
+                 f"{result['exitcodes'][0]}",
+        why="terminate() is os.kill(pid, SIGTERM): it returns at once, and the child ends when its handler lets it "
+            "— so a parent that needs it gone calls join() after terminate().",
+        facts={"alive_right_after_terminate": alive, "terminate_to_end_s": took,
+               "exitcode": result["exitcodes"][0]})
+
+
+def implicit_join_step(node, seconds=1.0):
+    started = time.monotonic()
+    result = node.program("procs", "implicit-join", "--seconds", seconds)
+    elapsed = round(time.monotonic() - started, 3)
+    return Step(
+        "implicit-join", "a parent waits for its children at exit",
+        passed=elapsed >= seconds and node.leftovers("nodes.procs") == [],
+        expected=f"a parent whose code ends at once, without join(), after starting a child that works {seconds} s: "
+                 "the program still lasts that long",
+        observed=f"the program took {elapsed} s; its main code had returned before the child was done",
+        why="At exit, multiprocessing joins every child that is not a daemon (and terminates the daemons): the "
+            "interpreter does not end while non-daemonic children run.",
+        facts={**result, "program_seconds": elapsed})
 
 
 def zombie_step(node):
@@ -63,14 +100,16 @@ def zombie_step(node):
         observed=f"before join: {before['stat'] if before else 'absent'} {before['args'] if before else ''}; "
                  f"after join: {'gone' if after is None else after['stat']}",
         why="A dead child keeps its exit status in the process table until the parent collects it with wait(); "
-            "join() does exactly that.",
+            "join() does exactly that — and so do is_alive() and the next start(), which collect children that "
+            "have ended.",
         facts={"child": child, "before_join": before, "after_join": after})
 
 
 def orphan_step(node):
     started = node.program("procs", "orphan", "--seconds", 30)
     wait_for_state(node, [started["parent"]], "Z")
-    child = node.ps().get(started["child"])
+    table = node.ps()
+    child, pid1 = table.get(started["child"]), table[1]["args"]
     node.run(["kill", str(started["child"])])
     return Step(
         "orphan", "orphan adopted by PID 1",
@@ -78,8 +117,9 @@ def orphan_step(node):
         expected="when the parent exits first, its still-running child gets a new parent: the node's PID 1",
         observed=f"parent {started['parent']} exited; child {started['child']} now has ppid "
                  f"{child['ppid'] if child else 'gone'}",
-        why="The kernel re-parents orphans to the init of their PID namespace — in a container, its PID 1.",
-        facts={**started, "child_after": child})
+        why="The kernel gives an orphan to the nearest ancestor marked as a subreaper, else to PID 1 of its PID "
+            f"namespace: in this container that is PID 1, {pid1}.",
+        facts={**started, "child_after": child, "pid1": pid1})
 
 
 def count_orphaned_zombies(node, count):
@@ -121,7 +161,8 @@ def daemon_step(node):
         expected="a daemon=True child runs while its parent does, and is ended when the parent exits",
         observed=f"child {child} running with its parent: {alive}; after the parent exited: "
                  f"{'gone' if gone else 'still there'}",
-        why="At exit, multiprocessing terminates its daemonic children instead of joining them.",
+        why="At exit, multiprocessing terminates its daemonic children (SIGTERM) and then joins them: a daemon "
+            "never outlives its parent's code.",
         facts={"parent": parent, "child": child, "alive_with_parent": alive, "gone_after": gone})
 
 
@@ -134,15 +175,16 @@ def daemon_child_step(node):
         expected="a daemonic child that starts a Process gets AssertionError: daemonic processes are not "
                  "allowed to have children",
         observed=said,
-        why="A daemon is ended without being joined, which would orphan its own children, so "
-            "multiprocessing forbids them.",
+        why="A daemon is terminated when its parent exits, with no chance to end children of its own, which "
+            "would be left orphaned: so multiprocessing forbids it any.",
         facts=failed)
 
 
 def run(lab, params, progress):
     node = lab.node("worker1")
     progress("children, zombies and orphans on worker1")
-    steps = [children_step(node), zombie_step(node), orphan_step(node)]
+    first = children_step(node)
+    steps = [first, terminate_step(first.facts), implicit_join_step(node), zombie_step(node), orphan_step(node)]
     progress(f"PID 1: {params['orphans']} orphaned zombies with init and without")
     steps.append(pid1_step(lab, params["orphans"]))
     progress("daemons")

@@ -33,6 +33,8 @@ def test_ping_scenario_reaches_everyone_by_name_and_ip_and_shows_a_delay(lab):
     assert result.passed, [s.observed for s in result.steps if not s.passed]
     names, ips = result.step("reach-by-name").facts, result.step("reach-by-ip").facts
     assert names["answered"] == names["sent"] > 0
+    assert names["pings"]["server"]["client"]["addresses"] == names["service_ips"]["client"], "every replica"
+    assert "client" not in names["pings"]["client1"], "no node pings its own service's name"
     assert len(ips["rtt_p50_ms"]) == 6 and all(len(row) == 5 for row in ips["rtt_p50_ms"].values())
     delay = result.step("impaired-delay").facts
     assert all(40 <= added <= 75 for added in delay["added_ms"].values()), delay["added_ms"]

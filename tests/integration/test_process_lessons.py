@@ -39,6 +39,9 @@ def test_zombie_seen_then_gone(processes):
 def test_children_and_orphans_as_ps_sees_them(processes):
     children = processes["children"]
     assert set(children["ps_ppids"].values()) == {children["parent"]} and children["exitcodes"] == [-15, 0, 0]
+    assert set(children["seen_from_inside"].values()) == {children["parent"]}, "os.getppid() inside the child"
+    assert processes["terminate-is-asynchronous"]["alive_right_after_terminate"] is True
+    assert processes["implicit-join"]["program_seconds"] >= processes["implicit-join"]["child_seconds"]
     assert processes["orphan"]["child_after"]["ppid"] == 1
 
 
@@ -62,6 +65,9 @@ def test_lock_oversold_without_and_exact_with(lab):
     assert facts["remote-oversold"]["successful_buyers"] > 1
     across = facts["remote-lease-lock"]
     assert across["successful_buyers"] == 1 and across["count_left"] == 0 and len(across["nodes"]) == 5
+    fencing = facts["fencing-token"]
+    assert fencing["holder"]["write"] == "fenced" and fencing["unfenced_write"] == "fenced"
+    assert fencing["other"]["successful_buyers"] == 1 and fencing["waited_s"] >= 0.5 * fencing["lease_s"]
     assert facts["nothing-left"]["left"] == {}
 
 
@@ -78,6 +84,10 @@ def test_concurrency_models(lab):
     for model in ("threads", "fork", "selectors"):
         assert io["iterative"]["seconds"] >= 2 * io[model]["seconds"], (model, io)
     assert all(r["bad_clients"]["good_reply"] == "ok" for r in io.values())
+    waited = facts["io-bound-models"]["good_client_waited_ms"]
+    assert waited["iterative"] >= 800 > 2 * max(waited[m] for m in ("threads", "fork", "selectors"))
+    one_core = facts["one-core-concurrency"]
+    assert one_core["one_core_slowdown"] >= 1.4 and one_core["p50_over_p95"] >= 0.85
     cpu = facts["cpu-bound-threads-vs-processes"]["models"]
     assert cpu["fork"]["seconds"] < cpu["threads"]["seconds"]
     assert facts["nothing-left"]["left"] == {}

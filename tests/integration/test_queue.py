@@ -33,6 +33,13 @@ def test_a_kill_loses_with_plain_get_and_nothing_with_leases(queue):
     assert reliable["lost_count"] == 0 and reliable["ok"]
 
 
+def test_a_lease_shorter_than_the_work_duplicates_and_loses_nothing(queue):
+    facts = queue.step("lease-shorter-than-work").facts
+    assert facts["checker"]["duplicated_count"] > 0 and facts["checker"]["lost_count"] == 0
+    assert queue.step("crash-leases-keep").facts["redelivered"] >= 1
+    assert queue.step("shutdown").facts["join_s"] >= queue.step("shutdown").facts["work_left_s_at_most"] / 4
+
+
 def test_a_dead_broker_ends_its_clients_and_a_new_one_serves(queue):
     facts = queue.step("broker-death").facts
     assert all("lost the broker" in e for e in facts["errors"]) and facts["seconds"] < 10

@@ -19,23 +19,31 @@ def test_tcp_merges_with_and_without_nodelay(sticky):
         facts = sticky.step(key).facts
         assert facts["nodelay"] is nodelay and len(facts["sends"]) == 20
         assert facts["merged_reads"] > 0 and facts["reads"] < 20
-        assert sum(facts["recvs"]) == sum(facts["sends"]) == 800
+        assert sum(facts["recvs"]) == sum(facts["sends"]) == sum(facts["segments"]) == 800
+    nagle, nodelay = (sticky.step(key).facts for key in ("tcp-merge-nagle", "tcp-merge-nodelay"))
+    assert len(nagle["segments"]) < len(nodelay["segments"]) <= 20, "Nagle merges on the wire, NODELAY less"
+    alone = nodelay["first_segments_alone"]
+    assert 1 <= alone < 20 and f"first {alone} writes" in sticky.step("tcp-merge-nodelay").why
 
 
 def test_a_big_message_leaves_a_leftover_for_the_next_read(sticky):
     facts = sticky.step("tcp-leftover").facts
     assert facts["recvs"][0] == 1024 and facts["leftover_in_second_read"] == 1024
     assert [tuple(piece) for piece in facts["pieces"][1]] == [(0, 1024)], "all of message 0"
+    assert facts["second_read_head"] == "41" * 8 != facts["message_1_head"], "the bytes read, not only sizes"
 
 
 def test_udp_keeps_boundaries_truncates_and_loses(sticky):
     assert sticky.step("udp-boundaries").facts["reads"] == [40] * 20
     truncated = sticky.step("udp-truncation").facts
     assert truncated["datagrams"][1]["truncated"] and truncated["datagrams"][1]["length"] == 2048
-    assert truncated["datagrams"][1]["received"] == 512 and truncated["datagrams"][2]["index"] == 2
+    assert truncated["datagrams"][1]["received"] == 512 and truncated["datagrams"][2]["received"] == 40
     loss = sticky.step("udp-loss-tcp-intact").facts
     assert 0 < loss["udp"]["lost"] < loss["udp"]["sent"]
     assert loss["tcp"]["intact"] and loss["tcp"]["bytes_received"] == loss["tcp"]["bytes_sent"]
+    assert loss["tcp"]["retransmitted_segments"] > 0, "TCP resent what the loss took"
+    boundaries = sticky.step("udp-boundaries").facts
+    assert boundaries["rcvbuf"] > 20 * 40 and sorted(boundaries["arrival_order"]) == list(range(20))
 
 
 def test_framing_delivers_everything_intact_over_an_impaired_link(sticky):
@@ -56,6 +64,10 @@ def test_wire_view_lists_differ_and_the_pcap_is_saved(sticky, tmp_path):
     frame = sticky.step("frame-dissected").facts["frame"]
     assert frame["ethernet"]["type"] == "0x0800" and frame["ipv4"]["protocol"] == "TCP"
     assert frame["tcp"]["dst_port"] == 9000 and frame["payload"]["bytes"] > 0
+    dissected = sticky.step("frame-dissected").facts
+    assert frame["ethernet"]["header_bytes"] == 14 and "18-byte" in sticky.step("frame-dissected").why
+    assert frame["tcp"]["header_bytes"] == 20 + dissected["option_bytes"]
+    assert dissected["window_bytes"] == frame["tcp"]["window"] << dissected["window_scale"]
 
 
 def test_unix_sockets_follow_their_type(sticky):

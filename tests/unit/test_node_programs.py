@@ -37,8 +37,8 @@ def test_a_program_prints_one_json_line():
     if done.returncode and "Operation not permitted" in done.stderr:
         pytest.skip("raw sockets need CAP_NET_RAW here")
     assert done.returncode == 0
-    assert json.loads(done.stdout) == {"targets": [{"host": "127.0.0.1", "ip": "127.0.0.1", "sent": 0,
-                                                    "received": 0, "rtt_ms": []}]}
+    assert json.loads(done.stdout) == {"targets": [{"host": "127.0.0.1", "ip": "127.0.0.1", "addresses": ["127.0.0.1"],
+                                                    "sent": 0, "received": 0, "rtt_ms": []}]}
 
 
 def test_a_program_error_is_one_line_and_exit_2():

@@ -50,8 +50,9 @@ def test_parameters_are_typed_like_their_defaults():
     assert caught.value.name == "colour"
 
 
-def summary(host, ip, rtts, sent=3):
-    return {"host": host, "ip": ip, "sent": sent, "received": len(rtts), "rtt_ms": rtts}
+def summary(host, ip, rtts, sent=3, addresses=None):
+    return {"host": host, "ip": ip, "addresses": addresses or [ip], "sent": sent, "received": len(rtts),
+            "rtt_ms": rtts}
 
 
 NODES = [FakeNode("server", "server", "10.0.0.2"), FakeNode("client1", "client", "10.0.0.3")]
@@ -71,6 +72,18 @@ def test_by_name_fails_when_a_name_resolves_outside_its_service():
              "client1": {"server": summary("server", "10.0.0.3", [0.2] * 3)}}
     step = ping.by_name(NODES, pings)
     assert not step.passed and "client1→server=10.0.0.3" in step.observed
+    right = {"server": {"client": summary("client", "10.0.0.3", [0.2] * 3)},
+             "client1": {"server": summary("server", "10.0.0.2", [0.2] * 3)}}
+    assert ping.by_name(NODES, right).passed
+
+
+def test_by_name_fails_when_a_name_resolves_to_the_pinger_itself_or_misses_replicas():
+    nodes = NODES + [FakeNode("client2", "client", "10.0.0.4")]
+    itself = {"client1": {"client": summary("client", "10.0.0.3", [0.1] * 3, addresses=["10.0.0.3", "10.0.0.4"])}}
+    assert "client1→client=10.0.0.3" in ping.by_name(nodes, itself).observed
+    missing = {"server": {"client": summary("client", "10.0.0.3", [0.1] * 3)}}
+    step = ping.by_name(nodes, missing)
+    assert not step.passed and "not every replica" in step.observed
 
 
 def test_added_delay_needs_the_delay_to_appear_and_to_go():

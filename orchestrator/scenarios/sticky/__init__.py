@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from typing import TypedDict
 
 from nodes.lib import ports
+from nodes.sender import message
 from orchestrator.result import Step
 from orchestrator.scenarios.sticky.boundaries import compare, pieces
 
@@ -61,22 +62,45 @@ def merge_exchange(exchange, nodelay, p) -> Exchanged:
                         ["--count", p["count"], "--size", p["size"], *(["--nodelay"] if nodelay else [])], watch=True)
 
 
-def merge_step(run, nodelay, p):
-    delay = p["receiver_delay_ms"]
+def merge_facts(run, p):
+    """What one watched transfer showed: sends, segments, recv chunks, and what the sender's TCP said."""
     facts = compare(run["sent"]["sizes"], run["got"]["chunks"])
-    facts.update(sends=run["sent"]["sends"], recvs=run["got"]["chunks"], nodelay=nodelay,
-                 segments=[s["bytes"] for s in run["segments"]["segments"]], receiver_delay_ms=delay,
-                 rtt_added_ms=p["rtt_ms"])
-    why = ("TCP_NODELAY only makes the sender transmit each write at once: the merge happens in the receiver's "
-           "buffer, so one recv() still returns them together." if nodelay else
-           f"TCP is a byte stream: the receiver was {delay} ms late, everything sent waited in its receive "
-           f"buffer, and each recv({p['bufsize']}) returned as much as fitted.")
+    segments = [s["bytes"] for s in run["segments"]["segments"]]
+    alone = next((i for i, size in enumerate(segments) if size != p["size"]), len(segments))
+    facts.update(sends=run["sent"]["sends"], recvs=run["got"]["chunks"], segments=segments,
+                 first_segments_alone=alone, receiver_delay_ms=p["receiver_delay_ms"], rtt_added_ms=p["rtt_ms"],
+                 tcp_info=run["sent"]["tcp"])
+    return facts
+
+
+def merge_step(nagle_run, nodelay_run, nodelay, p):
+    """Both ends merge: Nagle (or, without it, the congestion window) on the way out, the late reader's
+    buffer on the way in. The pass needs the capture to show the sender's part, not only a merged read."""
+    nagle, facts = merge_facts(nagle_run, p), merge_facts(nodelay_run if nodelay else nagle_run, p)
+    facts["nodelay"] = nodelay
+    sends, segments, delay = len(facts["sends"]), facts["segments"], p["receiver_delay_ms"]
+    if nodelay:
+        passed = facts["merged_reads"] > 0 and len(nagle["segments"]) < len(segments) <= sends
+        why = (f"TCP_NODELAY sent the first {facts['first_segments_alone']} writes at once, a segment each; the "
+               f"rest still waited — the congestion window lets about 10 segments out before the first ACK comes "
+               f"back ({p['rtt_ms']} ms) — and left together: {len(segments)} segments, more than Nagle's "
+               f"{len(nagle['segments'])}. The receiver, {delay} ms late, merged them all the same: NODELAY "
+               f"changes the wire, not the stream.")
+        expected = (f"{p['count']} sends with Nagle off: more segments than with Nagle on, and still fewer "
+                    "recv() calls than messages")
+    else:
+        passed = facts["merged_reads"] > 0 and len(segments) < sends
+        why = (f"Both ends merged. The sender: Nagle's algorithm sent the first write at once and held the others "
+               f"until its ACK came back ({p['rtt_ms']} ms later), so {sends} writes left as {len(segments)} "
+               f"segments {segments}. The receiver: it was {delay} ms late, everything waited in its buffer, and "
+               f"each recv({p['bufsize']}) returned as much as fitted.")
+        expected = (f"{p['count']} send() calls of {p['size']} bytes: fewer TCP segments than sends on the wire, "
+                    "and fewer recv() calls than messages")
     return Step("tcp-merge-nodelay" if nodelay else "tcp-merge-nagle",
-                "1 TCP merge, TCP_NODELAY" if nodelay else "1 TCP merge, Nagle on", passed=facts["merged_reads"] > 0,
-                expected=f"{p['count']} send() calls of {p['size']} bytes come out of fewer recv() calls, "
-                         "several messages in one read",
-                observed=f"{len(facts['sends'])} sends → {facts['reads']} recv(): {facts['recvs']} bytes; "
-                         f"{facts['merged_reads']} read(s) held several messages (up to "
+                "1 TCP merge, TCP_NODELAY" if nodelay else "1 TCP merge, Nagle on", passed=passed,
+                expected=expected,
+                observed=f"{sends} sends → {len(segments)} segments {segments} → {facts['reads']} recv(): "
+                         f"{facts['recvs']} bytes; {facts['merged_reads']} read(s) held several messages (up to "
                          f"{max(facts['messages_per_read'], default=0)})",
                 why=why, facts=facts)
 
@@ -89,13 +113,19 @@ def leftover_step(exchange, p):
     held = pieces(sizes, chunks)
     second = held[1] if len(held) > 1 else []
     leftover = sum(count for index, count in second if index == 0)
-    facts = {**compare(sizes, chunks), "recvs": chunks, "pieces": held, "leftover_in_second_read": leftover}
+    heads = run["got"]["heads"]
+    read = heads[1] if len(heads) > 1 else ""  # the first bytes the second recv() really returned
+    facts = {**compare(sizes, chunks), "recvs": chunks, "pieces": held, "leftover_in_second_read": leftover,
+             "second_read_head": read, "message_0_at_offset": message(0, p["big"])[n:n + 8].hex(),
+             "message_1_head": message(1, p["size"])[:8].hex()}
     return Step(
         "tcp-leftover", "2 TCP leftover: a message larger than recv(n)",
-        passed=bool(chunks) and chunks[0] == n and leftover > 0,
+        passed=bool(chunks) and chunks[0] == n and leftover > 0 and read == facts["message_0_at_offset"],
         expected=f"recv({n}) returns {n} of the {p['big']}-byte message 0; the next recv, meant for message 1, "
                  "returns the rest of message 0",
-        observed=f"reads {chunks}; the second read held {leftover} bytes of message 0"
+        observed=f"reads {chunks}; the second read began with bytes {read}: message 0's from offset {n} "
+                 f"({facts['message_0_at_offset']}), not message 1's start ({facts['message_1_head']}); it held "
+                 f"{leftover} bytes of message 0"
                  + (f" and {second[-1][1]} of message 1" if second and second[-1][0] == 1 else ""),
         why=f"recv({n}) returns at most {n} bytes; the rest stays in the buffer and comes out first next time — "
             "the homemade ssh's symptom: a command's reply carries the previous command's output.",
@@ -105,17 +135,22 @@ def leftover_step(exchange, p):
 def udp_boundaries_step(exchange, p):
     run = exchange.run(["--bufsize", p["bufsize"], "--delay", p["receiver_delay_ms"] / 1000, "--idle", 0.5],
                        ["--count", p["count"], "--size", p["size"]])
-    got = run["got"]["datagrams"]
+    got, rcvbuf = run["got"]["datagrams"], run["got"]["rcvbuf"]
     kept = len(got) == p["count"] and all(d["length"] == d["received"] == p["size"] for d in got)
+    order = [d["index"] for d in got]
     return Step(
         "udp-boundaries", "3 UDP keeps boundaries",
-        passed=kept and [d["index"] for d in got] == list(range(p["count"])),
+        passed=kept and sorted(order) == list(range(p["count"])),
         expected=f"after the same {p['receiver_delay_ms']} ms delay, each of the {p['count']} datagrams comes "
                  f"out of its own recvfrom(), {p['size']} bytes each",
-        observed=f"{len(got)} reads of {sorted({d['received'] for d in got})} bytes, in order "
-                 f"{[d['index'] for d in got][:5]}…",
-        why="UDP queues datagrams, not bytes: each read hands out exactly one datagram, however late it comes.",
-        facts={"sends": run["sent"]["sends"], "reads": [d["received"] for d in got], "datagrams": got})
+        observed=f"{len(got)} reads of {sorted({d['received'] for d in got})} bytes, arrival order "
+                 f"{order[:6]}{'…' if len(order) > 6 else ''} ({'as sent' if order == sorted(order) else 'NOT as sent'}); "
+                 f"{p['count']} × {p['size']} bytes waited in a receive buffer of {rcvbuf} bytes",
+        why=f"UDP queues whole datagrams, not bytes: each recvfrom() hands out exactly one. They waited because the "
+            f"receive buffer (SO_RCVBUF, {rcvbuf} bytes here) had room; once it is full the kernel drops new "
+            "datagrams without a word (UdpRcvbufErrors), and UDP never promised their order — here it was kept.",
+        facts={"sends": run["sent"]["sends"], "reads": [d["received"] for d in got], "datagrams": got,
+               "arrival_order": order, "in_order": order == sorted(order), "rcvbuf": rcvbuf})
 
 
 def udp_truncation_step(exchange, p):
@@ -125,7 +160,8 @@ def udp_truncation_step(exchange, p):
     big = got[1] if len(got) > 1 else {}
     return Step(
         "udp-truncation", "3 UDP truncates a datagram larger than the buffer",
-        passed=len(got) == 3 and big.get("truncated") and big["length"] == sizes[1] and got[2]["index"] == 2,
+        passed=len(got) == 3 and big.get("truncated") and big["length"] == sizes[1]
+        and got[2]["received"] == got[2]["length"] == p["size"],
         expected=f"a {sizes[1]}-byte datagram read with a {p['udp_bufsize']}-byte buffer gives "
                  f"{p['udp_bufsize']} bytes, MSG_TRUNC reports {sizes[1]}; the next read is the next datagram",
         observed=f"read {big.get('received')} of {big.get('length')} bytes (truncated: {big.get('truncated')}); "
@@ -145,17 +181,22 @@ def loss_step(server, client, p):
     received = {d["index"] for d in udp["got"]["datagrams"]}
     lost = count - len(received)
     intact = tcp["got"]["sha256"] == tcp["sent"]["sha256"] and tcp["got"]["bytes"] == count * p["size"]
+    info = tcp["sent"]["tcp"]
+    resent, seconds = info["total_retrans"], info["seconds"]
     return Step(
         "udp-loss-tcp-intact", f"3 {loss}% loss: UDP loses datagrams, TCP delivers everything",
-        passed=lost > 0 and intact,
+        passed=lost > 0 and intact and resent > 0,
         expected=f"with {loss}% of the client's packets dropped, UDP loses about {loss}% of {count} datagrams; "
-                 f"TCP delivers all {count} messages intact",
+                 f"TCP resends what was dropped and delivers all {count} messages intact",
         observed=f"UDP: {len(received)}/{count} arrived, {lost} lost ({100 * lost / count:.0f}%); TCP: "
-                 f"{tcp['got']['bytes']}/{count * p['size']} bytes, sha256 {'matches' if intact else 'DIFFERS'}",
-        why="UDP has no acknowledgement or retransmission; TCP resends what is lost and delivers the stream "
-            "complete and in order — paying in time.",
+                 f"{tcp['got']['bytes']}/{count * p['size']} bytes, sha256 {'matches' if intact else 'DIFFERS'}, "
+                 f"{resent} segment(s) resent (TCP_INFO), {seconds} s until the last byte was acknowledged",
+        why=f"UDP has no acknowledgement or retransmission: what is dropped is gone. TCP numbers its bytes, waits "
+            f"for acknowledgements and resent {resent} segment(s) here, each after a timeout or duplicate ACKs: the "
+            f"stream arrives complete and in order, and pays in time ({seconds} s for {count * p['size']} bytes).",
         facts={"loss_percent": loss, "udp": {"sent": count, "received": len(received), "lost": lost},
-               "tcp": {"bytes_sent": count * p["size"], "bytes_received": tcp["got"]["bytes"], "intact": intact}})
+               "tcp": {"bytes_sent": count * p["size"], "bytes_received": tcp["got"]["bytes"], "intact": intact,
+                       "retransmitted_segments": resent, "seconds_to_last_ack": seconds}})
 
 
 def framing_step(server, client, p):
@@ -207,18 +248,30 @@ def dissect_step(run):
     frame = run["frame"]
     eth, ip, tcp, payload = frame["ethernet"], frame["ipv4"], frame.get("tcp", {}), frame["payload"]
     first_message = payload["hex"].startswith("00 00 00 00 41")
+    options = tcp.get("options", [])
+    option_bytes = sum(o["bytes"] for o in options)
+    scale = run["sent"]["tcp"]["rcv_wscale"]  # the sender's own, agreed in the SYN: its windows are << scale
+    window = tcp.get("window", 0)
+    headers = eth["header_bytes"] + ip["header_bytes"] + tcp.get("header_bytes", 0)
     return Step(
         "frame-dissected", "5 one frame, layer by layer (AF_PACKET raw socket)",
-        passed=bool(tcp) and tcp.get("dst_port") == ports.STICKY and ip["protocol"] == "TCP" and first_message,
+        passed=bool(tcp) and tcp.get("dst_port") == ports.STICKY and ip["protocol"] == "TCP" and first_message
+        and tcp["header_bytes"] == 20 + option_bytes and frame["frame_bytes"] == headers + payload["bytes"],
         expected="a raw socket on the server reads a whole Ethernet frame of the stream: Ethernet, IPv4 and "
                  "TCP headers, then message 0's bytes",
-        observed=f"Ethernet {eth['src']} → {eth['dst']} type {eth['type']} | IPv4 {ip['src']} → {ip['dst']} TTL "
-                 f"{ip['ttl']} length {ip['total_length']} | TCP {tcp.get('src_port')} → {tcp.get('dst_port')} "
-                 f"seq {tcp.get('seq')} {'+'.join(tcp.get('flags', []))} | payload {payload['bytes']} bytes: "
-                 f"{payload['hex']}",
-        why="SOCK_RAW on AF_PACKET hands over frames before the kernel strips any header: the course's layered "
-            "model, read off real bytes.",
-        facts={"frame": frame})
+        observed=f"{frame['frame_bytes']} bytes = Ethernet {eth['header_bytes']} ({eth['src']} → {eth['dst']}, type "
+                 f"{eth['type']}) + IPv4 {ip['header_bytes']} ({ip['src']} → {ip['dst']}, TTL {ip['ttl']}) + TCP "
+                 f"{tcp.get('header_bytes')} = 20 + {option_bytes} of options "
+                 f"[{', '.join(o['kind'] for o in options)}] ({tcp.get('src_port')} → {tcp.get('dst_port')}, seq "
+                 f"{tcp.get('seq')}, {'+'.join(tcp.get('flags', []))}, window {window} × 2^{scale} = "
+                 f"{window << scale} bytes) + payload {payload['bytes']}: {payload['hex']}",
+        why=f"SOCK_RAW on AF_PACKET hands over frames as the network card delivered them: the course's layers, "
+            f"read off real bytes. The course's 18-byte Ethernet header counts the 4-byte checksum (FCS) at the "
+            f"frame's end, which the card checks and strips: {eth['header_bytes']} are left. TCP's window field is "
+            f"16 bits; the window scale agreed in the handshake ({scale}) multiplies it. The options are "
+            f"{', '.join(o['kind'] for o in options) or 'none'}: timestamps measure the round trip and guard "
+            "against wrapped sequence numbers.",
+        facts={"frame": frame, "option_bytes": option_bytes, "window_scale": scale, "window_bytes": window << scale})
 
 
 def unix_step(server, p):
@@ -236,10 +289,12 @@ def unix_step(server, p):
         "unix-sockets", "6 AF_UNIX: boundaries belong to the socket type",
         passed=merged > 0 and reads == [p["size"]] * p["count"],
         expected="inside one node, a SOCK_STREAM Unix socket merges messages like TCP; a SOCK_DGRAM one keeps "
-                 "each like UDP",
+                 "each message whole",
         observed=f"SOCK_STREAM: {p['count']} sends → {len(stream['chunks'])} recv() {stream['chunks']}; "
                  f"SOCK_DGRAM: {len(reads)} reads of {sorted(set(reads))} bytes",
-        why="No network is involved: a byte stream has no message boundaries wherever it runs; datagrams do.",
+        why="No network is involved: a byte stream has no message boundaries wherever it runs; datagrams do. "
+            "Unix datagrams are like UDP only in that: they are never lost or reordered, and a full queue makes "
+            "the sender wait instead of dropping.",
         facts={"stream": {"recvs": stream["chunks"], "merged_reads": merged}, "dgram": {"reads": reads}})
 
 
@@ -249,7 +304,7 @@ def run(lab, params, progress):
     progress(f"1 TCP merge: Nagle on, then TCP_NODELAY, over a link with {params['rtt_ms']} ms more RTT")
     with server.impaired(delay=f"{params['rtt_ms']}ms"):  # delays the ACKs: Nagle's waiting shows on the wire
         nagle, nodelay = merge_exchange(tcp, False, params), merge_exchange(tcp, True, params)
-    steps = [merge_step(nagle, False, params), merge_step(nodelay, True, params)]
+    steps = [merge_step(nagle, nodelay, False, params), merge_step(nagle, nodelay, True, params)]
     progress("2 TCP leftover")
     steps.append(leftover_step(tcp, params))
     progress("3 UDP: boundaries, truncation, loss")
