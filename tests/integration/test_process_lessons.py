@@ -91,3 +91,21 @@ def test_concurrency_models(lab):
     cpu = facts["cpu-bound-threads-vs-processes"]["models"]
     assert cpu["fork"]["seconds"] < cpu["threads"]["seconds"]
     assert facts["nothing-left"]["left"] == {}
+
+
+def test_ipc_pipe_and_queue_internals(lab):
+    facts = run(lab, "ipc", "mib=8")
+    assert facts["pipe-two-ends"]["one_way_send"].startswith("OSError")
+    feeder = facts["queue-feeder-thread"]
+    assert feeder["put_returned_after_s"] < feeder["arrived_after_s"] / 5 and feeder["bytes"] == 8 << 20
+    assert facts["join-before-get"]["alive_after_join_2s"] and facts["join-before-get"]["exitcode_after_get"] == 0
+    assert facts["joinable-queue"]["done_when_join_returned"] == 20
+    assert facts["full-empty-nowait"]["third_put_nowait"] == "queue.Full"
+
+
+def test_socket_life(lab):
+    facts = run(lab, "socket-life")
+    assert facts["recv-empty-at-close"]["after_close"] == "" and facts["recv-empty-at-close"]["empty_recvs_in_100ms"] > 1000
+    assert facts["time-wait-reuseaddr"]["bind_again"] == "EADDRINUSE"
+    assert facts["empty-reply-hangs"]["outcome"] == "still waiting after 2 s"
+    assert facts["commands-merged"]["server_received"] == ["pwdls"]

@@ -97,7 +97,7 @@ def test_sessions_past_the_limit_are_refused(execd):
     first, second = session(execd), session(execd)
     with pytest.raises(execproto.AuthError, match="too many sessions"):
         session(execd)
-    assert execd.counts["refused_busy"] == 1
+    assert wait_for(lambda: execd.counts["refused_busy"] == 1), "counted once the refusal is sent"
     first.close()
     assert wait_for(lambda: session(execd).run("echo again")[1] == b"again\n"), "a closed session frees its slot"
     second.close()
