@@ -39,10 +39,11 @@ def result_table(result):
     table = Table(title=f"scenario {result.scenario}: {verdict} in {result.duration_s:.1f} s", show_lines=True,
                   expand=True)
     table.add_column("", width=2)
-    table.add_column("step", style="bold", ratio=2)
-    table.add_column("expected", ratio=3)
-    table.add_column("observed", ratio=3)
-    table.add_column("why", ratio=3, style="dim")
+    # fold, never cut with an ellipsis: a long hex string or a line with CJK text must lose nothing
+    table.add_column("step", style="bold", ratio=2, overflow="fold")
+    table.add_column("expected", ratio=3, overflow="fold")
+    table.add_column("observed", ratio=3, overflow="fold")
+    table.add_column("why", ratio=3, style="dim", overflow="fold")
     for step in result.steps:
         mark = "[green]✓[/]" if step.passed else "[red]✗[/]"
         table.add_row(mark, step.name, step.expected, step.observed, step.why)
@@ -56,7 +57,7 @@ def programs_table(rows):
     """The `programs` table: the learner's detached programs on each node."""
     table = Table(title="programs started with --detach")
     for column in ("node", "id", "pid", "state", "command"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         colour = "green" if row["state"] == "running" else "dim"
         table.add_row(row["node"], str(row["id"]), str(row["pid"] or "-"), f"[{colour}]{row['state']}[/]",

@@ -103,3 +103,16 @@ def test_run_refuses_a_file_outside_the_workspace(capsys, monkeypatch, tmp_path)
     assert_one_line_error(code, err, "is not in the workspace")
     code, _, err = run_cli(capsys, "run", "server", str(tmp_path / "workspace" / "missing.py"))
     assert_one_line_error(code, err, "no file")
+
+
+def test_the_result_table_loses_nothing_of_long_or_cjk_text():
+    from rich.console import Console
+    why = "粘包 goes both ways: the client's two send() calls are bytes in one stream"
+    observed = "second read began with " + "41" * 40
+    result = Result("x", {}, [Step("k", "two quick commands", True, "e", observed, why)])
+    console = Console(width=140, record=True)
+    console.print(report.result_table(result))
+    rows = [line.split("│") for line in console.export_text().splitlines() if line.startswith("│")]
+    column = lambda i: "".join("".join(cells[i].split()) for cells in rows)  # a cell's lines, joined
+    assert "…" not in console.export_text()
+    assert column(4) == "".join(observed.split()) and column(5) == "".join(why.split())
