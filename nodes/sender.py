@@ -1,6 +1,6 @@
 """Send numbered messages back to back, recording what each send() call took: the writer's boundaries.
 
-    python3 -m nodes.sender {tcp,udp} HOST --port P [--count N --size S | --sizes A,B,...] [--nodelay]
+    python3 -m nodes.sender {tcp,udp} HOST --port P [--count N --size S | --sizes A,B,...] [--nodelay] [--gap-ms G]
     python3 -m nodes.sender {unix-stream,unix-dgram} PATH [...]
 
 Message i starts with i as a 4-byte network-order number ("!I"), then the letter A+i%26 as filler, so a
@@ -57,6 +57,8 @@ def run(argv):
     parser.add_argument("--size", type=int, default=40)
     parser.add_argument("--sizes", type=parse_sizes, help="message sizes, overriding --count and --size")
     parser.add_argument("--nodelay", action="store_true", help="set TCP_NODELAY (turn Nagle's algorithm off)")
+    parser.add_argument("--gap-ms", type=float, default=0.0,
+                        help="pause between messages (with --nodelay: one segment per message)")
     args = parser.parse_args(argv)
     sizes = args.sizes or [args.size] * args.count
     family, kind = FAMILIES[args.proto]
@@ -75,6 +77,8 @@ def run(argv):
                     taken = sock.send(data)
                     sends.append(taken)
                     data = data[taken:]
+                if args.gap_ms:
+                    time.sleep(args.gap_ms / 1000)
             if family == socket.AF_INET:
                 info = {**acknowledged(sock), "seconds": round(time.monotonic() - started, 4)}
         else:
