@@ -15,7 +15,7 @@ from pathlib import Path
 import docker.errors
 from rich.console import Console
 
-from orchestrator import report, scenarios
+from orchestrator import exercises, gradescope, report, scenarios
 from orchestrator.errors import LabError, ProgramFailed
 from orchestrator.fault import Fault
 from orchestrator.image import Images
@@ -216,6 +216,27 @@ def cmd_scenario(args):
     return 0 if result.passed else 1
 
 
+def cmd_check(args):
+    if args.list or not args.name:
+        for name, module in sorted(exercises.available().items()):
+            out.print(f"[bold]{name:18}[/] --{module.ROLE:8} {module.SUMMARY}", highlight=False)
+        return 0
+    exercise = exercises.get(args.name)
+    learner = exercises.program(exercise, {role: getattr(args, role) for role in exercises.ROLES})
+    with progress(f"preparing the lab to check {learner.path.name}") as tell:
+        lab = Lab(args.project, tell).up()
+        result = exercises.run(args.name, lab, learner, tell)
+    path = report.save_result(result)
+    if args.gradescope:
+        Path(args.gradescope).write_text(json.dumps(gradescope.results(result), indent=2, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        out.print(report.result_table(result, kind="check"))
+    err.print(f"report: {path}" + (f"; Gradescope results: {args.gradescope}" if args.gradescope else ""))
+    return 0 if result.passed else 1
+
+
 def cmd_bench(args):
     from orchestrator import bench
     with progress("benchmarking") as tell:
@@ -289,6 +310,15 @@ def parser():
     c.add_argument("--json", action="store_true", help="print the result as JSON")
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a scenario parameter")
     c.set_defaults(handler=cmd_scenario)
+    c = sub.add_parser("check", help="check your own program against an exercise: check NAME --server FILE "
+                                     "(or --client, --program, --consumer); --list")
+    c.add_argument("name", nargs="?")
+    c.add_argument("--list", action="store_true")
+    for role in exercises.ROLES:
+        c.add_argument(f"--{role}", metavar="FILE", help=f"the learner's {role}: a Python file on this host")
+    c.add_argument("--json", action="store_true", help="print the result as JSON")
+    c.add_argument("--gradescope", metavar="OUT.json", help="also write Gradescope's autograder results.json")
+    c.set_defaults(handler=cmd_check)
     c = sub.add_parser("bench", help="measure the lab and the framing against baselines; JSON under reports/")
     c.add_argument("--cold", action="store_true", help="also time a cold image build (about a minute)")
     c.set_defaults(handler=cmd_bench)

@@ -83,3 +83,11 @@ class ProgramFailed(LabError):
 
 class FaultFailed(LabError):
     """A fault could not be put in place or lifted."""
+
+
+class BadProgram(LabError):
+    """A learner's file that cannot be checked: missing, not a file, too big, or not Python that parses."""
+
+    def __init__(self, path, reason):
+        self.path, self.reason = str(path), reason
+        super().__init__(f"{path}: {reason}")

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
@@ -33,10 +34,10 @@ def save_result(result, directory=REPORTS):
     return path
 
 
-def result_table(result):
-    """One row per step: verdict, name, expected, observed, why."""
+def result_table(result, kind="scenario"):
+    """One row per step: verdict, name, expected, observed, why (and a failed exercise step's hint)."""
     verdict = "[green]passed[/]" if result.passed else "[red]FAILED[/]"
-    table = Table(title=f"scenario {result.scenario}: {verdict} in {result.duration_s:.1f} s", show_lines=True,
+    table = Table(title=f"{kind} {result.scenario}: {verdict} in {result.duration_s:.1f} s", show_lines=True,
                   expand=True)
     table.add_column("", width=2)
     # fold, never cut with an ellipsis: a long hex string or a line with CJK text must lose nothing
@@ -46,7 +47,8 @@ def result_table(result):
     table.add_column("why", ratio=3, style="dim", overflow="fold")
     for step in result.steps:
         mark = "[green]✓[/]" if step.passed else "[red]✗[/]"
-        table.add_row(mark, step.name, step.expected, step.observed, step.why)
+        why = Text.assemble(step.why, "\n", ("hint: ", "bold yellow"), step.hint) if step.hint else step.why
+        table.add_row(mark, step.name, step.expected, step.observed, why)
     if result.notes:
         table.caption = "\n".join(f"note: {note}" for note in result.notes)
         table.caption_justify = "left"

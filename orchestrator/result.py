@@ -15,6 +15,7 @@ class Step:
     observed: str
     why: str
     facts: dict = field(default_factory=dict)
+    hint: str = ""  # an exercise's failed step: the course concept at fault
     files: dict = field(default_factory=dict, repr=False)  # {suffix: bytes}, saved beside the report
 
 
@@ -47,4 +48,5 @@ class Result:
     def to_dict(self):
         return {"scenario": self.scenario, "passed": self.passed, "params": self.params, "started": self.started,
                 "duration_s": self.duration_s, "notes": self.notes,
-                "steps": [{k: v for k, v in asdict(step).items() if k != "files"} for step in self.steps]}
+                "steps": [{k: v for k, v in asdict(step).items() if k != "files" and (k != "hint" or v)}
+                          for step in self.steps]}

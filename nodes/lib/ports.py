@@ -13,3 +13,5 @@ TICKETS = 7100         # nodes.tickets serve: the ticket store
 REQSERVER = 7200       # nodes.reqserver / nodes.reqclient: the concurrency lesson
 QUEUES = 7300          # nodes.queues broker: the producer-consumer broker
 QUEUE_BASELINE = 7301  # nodes.queuebase: the bare manager queue the benchmark compares with
+EXERCISE = 9500        # a learner's server under `socklab check` (nodes.sandbox runs it, nodes.checkers drive it)
+PINGER_ECHO = 9501     # nodes.checkers.pinger: the lossy UDP echo server a learner's pinger is checked against

@@ -11,29 +11,23 @@ A scenario module:
 
 Modules whose names start with `_` hold what several scenarios share; they are not scenarios.
 """
-import importlib
-import pkgutil
 import re
 import time
 from datetime import datetime, timezone
 
+from orchestrator import registry
 from orchestrator.errors import BadParameter, UnknownName
 from orchestrator.result import Result
 
 
 def available():
     """{name: module} for every scenario module in this package."""
-    modules = (importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)
-               if not info.name.startswith("_"))
-    return {m.NAME: m for m in modules if hasattr(m, "run")}
+    return registry.modules(__name__, __path__)
 
 
 def get(name):
     """The scenario module called name; UnknownName if there is none."""
-    scenarios = available()
-    if name not in scenarios:
-        raise UnknownName("scenario", name, sorted(scenarios))
-    return scenarios[name]
+    return registry.lookup("scenario", available(), name)
 
 
 def _typed(key, default, text):

@@ -1,0 +1,143 @@
+"""Run a learner's Python file as an unprivileged user under limits, and leave nothing of it behind.
+
+    python3 -m nodes.sandbox [--listen tcp|udp:PORT] [--limit-s S] [--workdir DIR] -- FILE ARGS...
+
+Run as root; the program runs as uid/gid SANDBOX_UID (no account, no groups, HOME in its workdir) with
+limits on processes, memory, CPU time, file size and open files. Its output is kept up to OUTPUT_KEPT bytes
+per stream; one that prints more than OUTPUT_FLOOD in all is stopped. With --listen, `listening` goes to
+stderr once a socket of that user is bound to the port (read from /proc/net, no probe connection).
+It ends when the program does, at the time limit, or on SIGTERM; then every process of the sandbox user
+is killed. Result: {"exit_code", "signal", "timed_out", "flooded", "stopped", "seconds", "stdout",
+"stderr", "stdout_bytes", "stderr_bytes", "outlived": processes still there after the program ended}.
+"""
+import argparse
+import os
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from nodes.lib import program
+
+SANDBOX_UID = 48_611  # no account has it: the process limit counts this user only, host-wide
+OUTPUT_KEPT = 256 * 1024
+OUTPUT_FLOOD = 16 * 1024 * 1024
+LIMITS = {resource.RLIMIT_NPROC: 128, resource.RLIMIT_AS: 2 << 30, resource.RLIMIT_CPU: 120,
+          resource.RLIMIT_FSIZE: 64 << 20, resource.RLIMIT_NOFILE: 256, resource.RLIMIT_CORE: 0}
+LISTEN_STATE = {"tcp": "0A", "udp": "07"}  # /proc/net: TCP_LISTEN; an unconnected UDP socket
+
+
+def limited():
+    """In the child, before exec: the limits (lowering them needs no privilege)."""
+    for limit, value in LIMITS.items():
+        resource.setrlimit(limit, (value, value))
+
+
+def sandbox_pids():
+    """Pids of every process of the sandbox user."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == SANDBOX_UID:
+                    pids.append(int(entry))
+            except FileNotFoundError:
+                pass
+    return pids
+
+
+def kill_all(rounds=50):
+    """SIGKILL every sandbox process until none is left (a fork loop gets killed faster than it forks)."""
+    for _ in range(rounds):
+        pids = sandbox_pids()
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.02)
+
+
+def bound(proto, port):
+    """True when a socket of the sandbox user is bound to port (listening, for TCP)."""
+    for table in (f"/proc/net/{proto}", f"/proc/net/{proto}6"):
+        try:
+            rows = open(table).read().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == LISTEN_STATE[proto] \
+                    and int(fields[7]) == SANDBOX_UID:
+                return True
+    return False
+
+
+class Output:
+    """One stream of the program: its first OUTPUT_KEPT bytes kept, every byte counted."""
+
+    def __init__(self, stream, total):
+        self.kept, self.count, self.total = bytearray(), 0, total
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        while chunk := stream.read1(65536):
+            self.count += len(chunk)
+            self.total[0] += len(chunk)
+            if len(self.kept) < OUTPUT_KEPT:
+                self.kept += chunk[:OUTPUT_KEPT - len(self.kept)]
+
+    def text(self):
+        return self.kept.decode(errors="replace")
+
+
+def run(argv):
+    parser = argparse.ArgumentParser(prog="nodes.sandbox")
+    parser.add_argument("--listen", help="tcp:PORT or udp:PORT: say `listening` once the program is bound there")
+    parser.add_argument("--limit-s", type=float, default=30.0, help="wall-clock limit")
+    parser.add_argument("--workdir", default="/tmp")
+    parser.add_argument("file")
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": args.workdir, "LANG": "C.UTF-8",
+           "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    started = time.monotonic()
+    child = subprocess.Popen(["python3", args.file, *args.args], cwd=args.workdir, env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
+                             extra_groups=[], start_new_session=True, preexec_fn=limited)
+    total = [0]
+    out, err = Output(child.stdout, total), Output(child.stderr, total)
+    proto, _, port = (args.listen or "").partition(":")
+    said, timed_out, flooded = not args.listen, False, False
+    while child.poll() is None and not stopped.is_set():
+        if not said and bound(proto, int(port)):
+            print("listening", file=sys.stderr, flush=True)
+            said = True
+        if total[0] > OUTPUT_FLOOD:
+            flooded = True
+            break
+        if time.monotonic() - started > args.limit_s:
+            timed_out = True
+            break
+        time.sleep(0.01)
+    ended = child.poll() is not None
+    outlived = len(sandbox_pids()) if ended else None
+    kill_all()
+    code = child.wait()
+    out.thread.join(5)
+    err.thread.join(5)
+    return {"exit_code": code if code >= 0 else None, "signal": -code if code < 0 else None,
+            "timed_out": timed_out, "flooded": flooded, "stopped": stopped.is_set() and not ended,
+            "seconds": round(time.monotonic() - started, 3), "stdout": out.text(), "stderr": err.text(),
+            "stdout_bytes": out.count, "stderr_bytes": err.count, "outlived": outlived}
+
+
+if __name__ == "__main__":
+    program.main(run)

@@ -1,0 +1,55 @@
+"""The exercise registry: every module here with NAME, ROLE, SUMMARY and check() is an exercise.
+
+An exercise module:
+    NAME = "framing"        # `socklab check framing`
+    ROLE = "server"         # how the learner's file is given: --server, --client, --program or --consumer
+    SUMMARY = "one line for --list"
+    def check(lab, program, progress) -> list[Step]   # program: a LearnerProgram; failed steps carry a hint
+
+The task, the protocol and a starter file are in exercises/<NAME>/ at the top of the repository, with a
+reference solution and the course's typical bugs (exercises/<NAME>/bugs/) that the tests hold the checks to.
+Modules whose names start with `_` hold what several exercises share.
+"""
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from orchestrator import registry
+from orchestrator.errors import BadParameter
+from orchestrator.learner import LearnerProgram
+from orchestrator.result import Result
+
+ROLES = ("server", "client", "program", "consumer")
+HOME = Path(__file__).resolve().parent.parent.parent / "exercises"
+
+
+def available():
+    """{name: module} for every exercise module in this package."""
+    return registry.modules(__name__, __path__, entry="check")
+
+
+def get(name):
+    """The exercise module called name; UnknownName if there is none."""
+    return registry.lookup("exercise", available(), name)
+
+
+def program(exercise, files):
+    """The LearnerProgram given for the exercise's role in files ({role: path or None}); BadParameter if
+    the file comes under another role or none; BadProgram if it cannot be read or compiled."""
+    given = {role: path for role, path in files.items() if path}
+    if list(given) != [exercise.ROLE]:
+        raise BadParameter("check " + exercise.NAME, " ".join(f"--{r} {p}" for r, p in given.items()) or "no file",
+                           f"--{exercise.ROLE} FILE (the learner's {exercise.ROLE})")
+    return LearnerProgram(given[exercise.ROLE])
+
+
+def run(name, lab, learner, progress=lambda text: None):
+    """Check a LearnerProgram against exercise `name` on a lab that is up; its Result."""
+    exercise = get(name)
+    started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
+    try:
+        steps = exercise.check(lab, learner, progress)
+    finally:
+        lab.stop_spawned()
+    return Result(name, {"exercise": name, exercise.ROLE: str(learner.path)}, steps, started,
+                  round(time.monotonic() - clock, 2))

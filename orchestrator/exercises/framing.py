@@ -1,0 +1,114 @@
+"""framing: the learner's server echoes `!I`-length-prefixed messages under every chunking a network makes."""
+from nodes.lib import ports
+from orchestrator.exercises import _steps
+from orchestrator.result import Step
+
+NAME = "framing"
+ROLE = "server"
+SUMMARY = "an echo server for length-prefixed messages: partial reads, 粘包, byte order, many clients"
+
+# case: (title, what it does to the server, why it matters)
+CASES = {
+    "empty-then-small": ("an empty message, then 'hello'", "a 0-byte and a 5-byte message, each echoed",
+                         "The smallest frames: a length of 0 is a message too."),
+    "sizes": ("1 B to 1 MiB, the last bytes 50 ms late", "7 messages from 1 B to 1 MiB, the last 2 bytes of each "
+              "50 ms after the rest", "A recv() returns what has arrived, never waiting for the rest of a message."),
+    "byte-writes": ("1-byte writes", "4 messages (0 to 300 B) sent one byte per write",
+                    "TCP keeps no write boundaries: even the 4-byte prefix can arrive a byte at a time."),
+    "random-chunks": ("random chunkings", "20 messages up to 30 KB, the stream cut at random into writes of 1 B "
+                      "to 8 KB", "Messages straddle reads at any point: only the length says where one ends."),
+    "batched": ("five messages in one write", "5 messages of 10 to 100 B in a single send()",
+                "粘包: one recv() can hold several messages; each must be echoed as its own frame."),
+    "paused-prefix": ("a pause inside the length prefix", "2 bytes of the prefix, 300 ms, then the rest",
+                      "A reader must loop for the prefix as for the message."),
+    "five-clients": ("five clients at once", "5 connections open together, 3 messages each, none closing "
+                     "before all are answered", "A server has many clients; one must not wait for another to leave."),
+    "mid-frame-close": ("a client vanishes mid-frame, then a new one",
+                        "a prefix announcing 1000 B, 10 B, close; then a new client with 2 messages",
+                        "A peer can vanish at any byte; the server carries on for the others."),
+}
+
+HINTS = {
+    "short": "粘包's other half, the missing loop: recv(n) returns at most n bytes, often fewer. Loop until "
+             "the length the prefix announced has arrived (a recv_exactly(conn, n) helper), then echo.",
+    "merged": "粘包: one recv() is not one message. Read the 4-byte length, then exactly that many bytes; "
+              "the bytes after them are the next message's.",
+    "swapped": "struct byte order: a format without '!' packs in this machine's order (little-endian on x86). "
+               "The protocol is '!I': 4 bytes, network (big-endian) order, on every machine.",
+    "native": "struct byte order: the empty message (whose length reads the same both ways) came back, the "
+              "5-byte one did not. Read as little-endian, its prefix 00 00 00 05 announces 83,886,080 bytes: "
+              "a struct format without '!' ('I' or '=I') waits for them. Use '!I'.",
+    "prefix": "The length prefix read with one recv(4): it can arrive in pieces too, and a short prefix makes "
+              "struct.unpack fail. Loop for the 4 prefix bytes exactly as for the message.",
+    "concurrent": "One client at a time: while the server reads from one connection, the others are never "
+                  "accepted. Serve each connection in a thread (or with selectors, or socketserver's "
+                  "ThreadingTCPServer).",
+    "vanished": "A client that closes mid-message ended the server: recv() returning b'' in the middle of a "
+                "frame ends that connection only; catch errors per connection.",
+    "no-reply": "No reply came: the server waits for more bytes than were sent, or never answers a frame "
+                "(a native-size format such as 'L' is 8 bytes here, not 4).",
+    "closed": "The server closed the connection instead of replying: an exception in its handler? Run it "
+              "with `socklab run server FILE PORT` and watch its stderr.",
+}
+
+
+def native_order(cases):
+    """True when the empty message was echoed and the 5-byte one was not answered: the byte-order bug."""
+    failure = cases["empty-then-small"]["failure"]
+    return bool(failure) and failure["verdict"] == "no-reply" and failure["index"] == 1
+
+
+def hint(case, failure, native=False):
+    """The hint for a case's first failure: its verdict's, sharpened by what the case tests and by the
+    byte-order bug when the first case showed it (then every silence is that bug)."""
+    verdict = failure["verdict"]
+    if native and verdict == "no-reply":
+        return HINTS["native"]
+    if case in ("byte-writes", "paused-prefix") and verdict in ("closed", "no-reply") and failure["index"] == 0:
+        return HINTS["prefix"]
+    if case == "five-clients" and verdict == "no-reply":
+        return HINTS["concurrent"]
+    if case == "mid-frame-close" and verdict in ("refused", "closed"):
+        return HINTS["vanished"]
+    return HINTS.get(verdict, HINTS["closed"])
+
+
+def told(failure):
+    """What went wrong with one echo, in words."""
+    at = f"message {failure.get('index', 0) + 1}" + (f" ({failure['size']} B)" if "size" in failure else "")
+    if "client" in failure:
+        at = f"client {failure['client'] + 1}, {at}"
+    verdict = failure["verdict"]
+    if verdict in ("short", "merged", "swapped") and "received" not in failure:
+        return f"{at}: the echo's length said {failure['header']} B"
+    if verdict == "short":
+        return f"{at}: {failure['received']} of {failure['header']} B came back, then {failure['stopped']}"
+    if verdict == "mismatch":
+        return f"{at}: the echo differs from byte {failure['first_difference']}"
+    if verdict == "refused":
+        return f"{at}: could not connect ({failure.get('error', 'refused')})"
+    return f"{at}: {'no reply within 3 s' if verdict == 'no-reply' else 'the connection was closed'}"
+
+
+def case_step(number, case, outcome, native):
+    title, does, why = CASES[case]
+    failure = outcome["failure"]
+    return Step(
+        case, f"{number} {title}", passed=failure is None,
+        expected=f"{does}: every echo byte-exact, in order, framed with its own length",
+        observed=f"{outcome['echoed']}/{outcome['messages']} echoed right" + (f"; {told(failure)}" if failure else ""),
+        why=why, facts=outcome, hint=hint(case, failure, native) if failure else "")
+
+
+def check(lab, program, progress):
+    server, client = lab.node("server"), lab.node("client1")
+    progress(f"framing: starting {program.path.name} on server")
+    with program.serving(server, ports.EXERCISE) as running:
+        steps = [_steps.started(running, ports.EXERCISE)]
+        if running.ready:
+            progress("framing: 8 cases from client1")
+            got = client.program("checkers.framing", "server", ports.EXERCISE, timeout=240)
+            native = native_order(got["cases"])
+            steps += [case_step(n, case, got["cases"][case], native) for n, case in enumerate(CASES, 1)]
+            steps.append(_steps.survived(running))
+    return steps + [_steps.clean([server])]

@@ -1,0 +1,22 @@
+"""A check's Result as Gradescope's autograder results.json: one test per step, a point each.
+
+Format (Gradescope's "Autograder Specifications"): top level `score`, `execution_time`, `output`,
+`visibility`, `tests`; each test `name`, `number`, `score`, `max_score`, `status`, `output`, `visibility`.
+"""
+
+
+def test_output(step):
+    """What a learner reads under a test: expected, observed, why, and the hint when it failed."""
+    lines = [f"expected: {step.expected}", f"observed: {step.observed}", f"why: {step.why}"]
+    return "\n".join(lines + ([f"hint: {step.hint}"] if step.hint else []))
+
+
+def results(result, visibility="visible"):
+    """The results.json dict of a check."""
+    tests = [{"name": step.name, "number": str(index), "score": 1.0 if step.passed else 0.0, "max_score": 1.0,
+              "status": "passed" if step.passed else "failed", "output": test_output(step),
+              "visibility": visibility} for index, step in enumerate(result.steps, 1)]
+    passed = sum(1 for step in result.steps if step.passed)
+    return {"score": float(passed), "execution_time": max(1, round(result.duration_s)),
+            "output": f"socklab check {result.scenario}: {passed}/{len(result.steps)} steps passed",
+            "visibility": visibility, "tests": tests}

@@ -1,0 +1,103 @@
+"""A learner's own Python file, checked on the host, then run on a node by `nodes.sandbox`: as a user of
+its own, under limits, with everything it started killed at the end.
+"""
+import io
+import tarfile
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+from nodes.sandbox import SANDBOX_UID
+from orchestrator.errors import BadProgram, NotReady, ProgramFailed
+
+MAX_SOURCE = 1 << 20
+
+
+class LearnerProgram:
+    """A Python file on the host, read and compiled once: BadProgram (one line) if it cannot be."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise BadProgram(path, "no such file")
+        if not self.path.is_file():
+            raise BadProgram(path, "not a file")
+        if self.path.stat().st_size > MAX_SOURCE:
+            raise BadProgram(path, f"larger than {MAX_SOURCE} bytes: is it the program you meant?")
+        self.source = self.path.read_bytes()
+        try:
+            compile(self.source, str(self.path), "exec", dont_inherit=True)
+        except SyntaxError as exc:
+            raise BadProgram(path, f"line {exc.lineno}: {exc.msg} (not Python that parses)") from None
+        except ValueError as exc:
+            raise BadProgram(path, f"{exc} (not a Python source file)") from None
+
+    def install(self, node, extra=None):
+        """Copy the file (and extra {name: bytes}) into a fresh directory of the node that the sandbox user
+        owns; the directory's path."""
+        directory = f"/tmp/socklab-check-{uuid.uuid4().hex[:10]}"
+        archive = io.BytesIO()
+        with tarfile.open(fileobj=archive, mode="w") as tar:
+            entries = {self.path.name: self.source, **(extra or {})}
+            folder = tarfile.TarInfo(directory.lstrip("/"))
+            folder.type, folder.mode, folder.uid, folder.gid = tarfile.DIRTYPE, 0o755, SANDBOX_UID, SANDBOX_UID
+            folder.mtime = time.time()
+            tar.addfile(folder)
+            for name, content in entries.items():
+                info = tarfile.TarInfo(f"{folder.name}/{name}")
+                info.size, info.mode, info.uid, info.gid = len(content), 0o644, SANDBOX_UID, SANDBOX_UID
+                info.mtime = time.time()
+                tar.addfile(info, io.BytesIO(content))
+        node.container.put_archive("/", archive.getvalue())
+        return directory
+
+    def start(self, node, *args, listen=None, limit_s=30, extra=None):
+        """Start the program on node under the sandbox: a Process whose result() is the sandbox's record."""
+        directory = self.install(node, extra)
+        options = ["--limit-s", limit_s, "--workdir", directory] + (["--listen", listen] if listen else [])
+        return node.start("sandbox", *options, "--", f"{directory}/{self.path.name}", *args)
+
+    @contextmanager
+    def serving(self, node, port, *args, proto="tcp", limit_s=120, ready_s=5):
+        """The program as a server (`python3 FILE PORT ARGS...`) for the length of a `with` block: a Running
+        whose `ready` says whether it bound the port within ready_s, and whose `record` (once the block
+        ends) is the sandbox's."""
+        running = Running(self.start(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s))
+        try:
+            running.await_ready(ready_s)
+            yield running
+        finally:
+            running.finish()
+
+
+class Running:
+    """A learner's program under the sandbox: ready or not, and its record once finished."""
+
+    def __init__(self, process):
+        self.process, self.ready, self.record = process, False, None
+
+    def await_ready(self, seconds):
+        try:
+            self.process.expect("listening", timeout=seconds)
+            self.ready = True
+        except (NotReady, ProgramFailed):  # still not bound, or ended: the record says which
+            self.ready = False
+
+    @property
+    def alive(self):
+        """True while the program itself runs (the sandbox reports as soon as it ends)."""
+        return self.process.running
+
+    def finish(self):
+        """Stop it if it still runs; the sandbox's record of it."""
+        if self.record is None:
+            completed = self.process.stop() if self.process.running else self.process.wait(30)
+            self.record = completed.result()
+        return self.record
+
+
+def leftovers(node):
+    """"PID STAT ARGS" of every process of the sandbox user still on the node (should be none)."""
+    listing = node.run(["ps", "-u", str(SANDBOX_UID), "-o", "pid=,stat=,args="]).stdout.decode()
+    return [line.strip() for line in listing.splitlines() if line.strip()]
