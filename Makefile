@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 ATHERIS := atheris==3.0.0
 
 .DEFAULT_GOAL := help
-.PHONY: help venv build up down ps shell scenario test bench fuzz
+.PHONY: help venv build up down ps shell scenario check test bench fuzz
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ shell: venv ## a shell on a node, as the learner, in /workspace: make shell NODE
 scenario: venv ## run a scenario: make scenario NAME=ping (no NAME: the list)
 	@if [ -z "$(NAME)" ]; then $(SOCKLAB) scenario --list; echo "usage: make scenario NAME=<name> [ARGS='--set key=value']"; \
 	else $(SOCKLAB) scenario $(NAME) $(ARGS); fi
+
+check: venv ## check your program against an exercise: make check NAME=framing ARGS="--server workspace/echo.py"
+	@if [ -z "$(NAME)" ]; then $(SOCKLAB) check --list; echo 'usage: make check NAME=<exercise> ARGS="--server FILE"'; \
+	else $(SOCKLAB) check $(NAME) $(ARGS); fi
 
 test: venv ## unit and integration tests (integration brings its own lab up and down)
 	@$(SOCKLAB) build || [ "$$CI" != true ]  # without Docker: integration tests skip here, fail in CI

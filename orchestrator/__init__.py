@@ -8,8 +8,12 @@ image.py     the node images, built without a registry (debootstrap + docker imp
 compose.py   the Compose CLI (v2 or v1), used for up and down only.
 labels.py    every Docker label socklab reads or writes.
 errors.py    LabError and its typed children (ProgramFailed, NodeNotFound, TimedOut, …).
-result.py    Step (key, name, passed, expected, observed, why, facts) and Result, as JSON.
+result.py    Step (key, name, passed, expected, observed, why, facts, hint) and Result, as JSON.
+registry.py  the scenario and exercise registries: every public module with the entry point.
 scenarios/   one module (or package, with its own helpers) per lesson: run(lab, params, progress) → [Step].
+exercises/   one module per exercise: check(lab, program, progress) → [Step], failed steps with a hint.
+learner.py   LearnerProgram: a learner's file, checked on the host, run on a node under nodes.sandbox.
+gradescope.py  a check's Result as Gradescope's autograder results.json.
 report.py    results for people: rich tables, JSON and artefacts under reports/.
 plots.py     matplotlib pictures from measured facts.
 bench.py     `make bench`: every figure against a baseline measured in the same run.

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nodes.sandbox import SANDBOX_UID
-from orchestrator.errors import BadProgram, NotReady, ProgramFailed
+from orchestrator.errors import BadProgram, NotReady, ProgramFailed, TimedOut
 
 MAX_SOURCE = 1 << 20
 
@@ -29,7 +29,8 @@ class LearnerProgram:
         try:
             compile(self.source, str(self.path), "exec", dont_inherit=True)
         except SyntaxError as exc:
-            raise BadProgram(path, f"line {exc.lineno}: {exc.msg} (not Python that parses)") from None
+            where = f"line {exc.lineno}: " if exc.lineno else ""
+            raise BadProgram(path, f"{where}{exc.msg} (not Python that parses)") from None
         except ValueError as exc:
             raise BadProgram(path, f"{exc} (not a Python source file)") from None
 
@@ -84,10 +85,13 @@ class Running:
         except (NotReady, ProgramFailed):  # still not bound, or ended: the record says which
             self.ready = False
 
-    @property
-    def alive(self):
-        """True while the program itself runs (the sandbox reports as soon as it ends)."""
-        return self.process.running
+    def alive_after(self, seconds):
+        """True if the program still runs after seconds (the sandbox ends as soon as it does)."""
+        try:
+            self.process.wait(seconds)
+            return False
+        except TimedOut:
+            return True
 
     def finish(self):
         """Stop it if it still runs; the sandbox's record of it."""

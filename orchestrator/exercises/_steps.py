@@ -1,5 +1,6 @@
 """Steps every exercise has: the program started (and, for a server, bound its port); nothing of it was
 left running; the record of how it ended, told in one line."""
+from nodes.lib import ports
 from orchestrator.learner import leftovers
 from orchestrator.result import Step
 
@@ -35,8 +36,9 @@ def started(running, port, proto="tcp"):
 
 
 def survived(running, key="survives"):
-    """The step `survives`: the server was still running when the checker was done with it."""
-    alive = running.alive
+    """The step `survives`: the server was still running a second after the checker was done with it (a
+    crash caused by the last case takes a moment to be reported)."""
+    alive = running.alive_after(1.0)
     record = running.finish()
     return Step(
         key, "the server is still serving at the end",
@@ -61,3 +63,17 @@ def clean(nodes):
         observed="none" if not left else "; ".join(f"{name}: {rows}" for name, rows in left.items()),
         why="The checker kills every process of the sandboxed user when the program ends or is stopped.",
         facts={"left": left})
+
+
+def check_server(lab, program, progress, name, checker, args, steps_from, about=""):
+    """Every server exercise: the learner's program serves on `server`, nodes.checkers.<checker> drives it
+    from client1, steps_from(its result) judges; then whether it survived, and that nothing is left."""
+    server, client = lab.node("server"), lab.node("client1")
+    progress(f"{name}: starting {program.path.name} on server")
+    with program.serving(server, ports.EXERCISE) as running:
+        steps = [started(running, ports.EXERCISE)]
+        if running.ready:
+            progress(f"{name}: the cases, from client1{about}")
+            got = client.program(f"checkers.{checker}", "server", ports.EXERCISE, *args, timeout=240)
+            steps += steps_from(got) + [survived(running)]
+    return steps + [clean([server])]

@@ -1,5 +1,4 @@
 """framing: the learner's server echoes `!I`-length-prefixed messages under every chunking a network makes."""
-from nodes.lib import ports
 from orchestrator.exercises import _steps
 from orchestrator.result import Step
 
@@ -101,14 +100,7 @@ def case_step(number, case, outcome, native):
 
 
 def check(lab, program, progress):
-    server, client = lab.node("server"), lab.node("client1")
-    progress(f"framing: starting {program.path.name} on server")
-    with program.serving(server, ports.EXERCISE) as running:
-        steps = [_steps.started(running, ports.EXERCISE)]
-        if running.ready:
-            progress("framing: 8 cases from client1")
-            got = client.program("checkers.framing", "server", ports.EXERCISE, timeout=240)
-            native = native_order(got["cases"])
-            steps += [case_step(n, case, got["cases"][case], native) for n, case in enumerate(CASES, 1)]
-            steps.append(_steps.survived(running))
-    return steps + [_steps.clean([server])]
+    def steps(got):
+        native = native_order(got["cases"])
+        return [case_step(n, case, got["cases"][case], native) for n, case in enumerate(CASES, 1)]
+    return _steps.check_server(lab, program, progress, NAME, "framing", (), steps)

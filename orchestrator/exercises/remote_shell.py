@@ -1,5 +1,4 @@
 """remote-shell: the learner's server runs commands and frames stdout, stderr and the exit code."""
-from nodes.lib import ports
 from orchestrator.exercises import _steps
 from orchestrator.result import Step
 
@@ -102,13 +101,5 @@ def case_step(number, case, replies):
 
 
 def check(lab, program, progress):
-    server, client = lab.node("server"), lab.node("client1")
-    progress(f"remote-shell: starting {program.path.name} on server")
-    with program.serving(server, ports.EXERCISE) as running:
-        steps = [_steps.started(running, ports.EXERCISE)]
-        if running.ready:
-            progress("remote-shell: 10 cases from client1 (about 15 s)")
-            got = client.program("checkers.remote_shell", "server", ports.EXERCISE, timeout=240)
-            steps += [case_step(n, case, got["cases"][case]) for n, case in enumerate(CASES, 1)]
-            steps.append(_steps.survived(running))
-    return steps + [_steps.clean([server])]
+    return _steps.check_server(lab, program, progress, NAME, "remote_shell", (), lambda got: [
+        case_step(n, case, got["cases"][case]) for n, case in enumerate(CASES, 1)], about=" (about 15 s)")

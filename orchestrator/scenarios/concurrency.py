@@ -3,7 +3,6 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from nodes.lib import ports
 from orchestrator.node import program_argv
 from orchestrator.result import Step
 from orchestrator.scenarios._cleanup import nothing_left

@@ -1,0 +1,20 @@
+"""udp-pinger: ping a UDP echo server COUNT times.  python3 starter.py HOST PORT COUNT
+
+Protocol (see README.md): send COUNT pings, waiting at most 1 s for each reply; print `seq N: X ms` or
+`seq N: timeout` for each, then `N sent, M received, L% loss, rtt min/avg/max = a/b/c ms`.
+"""
+import socket
+import sys
+
+
+def main():
+    host, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for seq in range(1, count + 1):
+            sock.sendto(f"ping {seq}".encode(), (host, port))
+            # TODO: wait at most 1 s for the reply (settimeout), time it, print the line
+    # TODO: print the summary line
+
+
+if __name__ == "__main__":
+    main()

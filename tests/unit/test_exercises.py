@@ -1,0 +1,178 @@
+"""The exercises without a lab: the learner's file checked on the host, the CLI's one-line errors, each
+grader's diagnosis from a checker's outcome, the checkers' classification of replies, Gradescope's format."""
+import io
+import socket
+import struct
+import tarfile
+
+import docker
+import pytest
+
+from nodes.checkers import framing as framing_checker
+from nodes.checkers import remote_shell as shell_checker
+from nodes.checkers.wire import Reader
+from nodes.sandbox import SANDBOX_UID
+from orchestrator import exercises, gradescope
+from orchestrator.errors import BadParameter, BadProgram
+from orchestrator.exercises import concurrent_server, framing, remote_shell, udp_pinger
+from orchestrator.learner import LearnerProgram
+from orchestrator.result import Result, Step
+from tests.unit.test_cli import assert_one_line_error, run_cli
+
+
+def test_the_four_exercises_and_their_roles():
+    found = {name: module.ROLE for name, module in exercises.available().items()}
+    assert found == {"framing": "server", "remote-shell": "server", "udp-pinger": "client",
+                     "concurrent-server": "server"}
+    for name in found:
+        folder = exercises.HOME / name
+        assert {"README.md", "starter.py", "reference.py"} <= {p.name for p in folder.iterdir()}
+        LearnerProgram(folder / "starter.py")  # every file shipped parses
+
+
+@pytest.mark.parametrize("content,reason", [(None, "no such file"), ("def f(:\n", "not Python that parses"),
+                                            (b"\x00print(1)", "null bytes")])
+def test_a_file_that_cannot_be_checked_is_one_line(tmp_path, content, reason):
+    path = tmp_path / "mine.py"
+    if content is not None:
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    with pytest.raises(BadProgram, match=reason):
+        LearnerProgram(path)
+    with pytest.raises(BadProgram, match="not a file"):
+        LearnerProgram(tmp_path)
+
+
+def test_the_file_must_come_under_the_exercises_role(tmp_path):
+    path = tmp_path / "ok.py"
+    path.write_text("print(1)\n")
+    with pytest.raises(BadParameter, match="--server FILE"):
+        exercises.program(exercises.get("framing"), {"client": path, "server": None})
+    assert exercises.program(exercises.get("framing"), {"server": path}).path == path
+
+
+def test_cli_check_errors_fail_before_any_lab(capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(docker, "from_env", lambda **kw: pytest.fail("no lab for a bad check"))
+    code, _, err = run_cli(capsys, "check", "framing", "--server", str(tmp_path / "nope.py"))
+    assert_one_line_error(code, err, "no such file")
+    code, _, err = run_cli(capsys, "check", "nope", "--server", "x.py")
+    assert_one_line_error(code, err, "unknown exercise 'nope'")
+    code, out, _ = run_cli(capsys, "check", "--list")
+    assert code == 0 and "udp-pinger" in out and "--client" in out
+
+
+def test_install_gives_the_sandbox_user_its_directory(tmp_path):
+    path = tmp_path / "mine.py"
+    path.write_text("print('hi')\n")
+
+    class Container:
+        def put_archive(self, where, data):
+            self.where, self.data = where, data
+
+    class Node:
+        container = Container()
+    directory = LearnerProgram(path).install(Node(), extra={"db.json": b"{}"})
+    with tarfile.open(fileobj=io.BytesIO(Node.container.data)) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert set(members) == {directory[1:], f"{directory[1:]}/mine.py", f"{directory[1:]}/db.json"}
+    assert all(m.uid == SANDBOX_UID for m in members.values()) and members[directory[1:]].isdir()
+
+
+# The framing checker's verdicts, over a real socket pair
+def verdict(reply, message):
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(reply)
+        return framing_checker.expect_echo(Reader(b), message)
+
+
+@pytest.mark.parametrize("reply,want", [
+    (struct.pack("!I", 5) + b"hello", "ok"),
+    (struct.pack("<I", 5) + b"hello", "swapped"),
+    (struct.pack("!I", 3) + b"hel", "short"),
+    (struct.pack("!I", 9) + b"hello" + b"more", "merged"),
+    (struct.pack("!I", 5) + b"jello", "mismatch"),
+])
+def test_framing_checker_classifies_each_echo(reply, want):
+    assert verdict(reply, b"hello")["verdict"] == want
+
+
+def test_framing_checker_says_short_when_the_body_stops(monkeypatch):
+    monkeypatch.setattr(framing_checker, "REPLY_S", 0.2)
+    got = verdict(struct.pack("!I", 5) + b"he", b"hello")
+    assert got["verdict"] == "short" and got["received"] == 2
+
+
+def outcome(verdict, index=0, **facts):
+    return {"messages": 2, "echoed": index, "failure": {"index": index, "verdict": verdict, **facts}}
+
+
+def test_framing_hints_name_the_lesson():
+    cases = {case: {"failure": None} for case in framing.CASES}
+    cases["empty-then-small"] = outcome("no-reply", index=1)
+    assert framing.native_order(cases)
+    assert "byte order" in framing.hint("sizes", {"verdict": "no-reply", "index": 0}, native=True)
+    assert "missing loop" in framing.hint("sizes", {"verdict": "short", "index": 1})
+    assert "recv(4)" in framing.hint("paused-prefix", {"verdict": "closed", "index": 0})
+    assert "One client at a time" in framing.hint("five-clients", {"verdict": "no-reply", "index": 0})
+    step = framing.case_step(5, "batched", outcome("merged", sent=20, header=44), native=False)
+    assert not step.passed and "one recv() is not one message" in step.hint and "said 44 B" in step.observed
+
+
+def test_remote_shell_sees_the_previous_reply_in_a_bad_header():
+    bad = {"verdict": "bad-header", "got": "包\n\x00\x00".encode().hex()}
+    assert shell_checker.leftover(bad, "粘包\n".encode()) == 4
+    assert shell_checker.leftover(bad, b"other\n") == 0
+    assert "粘包 in the replies" in remote_shell.hint("unicode-then-next", {**bad, "previous_output_bytes": 4})
+    wrong_exit = {"verdict": "wrong", "stdout_ok": True, "stderr_ok": True, "exit_ok": False}
+    assert "exit status was lost" in remote_shell.hint("stderr-first", wrong_exit)
+    assert "deadlock" in remote_shell.hint("stderr-first", {"verdict": "no-reply"})
+
+
+def pings(*rtts):
+    return "\n".join(f"seq {n}: {'timeout' if r is None else f'{r:.2f} ms'}" for n, r in enumerate(rtts, 1))
+
+
+def test_udp_pinger_is_held_to_the_servers_record():
+    record = [{"fate": "echoed", "delay_ms": 20.0}, {"fate": "dropped", "delay_ms": 30.0},
+              {"fate": "late", "delay_ms": 1300.0}, {"fate": "echoed", "delay_ms": 40.0}]
+    lines, _ = udp_pinger.parse(pings(21.0, None, None, 41.0))
+    assert udp_pinger.timeouts_step(lines, record).passed and udp_pinger.rtts_step(lines, record).passed
+    stale, _ = udp_pinger.parse(pings(21.0, None, None, 0.3))  # the late echo taken for ping 4's
+    assert "late" in udp_pinger.rtts_step(stale, record).hint
+    counted, _ = udp_pinger.parse(pings(21.0, None, 300.0, 41.0))
+    assert not udp_pinger.timeouts_step(counted, record).passed
+
+
+def test_udp_pinger_summary_within_rounding(monkeypatch):
+    monkeypatch.setattr(udp_pinger, "COUNT", 4)
+    text = pings(10.0, None, 20.0, 30.0)
+    lines, summary = udp_pinger.parse(text + "\n4 sent, 3 received, 25% loss, rtt min/avg/max = 10.00/20.00/30.00 ms")
+    assert udp_pinger.summary_step(lines, summary).passed
+    lines, summary = udp_pinger.parse(text + "\n4 sent, 3 received, 33% loss, rtt min/avg/max = 10.00/20.00/30.00 ms")
+    assert "(sent − received) / sent" in udp_pinger.summary_step(lines, summary).hint
+
+
+def test_concurrent_server_crowd_is_held_to_one_client_alone():
+    client = {"right": 50, "lines": 50, "failure": None, "seconds": 1.0}
+    crowd = {"clients": [client] * 8, "seconds": 1.2, "alone_seconds": 1.0}
+    assert concurrent_server.crowd_step(crowd).passed
+    slow = concurrent_server.crowd_step({**crowd, "seconds": 1.6})
+    assert not slow.passed and "One client at a time" in slow.hint
+
+
+# Gradescope's documented results.json: top-level and per-test keys, with their types
+TOP = {"score": float, "execution_time": int, "output": str, "visibility": str, "tests": list}
+TEST = {"name": str, "number": str, "score": float, "max_score": float, "status": str, "output": str,
+        "visibility": str}
+VISIBILITY = {"visible", "hidden", "after_due_date", "after_published"}
+
+
+def test_gradescope_results_follow_the_documented_format():
+    steps = [Step("a", "1 a", True, "e", "o", "w"), Step("b", "2 b", False, "e", "o", "w", hint="loop")]
+    results = gradescope.results(Result("framing", {}, steps, duration_s=3.4))
+    assert set(results) <= set(TOP) and all(isinstance(results[k], t) for k, t in TOP.items())
+    for test in results["tests"]:
+        assert set(test) <= set(TEST) and all(isinstance(test[k], t) for k, t in TEST.items())
+        assert test["visibility"] in VISIBILITY and test["status"] in ("passed", "failed")
+    assert results["score"] == sum(t["score"] for t in results["tests"]) == 1.0
+    assert "hint: loop" in results["tests"][1]["output"]
