@@ -1,6 +1,7 @@
 """Run a learner's Python file as an unprivileged user under limits, and leave nothing of it behind.
 
-    python3 -m nodes.sandbox [--listen tcp|udp:PORT] [--limit-s S] [--workdir DIR] -- FILE ARGS...
+    python3 -m nodes.sandbox [--listen tcp|udp:PORT] [--limit-s S] [--workdir DIR] [--watch]
+                             [--stdout-file NAME] [--unbuffered] -- FILE ARGS...
 
 Run as root; the program runs as uid/gid SANDBOX_UID (no account, no groups, HOME in its workdir) with
 limits on processes, memory, CPU time, file size and open files. Its output is kept up to OUTPUT_KEPT bytes
@@ -9,6 +10,11 @@ stderr once a socket of that user is bound to the port (read from /proc/net, no 
 It ends when the program does, at the time limit, or on SIGTERM; then every process of the sandbox user
 is killed. Result: {"exit_code", "signal", "timed_out", "flooded", "stopped", "seconds", "stdout",
 "stderr", "stdout_bytes", "stderr_bytes", "outlived": processes still there after the program ended}.
+With --watch, also "lines": [[seconds, stdout line]] and "watch": [[seconds, [[pid, ppid, state, args]]]]
+(the sandbox user's processes every 10 ms, when they changed, on one clock with the lines; sampling goes on
+for a second after the program ends, while any of its processes is left). With --stdout-file, the
+program's stdout is that file in its workdir, not a pipe: every line it printed is there, even if the
+node is killed (a stopped container's files can still be read).
 """
 import argparse
 import os
@@ -26,6 +32,7 @@ OUTPUT_KEPT = 256 * 1024
 OUTPUT_FLOOD = 16 * 1024 * 1024
 LIMITS = {resource.RLIMIT_NPROC: 128, resource.RLIMIT_AS: 2 << 30, resource.RLIMIT_CPU: 120,
           resource.RLIMIT_FSIZE: 64 << 20, resource.RLIMIT_NOFILE: 256, resource.RLIMIT_CORE: 0}
+MAX_LINES, MAX_SNAPSHOTS, LINGER_S = 2000, 2000, 1.0
 LISTEN_STATE = {"tcp": "0A", "udp": "07"}  # /proc/net: TCP_LISTEN; an unconnected UDP socket
 
 
@@ -77,11 +84,27 @@ def bound(proto, port):
     return False
 
 
-class Output:
-    """One stream of the program: its first OUTPUT_KEPT bytes kept, every byte counted."""
+def processes():
+    """[[pid, ppid, state, args]] of the sandbox user's processes, from /proc."""
+    table = []
+    for pid in sorted(sandbox_pids()):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+            args = open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+        table.append([pid, int(ppid), state, args[:200]])
+    return table
 
-    def __init__(self, stream, total):
+
+class Output:
+    """One stream of the program: its first OUTPUT_KEPT bytes kept, every byte counted, and (if asked)
+    its first lines with the time each came."""
+
+    def __init__(self, stream, total, started=None):
         self.kept, self.count, self.total = bytearray(), 0, total
+        self.started, self.lines, self.partial = started, [], b""
         self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self.thread.start()
 
@@ -91,9 +114,30 @@ class Output:
             self.total[0] += len(chunk)
             if len(self.kept) < OUTPUT_KEPT:
                 self.kept += chunk[:OUTPUT_KEPT - len(self.kept)]
+            if self.started is not None and len(self.lines) < MAX_LINES:
+                *whole, self.partial = (self.partial + chunk).split(b"\n")
+                at = round(time.monotonic() - self.started, 3)
+                self.lines += [[at, line.decode(errors="replace")[:200]] for line in whole][:MAX_LINES - len(self.lines)]
 
     def text(self):
         return self.kept.decode(errors="replace")
+
+
+class FileOutput:
+    """The program's stdout as a file of its workdir, read once the program has ended."""
+
+    def __init__(self, path):
+        self.path, self.lines = path, []
+        self.thread = threading.Thread(target=lambda: None)
+        self.thread.start()
+
+    @property
+    def count(self):
+        return os.path.getsize(self.path)
+
+    def text(self):
+        with open(self.path, "rb") as f:
+            return f.read(OUTPUT_KEPT).decode(errors="replace")
 
 
 def run(argv):
@@ -101,26 +145,40 @@ def run(argv):
     parser.add_argument("--listen", help="tcp:PORT or udp:PORT: say `listening` once the program is bound there")
     parser.add_argument("--limit-s", type=float, default=30.0, help="wall-clock limit")
     parser.add_argument("--workdir", default="/tmp")
+    parser.add_argument("--watch", action="store_true", help="record output lines and the process table")
+    parser.add_argument("--stdout-file", help="the program's stdout goes to this file of its workdir")
+    parser.add_argument("--unbuffered", action="store_true",
+                        help="PYTHONUNBUFFERED: each line out at once (but print's text and newline are then two "
+                             "writes, which other processes' lines can come between)")
     parser.add_argument("file")
     parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": args.workdir, "LANG": "C.UTF-8",
-           "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONDONTWRITEBYTECODE": "1", **({"PYTHONUNBUFFERED": "1"} if args.unbuffered else {})}
     started = time.monotonic()
+    stdout = open(os.path.join(args.workdir, args.stdout_file), "wb") if args.stdout_file else subprocess.PIPE
     child = subprocess.Popen(["python3", args.file, *args.args], cwd=args.workdir, env=env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
+                             stdout=stdout, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
                              extra_groups=[], start_new_session=True, preexec_fn=limited)
-    total = [0]
-    out, err = Output(child.stdout, total), Output(child.stderr, total)
+    total, watch = [0], []
+    out = FileOutput(stdout.name) if args.stdout_file else Output(child.stdout, total, started if args.watch else None)
+    err = Output(child.stderr, total)
+
+    def sample():
+        if args.watch and len(watch) < MAX_SNAPSHOTS:
+            table = processes()
+            if not watch or watch[-1][1] != table:
+                watch.append([round(time.monotonic() - started, 3), table])
     proto, _, port = (args.listen or "").partition(":")
     said, timed_out, flooded = not args.listen, False, False
     while child.poll() is None and not stopped.is_set():
+        sample()
         if not said and bound(proto, int(port)):
             print("listening", file=sys.stderr, flush=True)
             said = True
-        if total[0] > OUTPUT_FLOOD:
+        if total[0] + (out.count if args.stdout_file else 0) > OUTPUT_FLOOD:
             flooded = True
             break
         if time.monotonic() - started > args.limit_s:
@@ -129,6 +187,11 @@ def run(argv):
         time.sleep(0.01)
     ended = child.poll() is not None
     outlived = len(sandbox_pids()) if ended else None
+    lingering = time.monotonic() + (LINGER_S if args.watch and ended else 0)
+    while time.monotonic() < lingering and sandbox_pids():
+        sample()
+        time.sleep(0.01)
+    sample()
     kill_all()
     code = child.wait()
     out.thread.join(5)
@@ -136,7 +199,8 @@ def run(argv):
     return {"exit_code": code if code >= 0 else None, "signal": -code if code < 0 else None,
             "timed_out": timed_out, "flooded": flooded, "stopped": stopped.is_set() and not ended,
             "seconds": round(time.monotonic() - started, 3), "stdout": out.text(), "stderr": err.text(),
-            "stdout_bytes": out.count, "stderr_bytes": err.count, "outlived": outlived}
+            "stdout_bytes": out.count, "stderr_bytes": err.count, "outlived": outlived,
+            **({"lines": out.lines, "watch": watch} if args.watch else {})}
 
 
 if __name__ == "__main__":

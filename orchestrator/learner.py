@@ -53,18 +53,24 @@ class LearnerProgram:
         node.container.put_archive("/", archive.getvalue())
         return directory
 
-    def start(self, node, *args, listen=None, limit_s=30, extra=None):
-        """Start the program on node under the sandbox: a Process whose result() is the sandbox's record."""
+    def start(self, node, *args, listen=None, limit_s=30, extra=None, watch=False, stdout_file=None,
+              unbuffered=False):
+        """Start the program on node under the sandbox (in a fresh directory holding it and extra); a
+        Running. watch: the sandbox also records output lines and the process table, timed; stdout_file:
+        its stdout is that file of the directory (readable with read_file even after the node is killed);
+        unbuffered: PYTHONUNBUFFERED, for output that must leave at once (a process killed loses its buffer)."""
         directory = self.install(node, extra)
-        options = ["--limit-s", limit_s, "--workdir", directory] + (["--listen", listen] if listen else [])
-        return node.start("sandbox", *options, "--", f"{directory}/{self.path.name}", *args)
+        options = ["--limit-s", limit_s, "--workdir", directory] + (["--listen", listen] if listen else []) \
+            + (["--watch"] if watch else []) + (["--stdout-file", stdout_file] if stdout_file else []) \
+            + (["--unbuffered"] if unbuffered else [])
+        return Running(node.start("sandbox", *options, "--", f"{directory}/{self.path.name}", *args), directory)
 
     @contextmanager
     def serving(self, node, port, *args, proto="tcp", limit_s=120, ready_s=5):
         """The program as a server (`python3 FILE PORT ARGS...`) for the length of a `with` block: a Running
         whose `ready` says whether it bound the port within ready_s, and whose `record` (once the block
         ends) is the sandbox's."""
-        running = Running(self.start(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s))
+        running = self.start(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s)
         try:
             running.await_ready(ready_s)
             yield running
@@ -73,10 +79,11 @@ class LearnerProgram:
 
 
 class Running:
-    """A learner's program under the sandbox: ready or not, and its record once finished."""
+    """A learner's program under the sandbox, in its directory on the node: ready or not, and its record
+    once finished."""
 
-    def __init__(self, process):
-        self.process, self.ready, self.record = process, False, None
+    def __init__(self, process, directory):
+        self.process, self.directory, self.ready, self.record = process, directory, False, None
 
     def await_ready(self, seconds):
         try:
@@ -93,6 +100,11 @@ class Running:
         except TimedOut:
             return True
 
+    def wait(self, seconds):
+        """Wait for the program to end by itself (the sandbox enforces its limit); the sandbox's record."""
+        self.record = self.process.wait(seconds).result()
+        return self.record
+
     def finish(self):
         """Stop it if it still runs; the sandbox's record of it."""
         if self.record is None:
@@ -105,3 +117,11 @@ def leftovers(node):
     """"PID STAT ARGS" of every process of the sandbox user still on the node (should be none)."""
     listing = node.run(["ps", "-u", str(SANDBOX_UID), "-o", "pid=,stat=,args="]).stdout.decode()
     return [line.strip() for line in listing.splitlines() if line.strip()]
+
+
+def read_file(node, path):
+    """The bytes of a file in the node, also when its container has been killed (`docker cp` works on a
+    stopped container)."""
+    stream, _ = node.container.get_archive(path)
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        return tar.extractfile(tar.getmembers()[0]).read()

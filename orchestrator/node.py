@@ -242,6 +242,15 @@ class Node:
         return [f"{pid} {p['stat']} {p['args']}" for pid, p in self.ps().items()
                 if p["stat"].startswith("Z") or any(marker in p["args"] for marker in markers)]
 
+    @contextmanager
+    def squeezed(self, cpus):
+        """The node limited to `cpus` CPUs (a CFS quota, e.g. 0.2) for the length of a `with` block."""
+        self.container.update(cpu_period=100_000, cpu_quota=int(cpus * 100_000))
+        try:
+            yield self
+        finally:
+            self.container.update(cpu_quota=-1)
+
     # Faults
     def impair(self, delay=None, jitter=None, loss=None, rate=None):
         """Impair this node's outgoing packets (see Impairment.parse); replaces an earlier impairment."""

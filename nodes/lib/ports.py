@@ -15,3 +15,4 @@ QUEUES = 7300          # nodes.queues broker: the producer-consumer broker
 QUEUE_BASELINE = 7301  # nodes.queuebase: the bare manager queue the benchmark compares with
 EXERCISE = 9500        # a learner's server under `socklab check` (nodes.sandbox runs it, nodes.checkers drive it)
 PINGER_ECHO = 9501     # nodes.checkers.pinger: the lossy UDP echo server a learner's pinger is checked against
+EXERCISE_BROKER = 9502  # nodes.queues broker for the reliable-consumer exercise (a fresh one per check)

@@ -114,8 +114,7 @@ def check(lab, program, progress):
     progress(f"udp-pinger: {program.path.name} on client1 pings the lossy echo server on server (about 5 s)")
     with server.serve("checkers.pinger", "--port", ports.PINGER_ECHO, "--count", COUNT, "--seed", seed,
                       "--loss", LOSS, "--delay-ms", ",".join(map(str, DELAY_MS)), "--idle-s", 3) as echo:
-        pinger = program.start(client, "server", ports.PINGER_ECHO, COUNT, limit_s=COUNT * 1.5)
-        record = pinger.wait(COUNT * 1.5 + 30).result()
+        record = program.start(client, "server", ports.PINGER_ECHO, COUNT, limit_s=COUNT * 1.5).wait(COUNT * 1.5 + 30)
         datagrams = echo.result(30)["datagrams"]
     lines, summary = parse(record["stdout"])
     steps = [finish_step(record), lines_step(lines, len(datagrams))]

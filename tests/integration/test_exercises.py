@@ -39,13 +39,35 @@ BUGS = {
         "late_reply_counted.py": {"timeouts": "late"},
         "wrong_loss.py": {"summary": "(sent − received) / sent"},
     },
+    "tickets": {
+        "no_lock.py": {"run-1": "No lock"},
+        "lock_search_only.py": {"run-1": "does not cover the buy"},
+        "lock_never_released.py": {"run-1": "never released"},
+    },
+    "producer-consumer": {
+        "no_poison_pill.py": {"ends": "never told to stop"},
+        "one_pill.py": {"ends": "never told to stop"},
+        "no_join.py": {"each-once": "Items were lost"},
+        "pills_too_early.py": {"ends": "too early"},
+    },
+    "daemon": {
+        "not_daemon.py": {"ends": "not a daemon"},
+        "no_join.py": {"order": "join()"},
+        "daemon_with_child.py": {"no-grandchild": "daemonic processes are not allowed to have children"},
+    },
+    "reliable-consumer": {
+        "ack_before_work.py": {"nothing-lost": "Acknowledging before the work is done"},
+        "never_ack.py": {"consumers-end": "Never acknowledging"},
+        "exits_on_first_empty.py": {"nothing-lost": "exits on the first empty get"},
+    },
 }
+NODE = {"udp-pinger": "client1", "tickets": "worker1", "producer-consumer": "worker1", "daemon": "worker1",
+        "reliable-consumer": "worker1"}  # where the learner's program runs (else: server)
 
 
 def check(lab, name, path):
     result = exercises.run(name, lab, LearnerProgram(path))
-    node = {"udp-pinger": "client1"}.get(name, "server")
-    assert leftovers(lab.node(node)) == [], "the learner's processes were all killed"
+    assert leftovers(lab.node(NODE.get(name, "server"))) == [], "the learner's processes were all killed"
     return result
 
 

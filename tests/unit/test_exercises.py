@@ -14,16 +14,18 @@ from nodes.checkers.wire import Reader
 from nodes.sandbox import SANDBOX_UID
 from orchestrator import exercises, gradescope
 from orchestrator.errors import BadParameter, BadProgram
-from orchestrator.exercises import concurrent_server, framing, remote_shell, udp_pinger
+from orchestrator.exercises import (_procs, _source, concurrent_server, daemon, framing, producer_consumer,
+                                    reliable_consumer, remote_shell, tickets, udp_pinger)
 from orchestrator.learner import LearnerProgram
 from orchestrator.result import Result, Step
 from tests.unit.test_cli import assert_one_line_error, run_cli
 
 
-def test_the_four_exercises_and_their_roles():
+def test_the_eight_exercises_and_their_roles():
     found = {name: module.ROLE for name, module in exercises.available().items()}
     assert found == {"framing": "server", "remote-shell": "server", "udp-pinger": "client",
-                     "concurrent-server": "server"}
+                     "concurrent-server": "server", "tickets": "program", "producer-consumer": "program",
+                     "daemon": "program", "reliable-consumer": "consumer"}
     for name in found:
         folder = exercises.HOME / name
         assert {"README.md", "starter.py", "reference.py"} <= {p.name for p in folder.iterdir()}
@@ -176,3 +178,58 @@ def test_gradescope_results_follow_the_documented_format():
         assert test["visibility"] in VISIBILITY and test["status"] in ("passed", "failed")
     assert results["score"] == sum(t["score"] for t in results["tests"]) == 1.0
     assert "hint: loop" in results["tests"][1]["output"]
+
+
+# The process exercises: the sandbox's watch read back, and each diagnosis from an outcome
+WATCH = [[0.0, [[10, 1, "S", "python3 main.py"]]],
+         [0.1, [[10, 1, "S", "python3 main.py"], [11, 10, "S", "python3 main.py"], [12, 10, "S", "python3 main.py"]]],
+         [0.5, [[10, 1, "S", "python3 main.py"], [11, 10, "Z", ""], [12, 10, "S", "python3 main.py"]]],
+         [1.6, [[10, 1, "S", "python3 main.py"], [11, 10, "Z", ""], [13, 12, "S", "python3 main.py"]]],
+         [1.8, []]]
+
+
+def test_the_watch_tells_parent_strangers_zombies_and_the_end():
+    assert _procs.root(WATCH) == 10
+    assert _procs.strangers(WATCH, 10) == {13: [12, "python3 main.py"]}
+    assert _procs.lasting_zombies(WATCH) == {11: 1.1}
+    assert _procs.gone_at(WATCH, 1.0) == 1.8 and _procs.alive_until(WATCH, 12) == 0.5
+    assert _procs.first_line([[0.2, "tick"], [1.1, "done"], [1.2, "main: end"]], "main: end") == 1.2
+
+
+def test_the_source_tells_whether_a_lock_is_taken():
+    assert _source.uses_a_lock("import multiprocessing as mp\nlock = mp.Lock()\n")
+    assert _source.uses_a_lock("from multiprocessing import RLock\nl = RLock()\n")
+    assert not _source.uses_a_lock("import json\nprint(json.dumps({}))\n")
+
+
+def record(stdout="", **fields):
+    return {"stdout": stdout, "stderr": "", "exit_code": 0, "signal": None, "timed_out": False, "flooded": False,
+            "stopped": False, "seconds": 1.2, "outlived": 0, **fields}
+
+
+def test_tickets_diagnoses_oversold_unlocked_hung_and_right():
+    lines = lambda bought: "\n".join(f"buyer {k}: {'bought' if k <= bought else 'sold out'}" for k in range(1, 11))
+    right = tickets.outcome(record(lines(1)), 0)
+    assert tickets.diagnosis(right, locked=True) == ""
+    oversold = tickets.outcome(record(lines(10)), 0)
+    assert "No lock" in tickets.diagnosis(oversold, locked=False)
+    assert "does not cover the buy" in tickets.diagnosis(oversold, locked=True)
+    assert "10 tickets sold for 1" in tickets.run_step("run-1", "1", oversold, False).observed
+    hung = tickets.outcome(record("buyer 1: bought", timed_out=True, exit_code=None, signal=9), 0)
+    assert "never released" in tickets.diagnosis(hung, locked=True)
+
+
+def test_producer_consumer_counts_from_zero_or_one():
+    got = [(p, i) for p in range(3) for i in range(30)]
+    assert producer_consumer.expected_items(got) == set(got)
+    assert len(producer_consumer.expected_items([(1, 1)])) == 90
+
+
+def test_reliable_consumer_reads_only_done_lines():
+    assert reliable_consumer.done_items("done 1\ndone 22\nworking on 3\ndone x\n") == [1, 22]
+
+
+def test_every_exercise_names_its_role_in_the_cli(capsys):
+    code, out, _ = run_cli(capsys, "check", "--list")
+    for module in (daemon, producer_consumer, reliable_consumer, tickets):
+        assert module.NAME in out and f"--{module.ROLE}" in out

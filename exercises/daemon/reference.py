@@ -1,0 +1,33 @@
+"""daemon, a reference solution: a daemon child that ticks, an ordinary child that works, a parent that joins.
+
+    python3 reference.py
+
+The daemon child prints `tick` every 0.2 s forever; the ordinary child works 1 s and prints `done`. The
+parent joins the ordinary child, prints `main: end` and ends, and multiprocessing ends the daemon with it.
+"""
+import time
+from multiprocessing import Process
+
+
+def ticker():
+    while True:
+        print("tick", flush=True)
+        time.sleep(0.2)
+
+
+def worker():
+    time.sleep(1)
+    print("done", flush=True)
+
+
+def main():
+    ticking = Process(target=ticker, daemon=True)  # daemon: ends when the parent does
+    working = Process(target=worker)
+    ticking.start()
+    working.start()
+    working.join()  # the ordinary child is waited for (and reaped: no zombie)
+    print("main: end", flush=True)
+
+
+if __name__ == "__main__":
+    main()

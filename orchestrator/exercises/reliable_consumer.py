@@ -1,0 +1,86 @@
+"""reliable-consumer: the learner's consumer on three workers, one of which is killed mid-run; no task may be lost."""
+import re
+import time
+
+from nodes.lib import ports
+from orchestrator.exercises import _steps
+from orchestrator.learner import read_file
+from orchestrator.result import Step
+
+NAME = "reliable-consumer"
+ROLE = "consumer"
+SUMMARY = "a consumer of the lab's reliable queue on three workers, one killed mid-run: acknowledge after the work"
+TASKS, LEASE_S, MAXSIZE, LIMIT_S = 2000, 1.0, 200, 25
+EMPTY_S, KILL_AFTER_S = 2.0, 1.0  # the queue stays empty this long after the consumers start; the kill comes
+                                  # this long after production began: the conditions under test, not waits
+DONE = re.compile(r"^done (\d+)$", re.MULTILINE)
+
+HINTS = {
+    "ack-first": "Acknowledging before the work is done: the killed worker had acknowledged tasks it never "
+                 "finished, and an acknowledged task never comes back. ack() after the work (a crash then "
+                 "means a duplicate, never a loss).",
+    "never-ack": "Never acknowledging: every lease runs out, every task comes back, and the consumers never "
+                 "run out of work. ack() the lease ids once their work is done.",
+    "first-empty": "A consumer that exits on the first empty get: get_many() returns [] when nothing came "
+                   "within its timeout, not when the work is over. Stop only after 3 s without work.",
+    "hang": "The consumers never ended: stop once get_many() has returned nothing for 3 s.",
+    "crash": "A consumer failed: read its error below (`socklab run` shows it live).",
+}
+
+
+def done_items(text):
+    return [int(item) for item in DONE.findall(text)]
+
+
+def check(lab, program, progress):
+    server, client = lab.node("server"), lab.node("client1")
+    workers = [lab.node(f"worker{n}") for n in (1, 2, 3)]
+    victim = workers[1]
+    broker_port = ports.EXERCISE_BROKER
+    try:
+        with server.serve("queues", "broker", "--port", broker_port, "--maxsize", MAXSIZE, "--lease", LEASE_S):
+            progress(f"reliable-consumer: {program.path.name} on worker1, worker2, worker3; the queue empty for {EMPTY_S} s")
+            consumers = [program.start(w, "server", broker_port, limit_s=LIMIT_S, stdout_file="out.txt",
+                                       unbuffered=True) for w in workers]
+            time.sleep(EMPTY_S)
+            progress(f"reliable-consumer: {TASKS} tasks from client1; {victim.name} killed after {KILL_AFTER_S} s")
+            producer = client.start("queues", "produce", "server", "--port", broker_port, "--count", TASKS,
+                                    "--mode", "reliable", "--batch", 50, "--timeout", 10)
+            time.sleep(KILL_AFTER_S)
+            victim.kill()
+            produced = producer.wait(60)
+            records = {w.name: c.wait(LIMIT_S + 30) for w, c in zip(workers, consumers) if w is not victim}
+            stats = server.program("queues", "history", "server", "--port", broker_port)["reliable"]
+        killed_output = read_file(victim, f"{consumers[1].directory}/out.txt").decode(errors="replace")
+    finally:
+        victim.restart()
+    outputs = {name: record["stdout"] for name, record in records.items()} | {victim.name: killed_output}
+    done = [item for text in outputs.values() for item in done_items(text)]
+    lost = sorted(set(range(TASKS)) - set(done))
+    duplicates = len(done) - len(set(done))
+    ended = all(r["exit_code"] == 0 and not r["timed_out"] for r in records.values())
+    early = any(r["seconds"] < EMPTY_S for r in records.values())
+    never = stats["redelivered"] >= TASKS
+    per_node = {name: len(done_items(text)) for name, text in outputs.items()}
+    if not ended:
+        end_hint = HINTS["never-ack" if never else "hang" if any(r["timed_out"] for r in records.values()) else "crash"]
+    steps = [
+        Step("consumers-end", "1 the surviving consumers end by themselves", passed=ended,
+             expected=f"on worker1 and worker3, `python3 FILE server {broker_port}` ends with status 0 once idle for "
+                      f"3 s, within {LIMIT_S} s",
+             observed="; ".join(f"{name}: {_steps.ending(r)} after {r['seconds']} s" for name, r in records.items()),
+             why="A consumer that acknowledges what it has done runs out of work; then it is idle and stops.",
+             facts={"records": {n: {k: v for k, v in r.items() if k != "stdout"} for n, r in records.items()},
+                    "broker": stats}, hint="" if ended else end_hint),
+        Step("nothing-lost", f"2 no task lost though {victim.name} was killed mid-run", passed=not lost and bool(done),
+             expected=f"every one of {TASKS} tasks printed `done` by some consumer (duplicates allowed, counted)",
+             observed=f"{len(set(done))}/{TASKS} done, {len(lost)} lost"
+                      + (f" (e.g. {lost[:5]})" if lost else "") + f", {duplicates} duplicate(s); per node {per_node}; "
+                      f"{stats['redelivered']} lease(s) ran out",
+             why="A task is lost only if it was acknowledged and never done: the lease brings back whatever a dead "
+                 "consumer had not acknowledged.",
+             facts={"done": len(set(done)), "lost": lost[:50], "lost_count": len(lost), "duplicates": duplicates,
+                    "per_node": per_node, "producer_exit": produced.exit_code, "broker": stats},
+             hint="" if not lost and done else HINTS["first-empty" if early else "never-ack" if never else "ack-first"]),
+    ]
+    return steps + [_steps.clean([workers[0], workers[2]])]
