@@ -2,9 +2,9 @@
 
     python3 -m nodes.checkers.pinger --port P --count N [--seed S] [--loss 30] [--delay-ms 10,60]
 
-Of the first N datagrams, round(N × loss %) are dropped (chosen by the seed), one other (not among the last two) is
-echoed 1.3 s late (past the pinger's 1 s timeout), the rest after a delay drawn from DELAY-MS. It says `listening` on
-stderr, and ends 2 s after the N-th datagram or after --idle-s without one. Result: {"datagrams": [{"n",
+Of the first N datagrams, round(N × loss %) are dropped (chosen by the seed), one other is echoed 1.3 s
+late (past the pinger's 1 s timeout; the one after it is among the dropped), the rest after a delay drawn
+from DELAY-MS. It says `listening` on stderr, and ends 2 s after the N-th datagram or after --idle-s without one. Result: {"datagrams": [{"n",
 "bytes", "fate": "dropped"|"echoed"|"late", "delay_ms"}]}, in the order they came.
 """
 import argparse
@@ -20,11 +20,18 @@ LATE_S = 1.3
 
 
 def fates(count, loss, rng):
-    """Each datagram's fate: `loss` % dropped, one of the others (not the last) late, the rest echoed."""
+    """Each datagram's fate: `loss` % dropped, one of the others late, the rest echoed. The one after the
+    late one is always dropped, so the late echo comes while a pinger waits for a reply that will never
+    come: a pinger that takes any reply for the current ping's is caught every time."""
     dropped = set(rng.sample(range(count), round(count * loss / 100)))
-    kept = [n for n in range(count - 2) if n not in dropped]  # two pings after it: a misread shows
-    late = {rng.choice(kept)} if kept else set()
-    return ["dropped" if n in dropped else "late" if n in late else "echoed" for n in range(count)]
+    kept = [n for n in range(count - 1) if n not in dropped]
+    if not kept or not dropped:
+        return ["dropped" if n in dropped else "echoed" for n in range(count)]
+    late = rng.choice(kept)
+    if late + 1 not in dropped:
+        dropped.remove(rng.choice(sorted(dropped)))
+        dropped.add(late + 1)
+    return ["dropped" if n in dropped else "late" if n == late else "echoed" for n in range(count)]
 
 
 def run(argv):
