@@ -3,7 +3,8 @@
     python3 -m nodes.reqclient HOST [--port P] [--clients N] [--request 'io 200'] [--at EPOCH]
     python3 -m nodes.reqclient HOST --abuse         garbage, a vanishing and a stalled client, then a good one
 
-Result: {"latencies_ms": [...], "servers": [pid/thread that answered], "seconds": wall time}.
+Result: {"latencies_ms": [...], "servers": [pid/thread that answered], "started_ms": [when each request
+began, after the first], "seconds": wall time}.
 """
 import argparse
 import socket
@@ -13,14 +14,15 @@ import time
 from nodes.lib import ports, program
 
 
-def one(host, port, request, out, index):
+def one(host, port, request, out, index, clock):
     started = time.monotonic()
     with socket.create_connection((host, port), timeout=60) as sock:
         sock.sendall(request.encode() + b"\n")
         answer = sock.makefile("rb").readline().decode().split()
     if not answer or answer[0] != "ok":
         raise program.ProgramError(f"server answered {' '.join(answer)!r}")
-    out[index] = (round((time.monotonic() - started) * 1000, 1), f"{answer[1]}/{answer[2]}")
+    out[index] = (round((time.monotonic() - started) * 1000, 1), f"{answer[1]}/{answer[2]}",
+                  round((started - clock) * 1000, 1))
 
 
 def abuse(host, port):
@@ -53,10 +55,10 @@ def run(argv):
     if args.abuse:
         return abuse(args.host, args.port)
     out = [None] * args.clients
-    threads = [threading.Thread(target=one, args=(args.host, args.port, args.request, out, i))
-               for i in range(args.clients)]
     time.sleep(max(0.0, (args.at or 0) - time.time()))
     started = time.monotonic()
+    threads = [threading.Thread(target=one, args=(args.host, args.port, args.request, out, i, started))
+               for i in range(args.clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -64,7 +66,7 @@ def run(argv):
     if None in out:
         raise program.ProgramError(f"{out.count(None)} of {args.clients} requests failed")
     return {"latencies_ms": [o[0] for o in out], "servers": [o[1] for o in out],
-            "seconds": round(time.monotonic() - started, 3)}
+            "started_ms": [o[2] for o in out], "seconds": round(time.monotonic() - started, 3)}
 
 
 if __name__ == "__main__":

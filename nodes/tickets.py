@@ -31,21 +31,28 @@ from nodes.lib import framing, ports, program, serving
 PORT = ports.TICKETS
 
 
-def buy_local(db, pause, lock, results):
-    """One buyer: read, pause (a slow network, a slow user), then take a ticket if one was left."""
+def buy_local(db, pause, lock, results, started):
+    """One buyer: read, pause (a slow network, a slow user), then take a ticket if one was left. Reports
+    (pid, bought, times): when it started waiting for the lock, read, decided and wrote (seconds since
+    `started`, one monotonic clock for every process of the node)."""
+    at = lambda: round(time.monotonic() - started, 4)
+    times = {"wait": at()}
     if lock:
         lock.acquire()
     try:
+        times["read"] = at()
         with open(db) as f:
             count = json.load(f)["count"]
         time.sleep(pause)
+        times["decide"] = at()
         bought = count > 0
         if bought:
             aside = f"{db}.{os.getpid()}"  # written aside and renamed: no reader sees a half-written file
             with open(aside, "w") as f:
                 json.dump({"count": count - 1}, f)
             os.replace(aside, db)
-        results.put((os.getpid(), bought))
+            times["write"] = at()
+        results.put((os.getpid(), bought, times))
     finally:
         if lock:
             lock.release()
@@ -57,7 +64,7 @@ def local(args):
         json.dump({"count": args.tickets}, f)
     lock, results = mp.Lock() if args.lock else None, mp.Queue()
     started = time.monotonic()
-    buyers = [mp.Process(target=buy_local, args=(db, args.pause, lock, results)) for _ in range(args.buyers)]
+    buyers = [mp.Process(target=buy_local, args=(db, args.pause, lock, results, started)) for _ in range(args.buyers)]
     for buyer in buyers:
         buyer.start()
     for buyer in buyers:
@@ -68,10 +75,12 @@ def local(args):
     outcomes = [results.get(timeout=5) for _ in buyers]
     with open(db) as f:
         left = json.load(f)["count"]
-    sold = sum(1 for _, bought in outcomes if bought)
+    sold = sum(1 for _, bought, _ in outcomes if bought)
     return {"buyers": args.buyers, "tickets": args.tickets, "lock": args.lock, "successful_buyers": sold,
             "oversold": max(0, sold - args.tickets), "count_left": left,
-            "seconds": round(time.monotonic() - started, 3)}
+            "seconds": round(time.monotonic() - started, 3),
+            "timeline": sorted(({"pid": pid, "bought": bought, **times} for pid, bought, times in outcomes),
+                               key=lambda buyer: buyer["read"])}
 
 
 def valid_timeout(value):

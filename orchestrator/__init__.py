@@ -14,7 +14,9 @@ scenarios/   one module (or package, with its own helpers) per lesson: run(lab, 
 exercises/   one module per exercise: check(lab, program, progress) → [Step], failed steps with a hint.
 learner.py   LearnerProgram: a learner's file, checked on the host, run on a node under nodes.sandbox.
 gradescope.py  a check's Result as Gradescope's autograder results.json.
-report.py    results for people: rich tables, JSON and artefacts under reports/.
+report.py    results for people: rich tables; a folder per run under reports/ (JSON, files, the page).
+pages.py     the HTML report: a page per run and the list of runs (Jinja2 templates in templates/).
+pictures/    a picture per step, drawn from its facts (matplotlib SVG), one module per scenario.
 plots.py     matplotlib pictures from measured facts.
 bench.py     `make bench`: every figure against a baseline measured in the same run.
 cli.py       thin: parse arguments, call the above, turn a LabError into one line and exit 2.

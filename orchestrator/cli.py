@@ -8,6 +8,7 @@ import os
 import sys
 import time
 import traceback
+import webbrowser
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,8 +16,8 @@ from pathlib import Path
 import docker.errors
 from rich.console import Console
 
-from orchestrator import exercises, gradescope, report, scenarios
-from orchestrator.errors import LabError, ProgramFailed
+from orchestrator import exercises, gradescope, pages, report, scenarios
+from orchestrator.errors import LabError, ProgramFailed, UnknownName
 from orchestrator.fault import Fault
 from orchestrator.image import Images
 from orchestrator.lab import Lab, connect_engine, default_project, workspace
@@ -226,7 +227,7 @@ def cmd_check(args):
     with progress(f"preparing the lab to check {learner.path.name}") as tell:
         lab = Lab(args.project, tell).up()
         result = exercises.run(args.name, lab, learner, tell)
-    path = report.save_result(result)
+    path = report.save_result(result, kind="check")
     if args.gradescope:
         Path(args.gradescope).write_text(json.dumps(gradescope.results(result), indent=2, ensure_ascii=False) + "\n")
     if args.json:
@@ -235,6 +236,26 @@ def cmd_check(args):
         out.print(report.result_table(result, kind="check"))
     err.print(f"report: {path}" + (f"; Gradescope results: {args.gradescope}" if args.gradescope else ""))
     return 0 if result.passed else 1
+
+
+def cmd_report(args):
+    runs = pages.runs(report.REPORTS)
+    if not runs:
+        raise LabError(f"no reports yet in {report.REPORTS}: run a scenario or a check first")
+    if args.run:
+        wanted = Path(args.run).name
+        found = [run for run in runs if run["folder"] == wanted]
+        if not found:
+            raise UnknownName("run", args.run, [run["folder"] for run in runs[:5]] + ["…"])
+        page = report.REPORTS / found[0]["folder"] / "index.html"
+    else:
+        page = report.REPORTS / "index.html"
+        if not page.exists():
+            pages.write_index(report.REPORTS)
+    print(page)
+    if args.open and not webbrowser.open(page.as_uri()):
+        raise LabError(f"no desktop browser to open {page} with: open the file yourself")
+    return 0
 
 
 def cmd_bench(args):
@@ -319,6 +340,11 @@ def parser():
     c.add_argument("--json", action="store_true", help="print the result as JSON")
     c.add_argument("--gradescope", metavar="OUT.json", help="also write Gradescope's autograder results.json")
     c.set_defaults(handler=cmd_check)
+    c = sub.add_parser("report", help="the HTML report: report [RUN] [--open] prints the page's path (no RUN: the "
+                                      "list of every run)")
+    c.add_argument("run", nargs="?", help="a run's folder under reports/, e.g. sticky-20261127-120000")
+    c.add_argument("--open", action="store_true", help="also open it in the desktop's browser")
+    c.set_defaults(handler=cmd_report)
     c = sub.add_parser("bench", help="measure the lab and the framing against baselines; JSON under reports/")
     c.add_argument("--cold", action="store_true", help="also time a cold image build (about a minute)")
     c.set_defaults(handler=cmd_bench)

@@ -1,10 +1,12 @@
-"""Results for people: rich tables on the terminal, JSON files under reports/."""
+"""Results for people: rich tables on the terminal; under reports/, a folder per run (JSON, files, HTML)."""
 import json
 import time
 from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
+
+from orchestrator import pages
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 
@@ -22,16 +24,32 @@ def save(name, data, directory=REPORTS):
     return path
 
 
-def save_result(result, directory=REPORTS):
-    """Save a scenario's files (a pcap, a plot) beside its JSON, named alike; their paths go into the facts."""
-    path = report_path(result.scenario, directory)
+def run_folder(name, directory=REPORTS):
+    """A new folder reports/<name>-<time>[-n] for one run."""
+    stem = directory / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    folder, n = stem, 1
+    while folder.exists():
+        n += 1
+        folder = stem.with_name(f"{stem.name}-{n}")
+    folder.mkdir(parents=True)
+    return folder
+
+
+def save_result(result, directory=REPORTS, kind="scenario"):
+    """Save a run under reports/<name>-<time>/: result.json, each step's files (a pcap, a plot) named after
+    the step (their paths go into its facts), and the HTML page; the list of runs is written anew. Returns
+    the page's path."""
+    folder = run_folder(result.scenario, directory)
     for step in result.steps:
         for suffix, content in step.files.items():
-            artifact = path.with_suffix(f".{suffix}")
+            artifact = folder / f"{step.key}.{suffix}"
             artifact.write_bytes(content)
             step.facts[suffix] = str(artifact)
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n")
-    return path
+    (folder / "result.json").write_text(json.dumps({**result.to_dict(), "kind": kind}, indent=2,
+                                                   ensure_ascii=False) + "\n")
+    page = pages.write_run(folder, result, kind)
+    pages.write_index(directory)
+    return page
 
 
 def result_table(result, kind="scenario"):

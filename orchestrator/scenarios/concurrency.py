@@ -16,7 +16,8 @@ MODELS = ("iterative", "threads", "fork", "selectors")
 
 
 def load(clients, request, total):
-    """total clients split over the client nodes, all starting at one moment; (seconds, latencies)."""
+    """total clients split over the client nodes, all starting at one moment; (seconds, latencies, the
+    servers that answered, [[start_ms, latency_ms]] per request)."""
     at = time.time() + 0.8
     shares = [total // len(clients) + (i < total % len(clients)) for i in range(len(clients))]
     def one(args):
@@ -25,7 +26,8 @@ def load(clients, request, total):
     with ThreadPoolExecutor(len(clients)) as pool:
         results = list(pool.map(one, zip(clients, shares)))
     latencies = sorted(l for r in results for l in r["latencies_ms"])
-    return max(r["seconds"] for r in results), latencies, {s for r in results for s in r["servers"]}
+    requests = sorted([s, l] for r in results for s, l in zip(r["started_ms"], r["latencies_ms"]))
+    return max(r["seconds"] for r in results), latencies, {s for r in results for s in r["servers"]}, requests
 
 
 def stats(latencies):
@@ -34,9 +36,10 @@ def stats(latencies):
 
 
 def measure(clients, request, total):
-    """load() summed up: seconds, latency percentiles, how many server processes answered."""
-    seconds, latencies, servers = load(clients, request, total)
-    return {"seconds": round(seconds, 3), **stats(latencies), "answered_by": len(servers)}
+    """load() summed up: seconds, latency percentiles, how many server processes answered, and each
+    request's [start, latency] in ms (for the Gantt chart)."""
+    seconds, latencies, servers, requests = load(clients, request, total)
+    return {"seconds": round(seconds, 3), **stats(latencies), "answered_by": len(servers), "requests": requests}
 
 
 def io_models(server, clients, p):

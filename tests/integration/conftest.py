@@ -22,10 +22,31 @@ if os.getuid() == 0:  # that user's own workspace, as a learner's clone of the r
     os.environ["SOCKLAB_WORKSPACE"] = str(WORKSPACE)
 
 
+RESULTS = []  # (kind, Result) of every scenario and check this session ran: the browser test shows them
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         if "integration" in item.path.parts:
             item.add_marker(pytest.mark.integration)
+    items.sort(key=lambda item: item.path.name == "test_report_browser.py")  # last: it shows what the rest ran
+
+
+@pytest.fixture(scope="session", autouse=True)
+def recorded():
+    """Keep every Result that scenarios.run and exercises.run return, in RESULTS."""
+    from orchestrator import exercises, scenarios
+    originals = {"scenario": scenarios.run, "check": exercises.run}
+
+    def keeping(kind):
+        def run(*args, **kwargs):
+            result = originals[kind](*args, **kwargs)
+            RESULTS.append((kind, result))
+            return result
+        return run
+    scenarios.run, exercises.run = keeping("scenario"), keeping("check")
+    yield RESULTS
+    scenarios.run, exercises.run = originals["scenario"], originals["check"]
 
 
 @pytest.fixture(scope="session")

@@ -196,7 +196,8 @@ def loss_step(server, client, p):
         why=f"UDP has no acknowledgement or retransmission: what is dropped is gone. TCP numbers its bytes, waits "
             f"for acknowledgements and resent {resent} segment(s) here, each after a timeout or duplicate ACKs: the "
             f"stream arrives complete and in order, and pays in time ({seconds} s for {count * p['size']} bytes).",
-        facts={"loss_percent": loss, "udp": {"sent": count, "received": len(received), "lost": lost},
+        facts={"loss_percent": loss, "udp": {"sent": count, "received": len(received), "lost": lost,
+                                             "lost_indices": sorted(set(range(count)) - received)},
                "tcp": {"bytes_sent": count * p["size"], "bytes_received": tcp["got"]["bytes"], "intact": intact,
                        "retransmitted_segments": resent, "seconds_to_last_ack": seconds}})
 

@@ -1,0 +1,61 @@
+"""The HTML report: a page per run (reports/<run>/index.html) and the list of runs (reports/index.html).
+
+Self-contained: the style is inline, the pictures are inline SVG (or embedded PNG), nothing is fetched.
+Templates are in orchestrator/templates (Jinja2, autoescaped); the pictures come from orchestrator.pictures.
+"""
+import json
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from orchestrator import pictures
+
+PAGE_FILES = ("index.html", "result.json")
+environment = Environment(loader=PackageLoader("orchestrator", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def css():
+    return (Path(__file__).parent / "templates" / "style.css").read_text()
+
+
+def facts_rows(facts):
+    """[(key, value as compact JSON)] of a step's facts, long values cut for the table (result.json has all)."""
+    rows = []
+    for key, value in facts.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        rows.append((key, text if len(text) <= 1500 else text[:1500] + " …"))
+    return rows
+
+
+def write_run(folder, result, kind, lang="en"):
+    """Write folder/index.html for a result saved in folder (its files beside it); the page's path."""
+    files = sorted(p.name for p in folder.iterdir() if p.name not in PAGE_FILES)
+    cards = [{"step": step, "picture": pictures.for_step(result.scenario, step), "facts": facts_rows(step.facts),
+              "files": [name for name in files if name.startswith(f"{step.key}.")]} for step in result.steps]
+    page = environment.get_template("run.html").render(result=result, kind=kind, cards=cards, files=files,
+                                                        css=css(), lang=lang)
+    path = folder / "index.html"
+    path.write_text(page)
+    return path
+
+
+def runs(directory):
+    """Every saved run under directory, newest first: {folder, kind, name, started, passed, steps, passed_steps}."""
+    found = []
+    for saved in directory.glob("*/result.json"):
+        try:
+            data = json.loads(saved.read_text())
+        except (OSError, ValueError):
+            continue  # a run being written, or a damaged one: the list shows the others
+        steps = data.get("steps", [])
+        found.append({"folder": saved.parent.name, "kind": data.get("kind", "scenario"), "name": data.get("scenario"),
+                      "started": data.get("started", ""), "passed": data.get("passed", False), "steps": len(steps),
+                      "passed_steps": sum(1 for s in steps if s.get("passed"))})
+    return sorted(found, key=lambda run: (run["started"], run["folder"]), reverse=True)
+
+
+def write_index(directory, lang="en"):
+    """Write directory/index.html, the list of every run; its path."""
+    path = directory / "index.html"
+    path.write_text(environment.get_template("index.html").render(runs=runs(directory), css=css(), lang=lang))
+    return path

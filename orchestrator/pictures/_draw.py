@@ -1,0 +1,86 @@
+"""What every picture shares: one figure style, colours that survive greyscale (with a hatch each), SVG out."""
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
+                            "axes.spines.right": False, "svg.hashsalt": "socklab"})
+# Okabe & Ito's palette (readable with colour-blindness), each colour with a hatch of its own for print
+COLORS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
+HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
+
+
+@dataclass
+class Picture:
+    kind: str  # "svg": data is SVG text; "png": data is base64
+    data: str
+    alt: str
+
+
+def style(index):
+    """Fill colour and hatch of the index-th thing (a message, a model, a buyer)."""
+    return {"facecolor": COLORS[index % len(COLORS)], "hatch": HATCHES[index % len(HATCHES)], "edgecolor": "#333333"}
+
+
+def svg(figure, alt):
+    """The figure as a Picture (SVG text), the figure closed."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(figure)
+    return Picture("svg", buffer.getvalue(), alt)
+
+
+def numbers(facts, prefix=""):
+    """[(name, value)] of the facts' numbers, one level of nesting deep."""
+    found = []
+    for key, value in facts.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, (int, float)):
+            found.append((f"{prefix}{key}", value))
+        elif isinstance(value, dict) and not prefix:
+            found += numbers(value, f"{key}.")
+    return found
+
+
+def facts_bars(step):
+    """The step's numeric facts as horizontal bars (each with its value), or its verdict when it has none."""
+    found = numbers(step.facts)[:10]
+    figure, axes = plt.subplots(figsize=(6.5, 0.45 * max(len(found), 2) + 0.8))
+    if found:
+        names, values = zip(*found)
+        for row, value in enumerate(values):
+            axes.barh(row, value, **style(row))
+            axes.text(value, row, f" {value:g}", va="center")
+        axes.set_yticks(range(len(names)), names)
+        axes.invert_yaxis()
+        axes.set_title(f"{step.name}: measured", loc="left")
+        alt = f"{step.name}: " + ", ".join(f"{n} = {v:g}" for n, v in found)
+    else:
+        verdict(axes, step)
+        alt = f"{step.name}: {'passed' if step.passed else 'failed'}; {step.observed}"
+    return svg(figure, alt)
+
+
+def verdict(axes, step):
+    """A step with nothing to count: its verdict as a mark (a tick or a cross in a ring) and what was seen."""
+    colour = "#009E73" if step.passed else "#D55E00"
+    axes.add_patch(plt.Circle((0.6, 0.5), 0.38, fill=False, linewidth=3, edgecolor=colour))
+    if step.passed:
+        axes.plot([0.38, 0.55, 0.85], [0.5, 0.3, 0.75], color=colour, linewidth=5)
+    else:
+        axes.plot([0.38, 0.82], [0.28, 0.72], color=colour, linewidth=5)
+        axes.plot([0.38, 0.82], [0.72, 0.28], color=colour, linewidth=5, linestyle="--")
+    words, lines = step.observed.split(), [""]
+    for word in words[:60]:
+        lines[-1] = f"{lines[-1]} {word}".strip()
+        if len(lines[-1]) > 60:
+            lines.append("")
+    for row, line in enumerate(lines[:5]):
+        axes.text(1.3, 0.8 - 0.18 * row, line, va="center")
+    axes.set(xlim=(0, 8), ylim=(0, 1), aspect="equal")
+    axes.axis("off")

@@ -1,0 +1,80 @@
+"""Every report in a real browser: Debian's Chromium, driven headless by Playwright. For each scenario (the
+runs this session made, and a run of any scenario no other test ran) and one check of each kind: the page
+loads without console errors, every step card has a picture that is not blank, every link resolves, and
+a full-page screenshot is saved beside the page under reports/."""
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from orchestrator import report, scenarios
+from tests.integration.conftest import RESULTS
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM:
+        pytest.fail("the browser tests need Debian's chromium (apt-get install chromium)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def pages(lab):
+    """[(kind, Result, page path)]: one saved page per scenario (and per exercise checked), the latest run."""
+    latest = {}
+    for kind, result in RESULTS:
+        latest[(kind, result.scenario)] = result
+    for name in scenarios.available():
+        if ("scenario", name) not in latest:
+            latest[("scenario", name)] = scenarios.run(name, lab)
+    return [(kind, result, report.save_result(result, kind=kind)) for (kind, _), result in sorted(latest.items())]
+
+
+def check_page(browser, page_path, result):
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(page_path.as_uri())
+    page.wait_for_load_state("load")
+    cards = page.locator("section.step")
+    assert cards.count() == len(result.steps)
+    for index, step in enumerate(result.steps):
+        card = cards.nth(index)
+        assert card.get_attribute("data-key") == step.key
+        picture = card.locator("figure.picture svg, figure.picture img").first
+        box = picture.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 40, (step.key, box)
+        drawn = picture.evaluate("e => e.tagName === 'IMG' ? e.naturalWidth : "
+                                 "e.querySelectorAll('path, rect, text, use, line, polyline').length")
+        assert drawn > 3, f"{step.key}: the picture is blank"
+        assert card.locator("figure.picture [role=img], figure.picture img[alt]").count() == 1
+    for href in page.locator("a[href]").evaluate_all("links => links.map(a => a.href)"):
+        url = urlparse(href)
+        assert url.scheme == "file" and Path(unquote(url.path)).exists(), f"broken link {href}"
+    page.screenshot(path=str(page_path.parent / "screenshot.png"), full_page=True)
+    page.close()
+    assert errors == [], errors
+
+
+def test_every_report_in_a_real_browser(browser, pages):
+    assert {result.scenario for kind, result, _ in pages if kind == "scenario"} == set(scenarios.available())
+    for kind, result, page_path in pages:
+        check_page(browser, page_path, result)
+        assert (page_path.parent / "screenshot.png").stat().st_size > 10_000
+
+
+def test_the_list_of_runs_links_every_page(browser, pages):
+    index = report.REPORTS / "index.html"
+    page = browser.new_page()
+    page.goto(index.as_uri())
+    listed = set(page.locator("table.runs a").evaluate_all("links => links.map(a => a.href)"))
+    page.close()
+    assert {path.as_uri() for _, _, path in pages} <= listed
