@@ -8,7 +8,9 @@
 The receiver multiplexes its connections with `selectors`, one framing.Decoder each, and says `listening`
 on stderr when ready. A connection that sends garbage, an oversize length, a bad header or checksum, or that
 stalls, is closed with its error recorded while the others go on. It stops once K connections have ended.
---pause-ms makes it pause up to MS milliseconds at random before each read, so that chunks vary.
+--pause-ms makes it pause up to MS milliseconds at random before each read, so that chunks vary. Result:
+{"connections": [{"peer", "frames", "bytes", "error", "reads": [bytes per read, the first MAX_READS]}],
+"frames": [{"peer", "seq", "size", "wire": bytes on the wire, "sha256"}]}.
 """
 import argparse
 import hashlib
@@ -21,6 +23,25 @@ import time
 from nodes.lib import framing, ports, program, serving
 
 CHUNK = 256 * 1024
+
+
+MAX_READS = 5000  # read sizes kept per connection, for the picture of frames over reads
+
+
+class Counted:
+    """A socket that notes how many bytes its last read returned."""
+
+    def __init__(self, sock):
+        self.sock, self.got = sock, 0
+
+    def recv(self, size):
+        data = self.sock.recv(size)
+        self.got = len(data)
+        return data
+
+    def recv_into(self, view):
+        self.got = self.sock.recv_into(view)
+        return self.got
 
 
 class Receiver:
@@ -51,14 +72,17 @@ class Receiver:
         self.selector.register(conn, selectors.EVENT_READ)
         self.open[conn] = {"peer": f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer),
                            "decoder": framing.Decoder(self.max_body), "frames": 0, "bytes": 0,
-                           "last": time.monotonic()}
+                           "last": time.monotonic(), "reads": []}
 
     def _read(self, conn):
         state = self.open[conn]
         if self.pause_ms:
             time.sleep(self.random.uniform(0, self.pause_ms) / 1000)
         try:
-            frames, closed = state["decoder"].recv_from(conn, CHUNK)
+            counted = Counted(conn)
+            frames, closed = state["decoder"].recv_from(counted, CHUNK)
+            if len(state["reads"]) < MAX_READS and counted.got:
+                state["reads"].append(counted.got)
             if closed:
                 state["decoder"].close()
                 return self._end(conn, None)
@@ -69,7 +93,7 @@ class Receiver:
             state["frames"] += 1
             state["bytes"] += len(frame.body)
             self.frames.append({"peer": state["peer"], "seq": frame.header.get("seq"), "size": len(frame.body),
-                                "sha256": frame.header["sha256"]})
+                                "wire": frame.wire, "sha256": frame.header["sha256"]})
 
     def _close_stalled(self):
         now = time.monotonic()
@@ -85,7 +109,7 @@ class Receiver:
         if error:
             serving.log("framed", state["peer"], f"connection ended: {error}")
         self.ended.append({"peer": state["peer"], "frames": state["frames"], "bytes": state["bytes"],
-                           "error": error})
+                           "error": error, "reads": state["reads"]})
 
 
 def sizes(count, max_size, seed):

@@ -53,6 +53,7 @@ class PeerStalled(FramingError):
 class Frame:
     header: dict
     body: bytearray  # the buffer the body was read into: no second copy
+    wire: int = 0    # bytes it took on the wire: prefix, header and body (known to a Decoder)
 
     @property
     def kind(self):
@@ -105,10 +106,10 @@ def check_header_length(length, max_header=MAX_HEADER):
     return length
 
 
-def verified(header, body):
+def verified(header, body, wire=0):
     if header["sha256"] is not None and hashlib.sha256(body).hexdigest() != header["sha256"]:
         raise ChecksumMismatch(f"body of {len(body)} bytes does not match its sha256 {header['sha256'][:12]}…")
-    return Frame(header, body)
+    return Frame(header, body, wire)
 
 
 class Decoder:
@@ -136,7 +137,7 @@ class Decoder:
                 view = view[take:]
                 if self.filled < len(self.body):
                     return frames
-                frames.append(verified(self.header, self.body))
+                frames.append(verified(self.header, self.body, PREFIX.size + self.length + len(self.body)))
                 self.header = self.body = self.length = None
                 continue
             if not view:
@@ -145,6 +146,7 @@ class Decoder:
                 length = check_header_length(PREFIX.unpack_from(view)[0], self.max_header)
                 if len(view) >= PREFIX.size + length:
                     self.header = parse_header(bytes(view[PREFIX.size:PREFIX.size + length]), self.max_body)
+                    self.length = length
                     self.body, self.filled = bytearray(self.header["size"]), 0
                     view = view[PREFIX.size + length:]
                     continue

@@ -51,4 +51,20 @@ def children(facts):
                        f"{facts['exitcodes']} (-15: terminated).")
 
 
-DRAW = {"orphan": orphan, "zombie": zombie, "children": children}
+def pid1(facts):
+    """Orphaned zombies under a PID 1 that reaps (docker's init) and one that does not (sleep)."""
+    figure, (good, bad) = plt.subplots(1, 2, figsize=(9, 2.8))
+    count = facts["orphans"]
+    for axes, key, name, title in ((good, "zombies_with_init", facts["pid1_with_init"], "init: true"),
+                                   (bad, "zombies_without_init", facts["pid1_without_init"], "PID 1 is sleep")):
+        zombies = facts[key]
+        nodes = {"pid1": ((count - 1) / 2, 2, f"PID 1\n{name.split()[0].rsplit('/', 1)[-1]}", "")}
+        for n in range(count):
+            nodes[str(n)] = (n, 0.5, "orphan", "Z" if n < zombies else "gone")
+        tree(axes, nodes, [("pid1", str(n)) for n in range(min(zombies, count))],
+             f"{title}: {zombies} of {count} orphans left as zombies")
+    return svg(figure, f"{count} orphans that ended: with init as PID 1, {facts['zombies_with_init']} zombies left; "
+                       f"with sleep as PID 1, {facts['zombies_without_init']} zombies left (hatched).")
+
+
+DRAW = {"orphan": orphan, "zombie": zombie, "children": children, "pid1-reaps": pid1}

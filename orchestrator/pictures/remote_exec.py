@@ -29,18 +29,24 @@ def leftover(facts):
 
 
 def latency(facts):
-    figure, axes = plt.subplots(figsize=(6, 2.6))
-    rows = [("framed", "p50_ms"), ("framed", "p95_ms"), ("ssh", "p50_ms"), ("ssh", "p95_ms")]
-    for row, (shell, key) in enumerate(rows):
-        value = facts["true"][shell][key]
-        axes.barh(row, value, **style(0 if shell == "framed" else 1))
-        axes.text(value, row, f" {value} ms", va="center")
-    axes.set_yticks(range(len(rows)), [f"{s} {k[:3]}" for s, k in rows])
-    axes.invert_yaxis()
-    axes.set(xlabel=f"ms for `true`, {facts['true']['runs']} runs each", title="framed remote shell against SSH")
-    return svg(figure, "Latency of `true`: framed p50 {} ms, p95 {} ms; SSH p50 {} ms, p95 {} ms.".format(
-        facts["true"]["framed"]["p50_ms"], facts["true"]["framed"]["p95_ms"], facts["true"]["ssh"]["p50_ms"],
-        facts["true"]["ssh"]["p95_ms"]))
+    """The distribution of `true`'s round trips, framed against SSH: every run a point, p50 and p95 marked."""
+    samples = facts["true"]["samples_ms"]
+    figure, axes = plt.subplots(figsize=(8, 2.8))
+    for row, shell in enumerate(("framed", "ssh")):
+        values = samples[shell]
+        jitter = [row + 0.25 * ((i * 0.618) % 1 - 0.5) for i in range(len(values))]
+        axes.scatter(values, jitter, s=8, marker="o" if row == 0 else "^", alpha=0.6, **{
+            k: v for k, v in style(row).items() if k in ("facecolor", "edgecolor")})
+        for key, mark in (("p50_ms", "|"), ("p95_ms", "x")):
+            value = facts["true"][shell][key]
+            axes.plot(value, row, marker=mark, markersize=16, color="black")
+            axes.text(value, row + 0.3, f"{key[:3]} {value}", ha="center", fontsize=8)
+    axes.set_yticks([0, 1], ["framed (execd)", "SSH (paramiko)"])
+    axes.set(xscale="log", xlabel=f"ms per `true`, {facts['true']['runs']} runs each (log scale)",
+             title="round trips of one command: every run a point", ylim=(-0.6, 1.7))
+    return svg(figure, "Latency of `true`: framed p50 {} ms, p95 {} ms; SSH p50 {} ms, p95 {} ms; every run "
+                       "drawn as a point.".format(facts["true"]["framed"]["p50_ms"], facts["true"]["framed"]["p95_ms"],
+                                                  facts["true"]["ssh"]["p50_ms"], facts["true"]["ssh"]["p95_ms"]))
 
 
 DRAW = {"naive-leftover": leftover, "framed-vs-ssh": latency}

@@ -144,7 +144,9 @@ def compare_step(client, p):
     ssh_big = client.program("sshexec", "server", "--repeat", 3, big, timeout=300)["results"][0]
     mb = (p["big_mib"] << 20) / 1e6
     facts = {"true": {"framed": percentiles(framed["round_trip_s"]), "ssh": percentiles(ssh["round_trip_s"]),
-                      "runs": p["repeat"]},
+                      "runs": p["repeat"],
+                      "samples_ms": {name: [round(t * 1000, 3) for t in run["round_trip_s"]]
+                                     for name, run in (("framed", framed), ("ssh", ssh))}},
              "throughput_mb_s": {"framed": round(mb / statistics.median(framed_big["round_trip_s"]), 1),
                                  "ssh": round(mb / statistics.median(ssh_big["round_trip_s"]), 1)}}
     ratio = facts["true"]["framed"]["p50_ms"] / facts["true"]["ssh"]["p50_ms"]

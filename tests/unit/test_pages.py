@@ -90,3 +90,43 @@ def test_socklab_report_prints_the_page(capsys, monkeypatch, tmp_path):
     assert code == 0 and out.strip() == str(tmp_path / "index.html")
     code, _, err = run_cli(capsys, "report", "nope-1")
     assert_one_line_error(code, err, "unknown run 'nope-1'")
+
+
+def test_pictures_of_the_other_lessons_from_their_facts():
+    def alt(name, key, facts):
+        picture = pictures.for_step(name, Step(key, key, True, "e", "o", "w", facts))
+        assert picture.kind == "svg" and "<svg" in picture.data
+        return picture.alt
+    assert "with sleep as PID 1, 5 zombies left" in alt("processes", "pid1-reaps", {
+        "orphans": 5, "zombies_with_init": 0, "zombies_without_init": 5,
+        "pid1_with_init": "/sbin/docker-init -- python3 -m nodes.boot", "pid1_without_init": "sleep infinity"})
+    runs = {"framed": {"p50_ms": 3.0, "p95_ms": 9.5}, "ssh": {"p50_ms": 11.6, "p95_ms": 21.3}, "runs": 4,
+            "samples_ms": {"framed": [2.9, 3.0, 3.1, 9.5], "ssh": [11.0, 11.6, 12.0, 21.3]}}
+    assert "every run drawn as a point" in alt("remote-exec", "framed-vs-ssh", {"true": runs})
+    buyers = [{"pid": n, "bought": True, "wait": 0.0, "read": 0.01 * n, "decide": 0.1 + 0.01 * n,
+               "write": 0.1 + 0.01 * n} for n in range(3)]
+    assert "2 oversold (marked X)" in alt("lock", "local-oversold", {
+        "timeline": buyers, "lock": False, "buyers": 3, "tickets": 1, "successful_buyers": 3, "oversold": 2})
+    models = {m: {"seconds": 0.2, "requests": [[0, 200], [1, 201]]} for m in ("iterative", "threads")}
+    assert "iterative: all answered after 0.2 s" in alt("concurrency", "io-bound-models", {"models": models})
+
+
+def test_frames_over_reads_and_the_crash_timeline():
+    picture = pictures.for_step("sticky", Step("framing-fix", "f", True, "e", "o", "w", {
+        "wire_sizes": [100, 5000, 60], "reads": [50, 4000, 1110], "delivered_intact": 3,
+        "link": {"delay_ms": 10, "loss_percent": 2}}))
+    assert "3 frames (5160 bytes on the wire) against 3 reads" in picture.alt
+    completed = [[0, "a/1", 0.1], [1, "b/2", 0.2], [2, "a/1", 0.3], [3, "a/1", 1.4]]
+    picture = pictures.for_step("queue", Step("crash-leases-keep", "c", True, "e", "o", "w", {
+        "killed": "worker2", "completed": completed, "survivors": [{"consumer": "a/1"}], "redelivered": 1,
+        "checker": {"distinct_consumed": 4, "produced": 4, "lost": []}}))
+    assert "worker2 killed after its last completion" in picture.alt and "redelivered 1" in picture.alt
+
+
+def test_a_decoder_knows_each_frames_size_on_the_wire():
+    from nodes.lib import framing
+    data = framing.encode(b"x" * 300) + framing.encode(b"")
+    decoder = framing.Decoder()
+    frames = [f for i in range(0, len(data), 7) for f in decoder.feed(data[i:i + 7])]
+    assert [f.wire for f in frames] == [len(framing.encode(b"x" * 300)), len(framing.encode(b""))]
+    assert [f.wire for f in framing.Decoder().feed(data)] == [f.wire for f in frames]

@@ -166,7 +166,7 @@ def crash_step(lab, server, client, p, mode):
             expected=f"{victim.name}'s container is killed mid-task: the task it took with get() is gone for good",
             observed=f"{verdict['distinct_consumed']}/{verdict['produced']} completed, lost {verdict['lost']}",
             why="get() hands an item over for good: when the worker dies, nothing remembers it had it.",
-            facts={"killed": victim.name, "checker": verdict, "survivors": survivors})
+            facts={"killed": victim.name, "checker": verdict, "survivors": survivors, "completed": h["completed"]})
     return Step(
         "crash-leases-keep", "the same crash with leases and acks: nothing lost",
         passed=verdict["ok"] and verdict["produced"] == verdict["distinct_consumed"]
@@ -178,7 +178,7 @@ def crash_step(lab, server, client, p, mode):
         why="Completion is recorded only by the ack: an expired lease puts the item back — at least once, so a "
             "task may run twice (duplicates), but none is lost.",
         facts={"killed": victim.name, "checker": verdict, "redelivered": h["reliable"]["redelivered"],
-               "survivors": survivors})
+               "survivors": survivors, "completed": h["completed"]})
 
 
 def duplicate_step(server, client, workers, p):

@@ -223,6 +223,8 @@ def framing_step(server, client, p):
         why="A 4-byte '!I' length and a JSON header tell the reader exactly how many bytes make the next "
             "message, so it loops until it has them, whatever the chunks.",
         facts={"frames": len(expected), "delivered_intact": intact, "bytes": sent["bytes"],
+               "wire_sizes": [f["wire"] for f in got["frames"]],
+               "reads": got["connections"][0]["reads"] if got["connections"] else [],
                "sizes": {"min": min(f[1] for f in expected), "max": max(f[1] for f in expected)},
                "seconds": sent["seconds"], "errors": errors,
                "link": {"delay_ms": p["frame_delay_ms"], "loss_percent": p["frame_loss"]}})
