@@ -37,13 +37,13 @@ def latency(facts):
         jitter = [row + 0.25 * ((i * 0.618) % 1 - 0.5) for i in range(len(values))]
         axes.scatter(values, jitter, s=8, marker="o" if row == 0 else "^", alpha=0.6, **{
             k: v for k, v in style(row).items() if k in ("facecolor", "edgecolor")})
-        for key, mark in (("p50_ms", "|"), ("p95_ms", "x")):
+        for key, mark, offset in (("p50_ms", "|", 0.3), ("p95_ms", "x", -0.38)):
             value = facts["true"][shell][key]
             axes.plot(value, row, marker=mark, markersize=16, color="black")
-            axes.text(value, row + 0.3, f"{key[:3]} {value}", ha="center", fontsize=8)
+            axes.text(value, row + offset, f"{key[:3]} {value}", ha="center", fontsize=8)
     axes.set_yticks([0, 1], ["framed (execd)", "SSH (paramiko)"])
     axes.set(xscale="log", xlabel=f"ms per `true`, {facts['true']['runs']} runs each (log scale)",
-             title="round trips of one command: every run a point", ylim=(-0.6, 1.7))
+             title="round trips of one command: every run a point", ylim=(-0.7, 1.7))
     return svg(figure, "Latency of `true`: framed p50 {} ms, p95 {} ms; SSH p50 {} ms, p95 {} ms; every run "
                        "drawn as a point.".format(facts["true"]["framed"]["p50_ms"], facts["true"]["framed"]["p95_ms"],
                                                   facts["true"]["ssh"]["p50_ms"], facts["true"]["ssh"]["p95_ms"]))
