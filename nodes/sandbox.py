@@ -42,15 +42,24 @@ def limited():
         resource.setrlimit(limit, (value, value))
 
 
+def real_uid(pid):
+    """The real uid of a process (a setuid program keeps it; its /proc entry shows the effective one)."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
 def sandbox_pids():
-    """Pids of every process of the sandbox user."""
+    """Pids of every process started by the sandbox user, whatever uid it runs as now."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == SANDBOX_UID:
+                if real_uid(entry) == SANDBOX_UID:
                     pids.append(int(entry))
-            except FileNotFoundError:
+            except (FileNotFoundError, ProcessLookupError):
                 pass
     return pids
 
@@ -124,20 +133,20 @@ class Output:
 
 
 class FileOutput:
-    """The program's stdout as a file of its workdir, read once the program has ended."""
+    """The program's stdout as a file of its workdir, read through the sandbox's own descriptor once the
+    program has ended (the program may delete or replace the name; the descriptor stays the file)."""
 
-    def __init__(self, path):
-        self.path, self.lines = path, []
+    def __init__(self, file):
+        self.fd, self.lines = file.fileno(), []
         self.thread = threading.Thread(target=lambda: None)
         self.thread.start()
 
     @property
     def count(self):
-        return os.path.getsize(self.path)
+        return os.fstat(self.fd).st_size
 
     def text(self):
-        with open(self.path, "rb") as f:
-            return f.read(OUTPUT_KEPT).decode(errors="replace")
+        return os.pread(self.fd, OUTPUT_KEPT, 0).decode(errors="replace")
 
 
 def run(argv):
@@ -163,7 +172,7 @@ def run(argv):
                              stdout=stdout, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
                              extra_groups=[], start_new_session=True, preexec_fn=limited)
     total, watch = [0], []
-    out = FileOutput(stdout.name) if args.stdout_file else Output(child.stdout, total, started if args.watch else None)
+    out = FileOutput(stdout) if args.stdout_file else Output(child.stdout, total, started if args.watch else None)
     err = Output(child.stderr, total)
 
     def sample():
@@ -173,26 +182,28 @@ def run(argv):
                 watch.append([round(time.monotonic() - started, 3), table])
     proto, _, port = (args.listen or "").partition(":")
     said, timed_out, flooded = not args.listen, False, False
-    while child.poll() is None and not stopped.is_set():
+    try:
+        while child.poll() is None and not stopped.is_set():
+            sample()
+            if not said and bound(proto, int(port)):
+                print("listening", file=sys.stderr, flush=True)
+                said = True
+            if total[0] + (out.count if args.stdout_file else 0) > OUTPUT_FLOOD:
+                flooded = True
+                break
+            if time.monotonic() - started > args.limit_s:
+                timed_out = True
+                break
+            time.sleep(0.01)
+        ended = child.poll() is not None
+        outlived = len(sandbox_pids()) if ended else None
+        lingering = time.monotonic() + (LINGER_S if args.watch and ended else 0)
+        while time.monotonic() < lingering and sandbox_pids():
+            sample()
+            time.sleep(0.01)
         sample()
-        if not said and bound(proto, int(port)):
-            print("listening", file=sys.stderr, flush=True)
-            said = True
-        if total[0] + (out.count if args.stdout_file else 0) > OUTPUT_FLOOD:
-            flooded = True
-            break
-        if time.monotonic() - started > args.limit_s:
-            timed_out = True
-            break
-        time.sleep(0.01)
-    ended = child.poll() is not None
-    outlived = len(sandbox_pids()) if ended else None
-    lingering = time.monotonic() + (LINGER_S if args.watch and ended else 0)
-    while time.monotonic() < lingering and sandbox_pids():
-        sample()
-        time.sleep(0.01)
-    sample()
-    kill_all()
+    finally:
+        kill_all()  # whatever went wrong here, nothing of the program outlives the sandbox
     code = child.wait()
     out.thread.join(5)
     err.thread.join(5)

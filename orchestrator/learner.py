@@ -114,8 +114,9 @@ class Running:
 
 
 def leftovers(node):
-    """"PID STAT ARGS" of every process of the sandbox user still on the node (should be none)."""
-    listing = node.run(["ps", "-u", str(SANDBOX_UID), "-o", "pid=,stat=,args="]).stdout.decode()
+    """"PID STAT ARGS" of every process the sandbox user started still on the node (should be none), by
+    real uid: a setuid program it ran counts too."""
+    listing = node.run(["ps", "-U", str(SANDBOX_UID), "-o", "pid=,stat=,args="]).stdout.decode()  # real uid
     return [line.strip() for line in listing.splitlines() if line.strip()]
 
 

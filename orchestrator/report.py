@@ -65,8 +65,9 @@ def result_table(result, kind="scenario"):
     table.add_column("why", ratio=3, style="dim", overflow="fold")
     for step in result.steps:
         mark = "[green]✓[/]" if step.passed else "[red]✗[/]"
-        why = Text.assemble(step.why, "\n", ("hint: ", "bold yellow"), step.hint) if step.hint else step.why
-        table.add_row(mark, step.name, step.expected, step.observed, why)
+        why = Text.assemble(step.why, "\n", ("hint: ", "bold yellow"), step.hint) if step.hint else Text(step.why)
+        # Text, not markup: what a program printed may hold `[/x]` or `[b'\x00']`
+        table.add_row(mark, Text(step.name, style="bold"), Text(step.expected), Text(step.observed), why)
     if result.notes:
         table.caption = "\n".join(f"note: {note}" for note in result.notes)
         table.caption_justify = "left"

@@ -17,6 +17,7 @@ from nodes.checkers.wire import Reader, connect
 from nodes.lib import program
 
 REPLY_S = 3.0
+MAX_OUTPUT = 64 << 20  # no command here prints more: a larger count is a broken header
 SEQ = "".join(f"{i}\n" for i in range(1, 20001)).encode()
 LONG = "x" * 2000
 
@@ -41,7 +42,9 @@ def read_reply(reader, seconds=REPLY_S):
         counts = [header["stdout"], header["stderr"], header["exit_code"]]
         if not all(isinstance(n, int) for n in counts) or min(counts[:2]) < 0:
             raise ValueError("not whole numbers")
-    except (ValueError, KeyError, TypeError) as exc:
+        if max(counts[:2]) > MAX_OUTPUT:
+            raise ValueError(f"a count over {MAX_OUTPUT} bytes")
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         return {"verdict": "bad-header", "length": length, "got": (head + raw[:36]).hex(),
                 "text": (head + raw[:36]).decode(errors="replace"), "error": str(exc)[:100]}
     stdout, why_out = reader.read(header["stdout"], seconds)

@@ -55,7 +55,8 @@ def crowd_step(crowd):
                          + (f"; {len(failed)} client(s) failed, e.g. {told(failed[0])}" if failed else ""),
                 why="Clients spend most of their time waiting; a concurrent server overlaps those waits, so eight "
                     "take about as long as one.",
-                facts={**crowd, "limit_seconds": limit, "ratio": round(crowd["seconds"] / crowd["alone_seconds"], 2)},
+                facts={**crowd, "limit_seconds": limit,
+                       "ratio": round(crowd["seconds"] / crowd["alone_seconds"], 2) if crowd["alone_seconds"] else None},
                 hint=hint)
 
 

@@ -37,7 +37,7 @@ def expected_items(got):
 
 def judged(record):
     """One run's facts, and for each step whether it passed and what was seen."""
-    got = [(int(m[1]), int(m[2])) for m in map(CONSUMED.search, record["stdout"].splitlines()) if m]
+    got = [(int(p), int(i)) for p, i in CONSUMED.findall(record["stdout"])]
     lost, twice = sorted(expected_items(got) - set(got)), sorted({x for x in got if got.count(x) > 1})
     main = _procs.root(record["watch"])
     strangers = _procs.strangers(record["watch"], main) if main else {}
@@ -85,7 +85,10 @@ def check(lab, program, progress):
         for n in range(1, RUNS + 1):
             progress(f"producer-consumer: run {n} of {RUNS}: {program.path.name} {ITEMS} {PRODUCERS} {CONSUMERS} "
                      f"{MAXSIZE} on worker1 (squeezed to {CPUS} CPU)")
-            record = program.start(node, ITEMS, PRODUCERS, CONSUMERS, MAXSIZE, limit_s=LIMIT_S, watch=True)
+            # unbuffered: a daemon consumer is terminated without flushing; lines are found by what they hold,
+            # as two processes' writes may share a line
+            record = program.start(node, ITEMS, PRODUCERS, CONSUMERS, MAXSIZE, limit_s=LIMIT_S, watch=True,
+                                   unbuffered=True)
             runs.append(judged(record.wait(LIMIT_S + 30)))
             if runs[-1]["facts"]["timed_out"]:
                 break  # a hang hangs again: one is enough

@@ -26,7 +26,7 @@ HINTS = {
 
 
 def outcome(record, final):
-    said = [(int(m[1]), m[2]) for m in map(VERDICT.search, record["stdout"].splitlines()) if m]
+    said = [(int(k), verdict) for k, verdict in VERDICT.findall(record["stdout"])]
     return {"bought": sum(1 for _, v in said if v == "bought"), "sold_out": sum(1 for _, v in said if v != "bought"),
             "buyers": sorted(k for k, _ in said), "final_count": final, "seconds": record["seconds"],
             "ending": _steps.ending(record), "timed_out": record["timed_out"], "exit_code": record["exit_code"]}

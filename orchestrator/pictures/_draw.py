@@ -8,7 +8,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
-                            "axes.spines.right": False, "svg.hashsalt": "socklab"})
+                            "axes.spines.right": False, "svg.hashsalt": "socklab",
+                            "text.parse_math": False})  # a learner's `$` is a dollar, not TeX
 # Okabe & Ito's palette (readable with colour-blindness), each colour with a hatch of its own for print
 COLORS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]

@@ -233,3 +233,16 @@ def test_every_exercise_names_its_role_in_the_cli(capsys):
     code, out, _ = run_cli(capsys, "check", "--list")
     for module in (daemon, producer_consumer, reliable_consumer, tickets):
         assert module.NAME in out and f"--{module.ROLE}" in out
+
+
+def test_lines_that_share_a_line_still_count():
+    interleaved = record("consumed 1-1consumed 2-1\n\nconsumed 1-2\n", watch=[], lines=[])
+    assert producer_consumer.judged(interleaved)["facts"]["consumed"] == 3
+    assert reliable_consumer.done_items("done 5done 6\n\ndone 7\n") == [5, 6, 7]
+    assert tickets.outcome(record("buyer 1: boughtbuyer 2: sold out\n\n"), 0)["buyers"] == [1, 2]
+
+
+def test_a_server_that_died_at_once_is_judged_not_divided_by_zero():
+    failed = {"right": 0, "lines": 50, "failure": {"line": 0, "verdict": "refused"}, "seconds": 0.0}
+    step = concurrent_server.crowd_step({"clients": [failed] * 8, "seconds": 0.0, "alone_seconds": 0.0})
+    assert not step.passed and step.facts["ratio"] is None

@@ -130,3 +130,16 @@ def test_a_decoder_knows_each_frames_size_on_the_wire():
     frames = [f for i in range(0, len(data), 7) for f in decoder.feed(data[i:i + 7])]
     assert [f.wire for f in frames] == [len(framing.encode(b"x" * 300)), len(framing.encode(b""))]
     assert [f.wire for f in framing.Decoder().feed(data)] == [f.wire for f in frames]
+
+
+def test_what_a_program_printed_is_text_everywhere(tmp_path):
+    step = Step("odd", "odd", False, "e", r"got $\frac{1}{0}$ and [/x] and [b'\x00']", "w", {"left": {}})
+    picture = pictures.for_step("nope", step)  # no TeX from a learner's dollars
+    assert picture.kind == "svg"
+    from rich.console import Console
+    console = Console(record=True, width=200)
+    console.print(report.result_table(Result("x", {}, [step])))  # no markup from it either
+    shown = console.export_text()
+    assert "[/x]" in shown and "[b'\\x00']" in shown
+    page = report.save_result(Result("x", {}, [step]), tmp_path).read_text()
+    assert 'content: "✓ "' in page and "details > summary" in page, "the style is not escaped"
