@@ -42,39 +42,50 @@ def limited():
         resource.setrlimit(limit, (value, value))
 
 
-def real_uid(pid):
-    """The real uid of a process (a setuid program keeps it; its /proc entry shows the effective one)."""
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("Uid:"):
-                return int(line.split()[1])
-    return None
+def status(pid):
+    """(real uid, state letter) of a process, from /proc (a setuid program keeps its real uid)."""
+    uid = state = None
+    with open(f"/proc/{pid}/status") as lines:
+        for line in lines:
+            if line.startswith("State:"):
+                state = line.split()[1]
+            elif line.startswith("Uid:"):
+                uid = int(line.split()[1])
+                break
+    return uid, state
 
 
-def sandbox_pids():
-    """Pids of every process started by the sandbox user, whatever uid it runs as now."""
+def sandbox_pids(zombies=True):
+    """Pids of every process started by the sandbox user, whatever uid it runs as now (zombies too, unless
+    told not to: a zombie waits for its parent, not for a signal)."""
     pids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if real_uid(entry) == SANDBOX_UID:
-                    pids.append(int(entry))
+                uid, state = status(entry)
             except (FileNotFoundError, ProcessLookupError):
-                pass
+                continue
+            if uid == SANDBOX_UID and (zombies or state != "Z"):
+                pids.append(int(entry))
     return pids
 
 
-def kill_all(rounds=50):
-    """SIGKILL every sandbox process until none is left (a fork loop gets killed faster than it forks)."""
+def kill_all(rounds=20):
+    """SIGKILL every process of the sandbox user until none is left. kill(-1) sent *as that user* reaches
+    all of them in one call (a fork loop cannot outrun it), and only them: the user may signal no other."""
     for _ in range(rounds):
-        pids = sandbox_pids()
-        if not pids:
-            return
-        for pid in pids:
+        helper = os.fork()
+        if helper == 0:  # the child becomes the sandbox user just to send the signal, and leaves
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+                os.setgroups([])
+                os.setgid(SANDBOX_UID)
+                os.setuid(SANDBOX_UID)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(helper, 0)
+        if not sandbox_pids(zombies=False):
+            return
         time.sleep(0.02)
 
 
@@ -167,7 +178,7 @@ def run(argv):
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": args.workdir, "LANG": "C.UTF-8",
            "PYTHONDONTWRITEBYTECODE": "1", **({"PYTHONUNBUFFERED": "1"} if args.unbuffered else {})}
     started = time.monotonic()
-    stdout = open(os.path.join(args.workdir, args.stdout_file), "wb") if args.stdout_file else subprocess.PIPE
+    stdout = open(os.path.join(args.workdir, args.stdout_file), "w+b") if args.stdout_file else subprocess.PIPE
     child = subprocess.Popen(["python3", args.file, *args.args], cwd=args.workdir, env=env, stdin=subprocess.DEVNULL,
                              stdout=stdout, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
                              extra_groups=[], start_new_session=True, preexec_fn=limited)
