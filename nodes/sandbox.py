@@ -128,6 +128,10 @@ class Output:
         self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self.thread.start()
 
+    def wait(self, seconds):
+        """Until the stream has ended (at most seconds)."""
+        self.thread.join(seconds)
+
     def _read(self, stream):
         while chunk := stream.read1(65536):
             self.count += len(chunk)
@@ -149,8 +153,9 @@ class FileOutput:
 
     def __init__(self, file):
         self.fd, self.lines = file.fileno(), []
-        self.thread = threading.Thread(target=lambda: None)
-        self.thread.start()
+
+    def wait(self, seconds):
+        """Nothing to wait for: the file is read when asked."""
 
     @property
     def count(self):
@@ -216,8 +221,8 @@ def run(argv):
     finally:
         kill_all()  # whatever went wrong here, nothing of the program outlives the sandbox
     code = child.wait()
-    out.thread.join(5)
-    err.thread.join(5)
+    out.wait(5)
+    err.wait(5)
     return {"exit_code": code if code >= 0 else None, "signal": -code if code < 0 else None,
             "timed_out": timed_out, "flooded": flooded, "stopped": stopped.is_set() and not ended,
             "seconds": round(time.monotonic() - started, 3), "stdout": out.text(), "stderr": err.text(),

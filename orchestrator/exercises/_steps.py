@@ -54,8 +54,7 @@ def survived(running, key="survives"):
 
 def clean(nodes):
     """The step `nothing-left`: no process of the learner's is left on any node it ran on."""
-    left = {node.name: leftovers(node) for node in nodes}
-    left = {name: rows for name, rows in left.items() if rows}
+    left = {node.name: rows for node in nodes if (rows := leftovers(node))}
     return Step(
         "nothing-left", "nothing of the program is left running",
         passed=not left,

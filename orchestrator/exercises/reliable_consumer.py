@@ -63,8 +63,6 @@ def check(lab, program, progress):
     early = any(r["seconds"] < IDLE_S for r in records.values())  # gone before it could have been idle 3 s
     never = stats["redelivered"] >= TASKS
     per_node = {name: len(done_items(text)) for name, text in outputs.items()}
-    if not ended:
-        end_hint = HINTS["never-ack" if never else "hang" if any(r["timed_out"] for r in records.values()) else "crash"]
     steps = [
         Step("consumers-end", "1 the surviving consumers end by themselves", passed=ended,
              expected=f"on worker1 and worker3, `python3 FILE server {broker_port}` ends with status 0 once idle for "
@@ -72,7 +70,9 @@ def check(lab, program, progress):
              observed="; ".join(f"{name}: {_steps.ending(r)} after {r['seconds']} s" for name, r in records.items()),
              why="A consumer that acknowledges what it has done runs out of work; then it is idle and stops.",
              facts={"records": {n: {k: v for k, v in r.items() if k != "stdout"} for n, r in records.items()},
-                    "broker": stats}, hint="" if ended else end_hint),
+                    "broker": stats},
+             hint="" if ended else HINTS["never-ack" if never else "hang" if any(r["timed_out"] for r in records.values())
+                                         else "crash"]),
         Step("nothing-lost", f"2 no task lost though {victim.name} was killed mid-run", passed=not lost and bool(done),
              expected=f"every one of {TASKS} tasks printed `done` by some consumer (duplicates allowed, counted)",
              observed=f"{len(set(done))}/{TASKS} done, {len(lost)} lost"
