@@ -11,9 +11,11 @@ ARGS ?=
 PYTEST_ARGS ?=
 FUZZ_SECONDS ?= 60
 ATHERIS := atheris==3.0.0
+LOCALE := orchestrator/locale
+PYBABEL := $(VENV)/bin/pybabel
 
 .DEFAULT_GOAL := help
-.PHONY: help venv build up down ps shell scenario check test bench fuzz
+.PHONY: help venv build up down ps shell scenario check test bench fuzz i18n
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +58,13 @@ fuzz: venv ## fuzz the framing library with atheris for FUZZ_SECONDS (60); a cra
 	@mkdir -p reports/fuzz/corpus
 	$(VENV)/bin/python tests/fuzz/fuzz_framing.py reports/fuzz/corpus tests/fuzz/corpus/framing \
 		-max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -artifact_prefix=reports/fuzz/ -print_final_stats=1
+
+i18n: venv ## extract the messages, update the Chinese catalog (orchestrator/locale) and compile it
+	$(PYBABEL) extract -F babel.cfg --project socklab --no-wrap --sort-by-file -o $(LOCALE)/socklab.pot orchestrator
+	@if [ -f $(LOCALE)/zh_CN/LC_MESSAGES/socklab.po ]; then \
+	  $(PYBABEL) update --no-wrap --ignore-obsolete -i $(LOCALE)/socklab.pot -d $(LOCALE) -D socklab -l zh_CN; \
+	else $(PYBABEL) init -i $(LOCALE)/socklab.pot -d $(LOCALE) -D socklab -l zh_CN; fi
+	$(PYBABEL) compile -d $(LOCALE) -D socklab -l zh_CN --statistics
 
 bench: venv ## measure lab up/down and idle memory against a bare container; JSON under reports/ (ARGS=--cold)
 	$(SOCKLAB) bench $(ARGS)
