@@ -18,6 +18,7 @@ from rich.table import Table
 
 from orchestrator import labels
 from orchestrator.errors import LabError
+from orchestrator.i18n import _
 from orchestrator.image import Images, base_tag, node_tag
 from orchestrator.lab import CLIENTS, DEFAULT_WORKERS, Lab
 
@@ -57,7 +58,7 @@ def memory_mb(container):
 def bare_containers(engine, image, count):
     """Start count bare containers and wait until each runs; returns them."""
     containers = [engine.containers.run(image, ["sleep", "infinity"], detach=True, init=True,
-                                        labels={labels.BENCH: "bare"}) for _ in range(count)]
+                                        labels={labels.BENCH: "bare"}) for unused in range(count)]
     for container in containers:
         while container.status != "running":
             container.reload()
@@ -87,13 +88,14 @@ def busy_percent(seconds):
 def idle_bench(lab, progress):
     """Busy time with the lab idle (6 nodes, then MANY_WORKERS workers) against no lab, same window."""
     lab.down()
-    progress(f"idle: {IDLE_WINDOW_S} s with no lab")
+    progress(_("idle: {seconds} s with no lab").format(seconds=IDLE_WINDOW_S))
     none = busy_percent(IDLE_WINDOW_S)
     measured = {}
     for workers in (DEFAULT_WORKERS, MANY_WORKERS):
         lab.up(workers=workers)
         time.sleep(IDLE_SETTLE_S)
-        progress(f"idle: {IDLE_WINDOW_S} s with {1 + CLIENTS + workers} nodes waiting")
+        progress(_("idle: {seconds} s with {nodes} nodes waiting").format(seconds=IDLE_WINDOW_S,
+                                                                         nodes=1 + CLIENTS + workers))
         measured[workers] = busy_percent(IDLE_WINDOW_S)
     lab.down()
     return {"window_s": IDLE_WINDOW_S, "no_lab_pct": none, "lab_pct": measured[DEFAULT_WORKERS],
@@ -107,7 +109,7 @@ def lab_bench(lab, progress, cold):
     nodes = 1 + CLIENTS + DEFAULT_WORKERS
     results = {"nodes": nodes}
     if cold:
-        progress("cold build: removing the node and base images, then building both")
+        progress(_("cold build: removing the node and base images, then building both"))
         lab.down()
         for tag in (node_tag(), base_tag()):
             if Images(engine).exists(tag):
@@ -117,7 +119,8 @@ def lab_bench(lab, progress, cold):
     lab.down()
     ups, downs, bare_ups, bare_downs = [], [], [], []
     for round_ in range(1, ROUNDS + 1):
-        progress(f"lab round {round_}/{ROUNDS}: lab up and down, {nodes} bare containers up and down")
+        progress(_("lab round {round}/{rounds}: lab up and down, {nodes} bare containers up and down").format(
+            round=round_, rounds=ROUNDS, nodes=nodes))
         ups.append(timed(lambda: lab.up(workers=DEFAULT_WORKERS)))
         if round_ == ROUNDS:
             idle = [memory_mb(n.container) for n in lab.nodes()]
@@ -142,7 +145,8 @@ def transfer(server, client, mode, size, count):
                               timeout=300)
         got = sink.result(300)
     if got["bytes"] < size * count:
-        raise LabError(f"framing bench, {mode}: the sink got {got['bytes']} of {size * count} bytes")
+        raise LabError(_("framing bench, {mode}: the sink got {received} of {sent} bytes").format(
+            mode=mode, received=got["bytes"], sent=size * count))
     return max(sent["seconds"], got["seconds"])
 
 
@@ -153,7 +157,8 @@ def framing_bench(lab, progress):
     for case, (size, count) in FRAMING_CASES.items():
         seconds = {mode: [] for mode in MODES}
         for round_ in range(1, ROUNDS + 1):
-            progress(f"framing {case} round {round_}/{ROUNDS}: {', '.join(MODES)}")
+            progress(_("framing {case} round {round}/{rounds}: {modes}").format(case=case, round=round_, rounds=ROUNDS,
+                                                                               modes=", ".join(MODES)))
             for mode in MODES:  # alternating, so that drifting load falls on every mode alike
                 seconds[mode].append(transfer(server, client, mode, size, count))
         rate = {mode: median([count / s for s in seconds[mode]]) for mode in MODES}
@@ -167,7 +172,8 @@ def remote_exec_bench(lab, progress):
     """The remote-exec scenario's own measurement: `true` round trips and a large output, framed vs SSH."""
     from orchestrator.scenarios import remote_exec
     server, clients = lab.node("server"), lab.nodes("client")
-    progress(f"remote exec: `true` {REMOTE_EXEC['repeat']} times and {REMOTE_EXEC['big_mib']} MiB, framed vs SSH")
+    progress(_("remote exec: `true` {repeat} times and {big_mib} MiB, framed vs SSH").format(
+        repeat=REMOTE_EXEC["repeat"], big_mib=REMOTE_EXEC["big_mib"]))
     with remote_exec.services(server, clients):
         return remote_exec.compare_step(clients[0], REMOTE_EXEC).facts
 
@@ -214,7 +220,7 @@ def queue_bench(lab, progress):
     cases = {"bare": bare, "plain": plain, **{f"reliable_{w}": reliable(w) for w in range(1, len(workers) + 1)}}
     rates = {name: [] for name in cases}
     for round_ in range(1, ROUNDS + 1):
-        progress(f"queue round {round_}/{ROUNDS}: {', '.join(cases)}")
+        progress(_("queue round {round}/{rounds}: {cases}").format(round=round_, rounds=ROUNDS, cases=", ".join(cases)))
         for name, case in cases.items():
             rates[name].append(case())
     tasks_per_s = {name: round(statistics.median(r)) for name, r in rates.items()}
@@ -242,44 +248,53 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
 
 
 def table(results):
-    t = Table(title=f"benchmarks: medians of {results['rounds']} rounds")
-    for column in ("measure", "socklab", "baseline", "ratio", "target"):
+    t = Table(title=_("benchmarks: medians of {rounds} rounds").format(rounds=results["rounds"]))
+    for column in (_("measure"), "socklab", _("baseline"), _("ratio"), _("target")):
         t.add_column(column)
     lab, met = results["lab"], results["met"]
-    mark = lambda key, sign: f"{sign} {TARGETS[key]:.2g} {'[green]met[/]' if met[key] else '[red]missed[/]'}"
-    t.add_row(f"lab of {lab['nodes']}: warm up to all ready (s)", f"{lab['warm_up_s']:.2f}",
-              f"{lab['bare_up_s']:.2f} bare", f"{lab['warm_up_ratio']}×", mark("warm_up_ratio", "≤"))
-    t.add_row("lab down (s)", f"{lab['down_s']:.2f}", f"{lab['bare_down_s']:.2f} bare", f"{lab['down_ratio']}×",
+    verdict = {True: "[green]" + _("met") + "[/]", False: "[red]" + _("missed") + "[/]"}
+    mark = lambda key, sign: f"{sign} {TARGETS[key]:.2g} {verdict[bool(met[key])]}"
+    bare = lambda value: _("{value:.2f} bare").format(value=value)
+    t.add_row(_("lab of {nodes}: warm up to all ready (s)").format(nodes=lab["nodes"]), f"{lab['warm_up_s']:.2f}",
+              bare(lab["bare_up_s"]), f"{lab['warm_up_ratio']}×", mark("warm_up_ratio", "≤"))
+    t.add_row(_("lab down (s)"), f"{lab['down_s']:.2f}", bare(lab["bare_down_s"]), f"{lab['down_ratio']}×",
               mark("down_s", "≤"))
-    t.add_row("idle memory per node (MB)", f"{lab['idle_node_mb']:.2f}", f"{lab['bare_idle_mb']:.2f} bare",
+    t.add_row(_("idle memory per node (MB)"), f"{lab['idle_node_mb']:.2f}", bare(lab["bare_idle_mb"]),
               f"{lab['idle_ratio']}×", mark("idle_node_mb", "≤"))
     idle = results["idle"]
-    t.add_row(f"machine busy, lab of {lab['nodes']} idle ({idle['window_s']} s, % points)", f"{idle['lab_pct']}",
-              f"{idle['no_lab_pct']} no lab", f"+{idle['idle_busy_pct']}", mark("idle_busy_pct", "≤"))
-    t.add_row(f"machine busy, {MANY_WORKERS} workers idle (% points)", f"{idle['lab_10_workers_pct']}",
-              f"{idle['no_lab_pct']} no lab", f"+{idle['idle_busy_10_workers_pct']}",
+    no_lab = _("{value} no lab").format(value=idle["no_lab_pct"])
+    t.add_row(_("machine busy, lab of {nodes} idle ({seconds} s, % points)").format(nodes=lab["nodes"],
+                                                                                    seconds=idle["window_s"]),
+              f"{idle['lab_pct']}", no_lab, f"+{idle['idle_busy_pct']}", mark("idle_busy_pct", "≤"))
+    t.add_row(_("machine busy, {workers} workers idle (% points)").format(workers=MANY_WORKERS),
+              f"{idle['lab_10_workers_pct']}", no_lab, f"+{idle['idle_busy_10_workers_pct']}",
               mark("idle_busy_10_workers_pct", "≤"))
     if "cold_build_s" in lab:
-        t.add_row("cold image build (s)", f"{lab['cold_build_s']:.1f}", "-", "-", "-")
+        t.add_row(_("cold image build (s)"), f"{lab['cold_build_s']:.1f}", "-", "-", "-")
     for case, r in results["framing"].items():
         unit = "MB/s" if r["size"] >= 1 << 20 else "msgs/s"
         value = lambda mode: f"{r['mb_per_s'][mode]:g}" if unit == "MB/s" else f"{r['messages_per_s'][mode]:,.0f}"
+        label = _("{case} messages, {mode} (MB/s)") if unit == "MB/s" else _("{case} messages, {mode} (msgs/s)")
         for mode in ("framed", "framed+sha256"):
             target = mark("framed_1mib_ratio", "≥") if (case, mode) == ("1 MiB", "framed") else "-"
-            t.add_row(f"{case} messages, {mode} ({unit})", value(mode), f"{value('raw')} raw",
+            t.add_row(label.format(case=case, mode=mode), value(mode), _("{value} raw").format(value=value("raw")),
                       f"{r['ratio_to_raw'][mode]}×", target)
     rx = results["remote_exec"]
-    t.add_row(f"exec `true` p50, framed (ms, {rx['true']['runs']} runs)", f"{rx['true']['framed']['p50_ms']}",
-              f"{rx['true']['ssh']['p50_ms']} SSH", f"{rx['p50_ratio_framed_to_ssh']}×", mark("exec_p50_ratio", "≤"))
-    t.add_row("exec large output, framed (MB/s)", f"{rx['throughput_mb_s']['framed']}",
+    t.add_row(_("exec `true` p50, framed (ms, {runs} runs)").format(runs=rx["true"]["runs"]),
+              f"{rx['true']['framed']['p50_ms']}", f"{rx['true']['ssh']['p50_ms']} SSH",
+              f"{rx['p50_ratio_framed_to_ssh']}×", mark("exec_p50_ratio", "≤"))
+    t.add_row(_("exec large output, framed (MB/s)"), f"{rx['throughput_mb_s']['framed']}",
               f"{rx['throughput_mb_s']['ssh']} SSH",
               f"{rx['throughput_mb_s']['framed'] / rx['throughput_mb_s']['ssh']:.2f}×", "-")
     q = results["queue"]
     rate = q["tasks_per_s"]
-    t.add_row(f"queue, no-op tasks, plain Queue({q['maxsize']}), 1 worker (tasks/s)", f"{rate['plain']:,}",
-              f"{rate['bare']:,} bare manager queue", f"{q['plain_to_bare']}×", mark("queue_plain_to_bare", "≥"))
+    t.add_row(_("queue, no-op tasks, plain Queue({maxsize}), 1 worker (tasks/s)").format(maxsize=q["maxsize"]),
+              f"{rate['plain']:,}", _("{rate:,} bare manager queue").format(rate=rate["bare"]),
+              f"{q['plain_to_bare']}×", mark("queue_plain_to_bare", "≥"))
     workers = sorted(int(k.split("_")[1]) for k in rate if k.startswith("reliable_"))
-    t.add_row(f"queue, reliable (batch {q['batch']}), 2 producers, {', '.join(map(str, workers))} workers (tasks/s)",
-              ", ".join(f"{rate[f'reliable_{w}']:,}" for w in workers), f"{rate['reliable_1']:,} with 1 worker",
+    t.add_row(_("queue, reliable (batch {batch}), 2 producers, {workers} workers (tasks/s)").format(
+                  batch=q["batch"], workers=", ".join(map(str, workers))),
+              ", ".join(f"{rate[f'reliable_{w}']:,}" for w in workers),
+              _("{rate:,} with 1 worker").format(rate=rate["reliable_1"]),
               f"{q['reliable_3_to_1']}×", mark("queue_reliable_3_to_1", "≥"))
     return t

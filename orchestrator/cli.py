@@ -3,6 +3,7 @@
 Exit codes: 0 success, 1 a scenario step failed, 2 an error (one line on stderr), 130 interrupted.
 """
 import argparse
+import functools
 import json
 import os
 import sys
@@ -16,9 +17,10 @@ from pathlib import Path
 import docker.errors
 from rich.console import Console
 
-from orchestrator import exercises, gradescope, pages, report, scenarios
+from orchestrator import exercises, gradescope, i18n, pages, report, scenarios
 from orchestrator.errors import LabError, ProgramFailed, UnknownName
 from orchestrator.fault import Fault
+from orchestrator.i18n import _
 from orchestrator.image import Images
 from orchestrator.lab import Lab, connect_engine, default_project, workspace
 from orchestrator.node import WORKSPACE
@@ -38,7 +40,7 @@ def progress(text):
     last = {"phase": None, "at": 0.0}
 
     def tell(line):
-        phase, now = line.split(":")[0], time.monotonic()
+        phase, now = line.replace("：", ":").split(":")[0], time.monotonic()
         if phase != last["phase"] or now - last["at"] >= 5:
             err.print(line[:150], markup=False, highlight=False, soft_wrap=True)
             last.update(phase=phase, at=now)
@@ -47,23 +49,24 @@ def progress(text):
 
 
 def cmd_up(args):
-    with progress("preparing the lab") as tell:
+    with progress(_("preparing the lab")) as tell:
         lab = Lab(args.project, tell).up(workers=args.workers)
-    err.print(f"lab {lab.project} is up: {len(lab.nodes())} nodes ready ({lab.subnet})")
+    err.print(_("lab {project} is up: {nodes} nodes ready ({subnet})").format(
+        project=lab.project, nodes=len(lab.nodes()), subnet=lab.subnet))
     return 0
 
 
 def cmd_build(args):
-    with progress("checking the node images") as tell:
+    with progress(_("checking the node images")) as tell:
         tag = Images(connect_engine(), tell).ensure()
-    err.print(f"node image {tag} is ready")
+    err.print(_("node image {tag} is ready").format(tag=tag))
     return 0
 
 
 def cmd_down(args):
-    with progress("taking the lab down"):
+    with progress(_("taking the lab down")):
         Lab(args.project).down()
-    err.print(f"lab {args.project} is down")
+    err.print(_("lab {project} is down").format(project=args.project))
     return 0
 
 
@@ -81,14 +84,14 @@ def cmd_ps(args):
     elif rows:
         out.print(report.nodes_table(rows))
     else:
-        err.print(f"lab {lab.project} has no nodes: `make up` starts it")
+        err.print(_("lab {project} has no nodes: `make up` starts it").format(project=lab.project))
     return 0
 
 
 def command(args, usage):
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     if not argv:
-        raise LabError(f"{args.command} needs a command, e.g. {usage}")
+        raise LabError(_("{command} needs a command, e.g. {usage}").format(command=args.command, usage=usage))
     return argv
 
 
@@ -96,9 +99,9 @@ def live(node, argv, detach, root):
     """Run argv in the node as the learner (or root), in /workspace: streamed, or left running detached."""
     if detach:
         started = node.program("programs", "start", "--", *argv, user="" if root else node.learner)
-        err.print(f"started program {started['id']} on {node.name} (pid {started['pid']}): "
-                  f"`socklab logs {node.name} {started['id']}` shows its output, "
-                  f"`socklab stop {node.name} {started['id']}` stops it", markup=False, highlight=False, soft_wrap=True)
+        err.print(_("started program {id} on {node} (pid {pid}): `socklab logs {node} {id}` shows its output, "
+                    "`socklab stop {node} {id}` stops it").format(id=started["id"], node=node.name, pid=started["pid"]),
+                  markup=False, highlight=False, soft_wrap=True)
         return 0
     stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
     return node.attach(argv, sys.stdout.buffer, sys.stderr.buffer, stdin=stdin, user="" if root else node.learner,
@@ -115,18 +118,18 @@ def cmd_run(args):
     path = Path(args.file).resolve()
     home = workspace()
     if not path.is_relative_to(home):
-        raise LabError(f"{args.file} is not in the workspace ({home}): put it there, and every node sees it at "
-                       f"{WORKSPACE}")
+        raise LabError(_("{file} is not in the workspace ({home}): put it there, and every node sees it at "
+                         "{inside}").format(file=args.file, home=home, inside=WORKSPACE))
     if not path.is_file():
-        raise LabError(f"no file {args.file} in the workspace ({home})")
+        raise LabError(_("no file {file} in the workspace ({home})").format(file=args.file, home=home))
     inside = f"{WORKSPACE}/{path.relative_to(home).as_posix()}"
     return live(Lab(args.project).node(args.node), ["python3", "-u", inside, *args.args], args.detach, False)
 
 
 def cmd_shell(args):
     if not sys.stdin.isatty():
-        raise LabError("socklab shell needs a terminal on its standard input; for a command without one: "
-                       f"socklab exec {args.node} -- CMD")
+        raise LabError(_("socklab shell needs a terminal on its standard input; for a command without one: "
+                         "socklab exec {node} -- CMD").format(node=args.node))
     node = Lab(args.project).node(args.node)
     argv = node.shell_argv()
     os.execv(argv[0], argv)
@@ -136,17 +139,19 @@ def cmd_logs(args):
     node = Lab(args.project).node(args.node)
     known = node.program("programs", "list")["programs"]
     if not known:
-        raise LabError(f"no program was started on {node.name} with --detach; "
-                       f"`socklab exec --detach {node.name} -- CMD` starts one")
+        raise LabError(_("no program was started on {node} with --detach; "
+                         "`socklab exec --detach {node} -- CMD` starts one").format(node=node.name))
     chosen = [p for p in known if args.id is None or p["id"] == args.id]
     if not chosen:
-        raise LabError(f"no program {args.id} on {node.name}; there are {', '.join(str(p['id']) for p in known)}")
+        raise LabError(_("no program {id} on {node}; there are {ids}").format(
+            id=args.id, node=node.name, ids=", ".join(str(p["id"]) for p in known)))
     program = chosen[-1]
     tail = ["tail", "-c", "+1", *(["-F", "--pid", str(program["pid"])] if args.follow and program["pid"] else []),
             program["output"]]
     node.attach(tail, sys.stdout.buffer, sys.stderr.buffer)
-    err.print(f"program {program['id']} on {node.name}: {' '.join(program['argv'])} — {program['state']}",
-              markup=False, highlight=False, soft_wrap=True)
+    err.print(_("program {id} on {node}: {command} — {state}").format(
+        id=program["id"], node=node.name, command=" ".join(program["argv"]), state=report.program_state(program)),
+        markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
@@ -156,8 +161,8 @@ def cmd_stop(args):
         stopped = node.program("programs", "stop", *([args.id] if args.id is not None else []))["stopped"]
     except ProgramFailed as failed:  # no such program, or it has ended: its own one line, said as ours
         raise LabError(failed.stderr_tail.removeprefix("nodes.programs: error: ").replace("NODE", node.name)) from None
-    err.print(f"stopped {', '.join(map(str, stopped))} on {node.name}" if stopped else
-              f"nothing was running on {node.name}", markup=False, highlight=False)
+    err.print(_("stopped {ids} on {node}").format(ids=", ".join(map(str, stopped)), node=node.name) if stopped else
+              _("nothing was running on {node}").format(node=node.name), markup=False, highlight=False)
     return 0
 
 
@@ -170,42 +175,42 @@ def cmd_programs(args):
     elif rows:
         out.print(report.programs_table(rows))
     else:
-        err.print("no program was started with --detach")
+        err.print(_("no program was started with --detach"))
     return 0
 
 
 def cmd_impair(args):
     node = Lab(args.project).node(args.node)
     node.impair(delay=args.delay, jitter=args.jitter, loss=args.loss, rate=args.rate)
-    err.print(f"{node.name} impaired; `socklab clear {node.name}` lifts it")
+    err.print(_("{node} impaired; `socklab clear {node}` lifts it").format(node=node.name))
     return 0
 
 
 def cmd_clear(args):
     results = Lab(args.project).node(args.node).clear()
-    err.print(json.dumps(results) if results else f"{args.node} had no impairment")
+    err.print(json.dumps(results) if results else _("{node} had no impairment").format(node=args.node))
     return 0
 
 
 def cmd_partition(args):
     Lab(args.project).partition(args.a, args.b)
-    err.print(f"{args.a} and {args.b} are cut off from each other; `socklab heal` joins them")
+    err.print(_("{a} and {b} are cut off from each other; `socklab heal` joins them").format(a=args.a, b=args.b))
     return 0
 
 
 def cmd_heal(args):
     healed = Lab(args.project).heal()
-    err.print(f"lifted {len(healed)} partition rule sets" if healed else "no partitions")
+    err.print(_("lifted {count} partition rule sets").format(count=len(healed)) if healed else _("no partitions"))
     return 0
 
 
 def cmd_scenario(args):
     if args.list or not args.name:
         for name, module in sorted(scenarios.available().items()):
-            out.print(f"[bold]{name:12}[/] {module.SUMMARY}")
+            out.print(f"[bold]{name:12}[/] {_(module.SUMMARY)}")
         return 0
     scenarios.parameters(scenarios.get(args.name), args.set)  # bad names and values fail before the lab starts
-    with progress(f"preparing the lab for {args.name}") as tell:
+    with progress(_("preparing the lab for {scenario}").format(scenario=args.name)) as tell:
         lab = Lab(args.project, tell).up()
         result = scenarios.run(args.name, lab, args.set, tell)
     path = report.save_result(result)
@@ -213,18 +218,18 @@ def cmd_scenario(args):
         print(json.dumps(result.to_dict(), indent=2))
     else:
         out.print(report.result_table(result))
-    err.print(f"report: {path}")
+    err.print(_("report: {path}").format(path=path))
     return 0 if result.passed else 1
 
 
 def cmd_check(args):
     if args.list or not args.name:
         for name, module in sorted(exercises.available().items()):
-            out.print(f"[bold]{name:18}[/] --{module.ROLE:8} {module.SUMMARY}", highlight=False)
+            out.print(f"[bold]{name:18}[/] --{module.ROLE:8} {_(module.SUMMARY)}", highlight=False)
         return 0
     exercise = exercises.get(args.name)
     learner = exercises.program(exercise, {role: getattr(args, role) for role in exercises.ROLES})
-    with progress(f"preparing the lab to check {learner.path.name}") as tell:
+    with progress(_("preparing the lab to check {file}").format(file=learner.path.name)) as tell:
         lab = Lab(args.project, tell).up()
         result = exercises.run(args.name, lab, learner, tell)
     path = report.save_result(result, kind="check")
@@ -234,19 +239,20 @@ def cmd_check(args):
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         out.print(report.result_table(result, kind="check"))
-    err.print(f"report: {path}" + (f"; Gradescope results: {args.gradescope}" if args.gradescope else ""))
+    err.print(_("report: {path}").format(path=path)
+              + (_("; Gradescope results: {file}").format(file=args.gradescope) if args.gradescope else ""))
     return 0 if result.passed else 1
 
 
 def cmd_report(args):
     runs = pages.runs(report.REPORTS)
     if not runs:
-        raise LabError(f"no reports yet in {report.REPORTS}: run a scenario or a check first")
+        raise LabError(_("no reports yet in {folder}: run a scenario or a check first").format(folder=report.REPORTS))
     if args.run:
         wanted = Path(args.run).name
         found = [run for run in runs if run["folder"] == wanted]
         if not found:
-            raise UnknownName("run", args.run, [run["folder"] for run in runs[:5]] + ["…"])
+            raise UnknownName(_("run"), args.run, [run["folder"] for run in runs[:5]] + ["…"])
         page = report.REPORTS / found[0]["folder"] / "index.html"
     else:
         page = report.REPORTS / "index.html"
@@ -254,120 +260,148 @@ def cmd_report(args):
             pages.write_index(report.REPORTS)
     print(page)
     if args.open and not webbrowser.open(page.as_uri()):
-        raise LabError(f"no desktop browser to open {page} with: open the file yourself")
+        raise LabError(_("no desktop browser to open {page} with: open the file yourself").format(page=page))
     return 0
 
 
 def cmd_bench(args):
     from orchestrator import bench
-    with progress("benchmarking") as tell:
+    with progress(_("benchmarking")) as tell:
         results = bench.run(args.project, tell, cold=args.cold)
     path = report.save("bench", results)
     out.print(bench.table(results))
-    err.print(f"report: {path}")
+    err.print(_("report: {path}").format(path=path))
     return 0
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="socklab", description="A multi-node lab for network and concurrency lessons.")
-    p.add_argument("--project", default=default_project(), help="Compose project name (COMPOSE_PROJECT_NAME)")
+    common = argparse.ArgumentParser(add_help=False)  # --lang goes before or after the command
+    common.add_argument("--lang", metavar="zh|en", default=argparse.SUPPRESS,
+                        help=_("the language to speak (default: SOCKLAB_LANG, else LANGUAGE, LC_ALL or LANG: zh_* "
+                               "gives Chinese, anything else English)"))
+    p = argparse.ArgumentParser(prog="socklab", parents=[common],
+                                description=_("A multi-node lab for network and concurrency lessons."))
+    p.add_argument("--project", default=default_project(), help=_("Compose project name (COMPOSE_PROJECT_NAME)"))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    c = sub.add_parser("up", help="build what is missing and start the lab")
-    c.add_argument("--workers", type=int, default=None, help="worker nodes (default: as running, else 3)")
+    sub.add_parser = functools.partial(sub.add_parser, parents=[common])
+    c = sub.add_parser("up", help=_("build what is missing and start the lab"))
+    c.add_argument("--workers", type=int, default=None, help=_("worker nodes (default: as running, else 3)"))
     c.set_defaults(handler=cmd_up)
-    sub.add_parser("build", help="build the node images if they are missing").set_defaults(handler=cmd_build)
-    sub.add_parser("down", help="remove the lab's containers, network, volumes and secrets").set_defaults(
+    sub.add_parser("build", help=_("build the node images if they are missing")).set_defaults(handler=cmd_build)
+    sub.add_parser("down", help=_("remove the lab's containers, network, volumes and secrets")).set_defaults(
         handler=cmd_down)
-    c = sub.add_parser("ps", help="the lab's nodes: service, container, IP, health, uptime, faults")
+    c = sub.add_parser("ps", help=_("the lab's nodes: service, container, IP, health, uptime, faults"))
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_ps)
-    c = sub.add_parser("exec", help="run a command in a node as the learner, in /workspace: exec NODE -- CMD...; "
-                                    "output streams as it comes, piped input goes in")
+    c = sub.add_parser("exec", help=_("run a command in a node as the learner, in /workspace: exec NODE -- CMD...; "
+                                    "output streams as it comes, piped input goes in"))
     c.add_argument("node")
-    c.add_argument("-d", "--detach", action="store_true", help="leave it running; see logs, stop, programs")
-    c.add_argument("--root", action="store_true", help="as root instead of the learner")
+    c.add_argument("-d", "--detach", action="store_true", help=_("leave it running; see logs, stop, programs"))
+    c.add_argument("--root", action="store_true", help=_("as root instead of the learner"))
     c.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD")
     c.set_defaults(handler=cmd_exec)
-    c = sub.add_parser("run", help="run a Python file of the workspace on a node: run NODE FILE [ARGS...]")
-    c.add_argument("-d", "--detach", action="store_true", help="leave it running; see logs, stop, programs")
+    c = sub.add_parser("run", help=_("run a Python file of the workspace on a node: run NODE FILE [ARGS...]"))
+    c.add_argument("-d", "--detach", action="store_true", help=_("leave it running; see logs, stop, programs"))
     c.add_argument("node")
-    c.add_argument("file", help="a path on this host, inside the workspace (workspace/ or SOCKLAB_WORKSPACE)")
+    c.add_argument("file", help=_("a path on this host, inside the workspace (workspace/ or SOCKLAB_WORKSPACE)"))
     c.add_argument("args", nargs=argparse.REMAINDER)
     c.set_defaults(handler=cmd_run)
-    c = sub.add_parser("shell", help="an interactive shell in a node, as the learner, in /workspace")
+    c = sub.add_parser("shell", help=_("an interactive shell in a node, as the learner, in /workspace"))
     c.add_argument("node")
     c.set_defaults(handler=cmd_shell)
-    c = sub.add_parser("logs", help="the output of a program started with --detach (the latest, or ID)")
+    c = sub.add_parser("logs", help=_("the output of a program started with --detach (the latest, or ID)"))
     c.add_argument("node")
     c.add_argument("id", type=int, nargs="?")
-    c.add_argument("-f", "--follow", action="store_true", help="keep showing output until the program ends")
+    c.add_argument("-f", "--follow", action="store_true", help=_("keep showing output until the program ends"))
     c.set_defaults(handler=cmd_logs)
-    c = sub.add_parser("stop", help="stop the programs started with --detach on a node (all, or ID)")
+    c = sub.add_parser("stop", help=_("stop the programs started with --detach on a node (all, or ID)"))
     c.add_argument("node")
     c.add_argument("id", type=int, nargs="?")
     c.set_defaults(handler=cmd_stop)
-    c = sub.add_parser("programs", help="the programs started with --detach, on every node or one")
+    c = sub.add_parser("programs", help=_("the programs started with --detach, on every node or one"))
     c.add_argument("node", nargs="?")
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_programs)
-    c = sub.add_parser("impair", help="delay, jitter, loss or rate-limit what a node sends")
+    c = sub.add_parser("impair", help=_("delay, jitter, loss or rate-limit what a node sends"))
     c.add_argument("node")
-    c.add_argument("--delay", help="e.g. 50ms")
-    c.add_argument("--jitter", help="e.g. 5ms (uniform ±, at most the delay)")
-    c.add_argument("--loss", help="e.g. 10%%")
-    c.add_argument("--rate", help="e.g. 1mbit")
+    c.add_argument("--delay", help=_("e.g. 50ms"))
+    c.add_argument("--jitter", help=_("e.g. 5ms (uniform ±, at most the delay)"))
+    c.add_argument("--loss", help=_("e.g. 10%%"))
+    c.add_argument("--rate", help=_("e.g. 1mbit"))
     c.set_defaults(handler=cmd_impair)
-    c = sub.add_parser("clear", help="lift a node's impairment")
+    c = sub.add_parser("clear", help=_("lift a node's impairment"))
     c.add_argument("node")
     c.set_defaults(handler=cmd_clear)
-    c = sub.add_parser("partition", help="cut two nodes off from each other")
+    c = sub.add_parser("partition", help=_("cut two nodes off from each other"))
     c.add_argument("a")
     c.add_argument("b")
     c.set_defaults(handler=cmd_partition)
-    sub.add_parser("heal", help="lift every partition").set_defaults(handler=cmd_heal)
-    c = sub.add_parser("scenario", help="run a scenario: scenario NAME [--set key=value]...; --list")
+    sub.add_parser("heal", help=_("lift every partition")).set_defaults(handler=cmd_heal)
+    c = sub.add_parser("scenario", help=_("run a scenario: scenario NAME [--set key=value]...; --list"))
     c.add_argument("name", nargs="?")
     c.add_argument("--list", action="store_true")
-    c.add_argument("--json", action="store_true", help="print the result as JSON")
-    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a scenario parameter")
+    c.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_("a scenario parameter"))
     c.set_defaults(handler=cmd_scenario)
-    c = sub.add_parser("check", help="check your own program against an exercise: check NAME --server FILE "
-                                     "(or --client, --program, --consumer); --list")
+    c = sub.add_parser("check", help=_("check your own program against an exercise: check NAME --server FILE "
+                                     "(or --client, --program, --consumer); --list"))
     c.add_argument("name", nargs="?")
     c.add_argument("--list", action="store_true")
     for role in exercises.ROLES:
-        c.add_argument(f"--{role}", metavar="FILE", help=f"the learner's {role}: a Python file on this host")
-    c.add_argument("--json", action="store_true", help="print the result as JSON")
-    c.add_argument("--gradescope", metavar="OUT.json", help="also write Gradescope's autograder results.json")
+        c.add_argument(f"--{role}", metavar="FILE", help=_("the learner's {role}: a Python file on this host").format(role=role))
+    c.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    c.add_argument("--gradescope", metavar="OUT.json", help=_("also write Gradescope's autograder results.json"))
     c.set_defaults(handler=cmd_check)
-    c = sub.add_parser("report", help="the HTML report: report [RUN] [--open] prints the page's path (no RUN: the "
-                                      "list of every run)")
-    c.add_argument("run", nargs="?", help="a run's folder under reports/, e.g. sticky-20261127-120000")
-    c.add_argument("--open", action="store_true", help="also open it in the desktop's browser")
+    c = sub.add_parser("report", help=_("the HTML report: report [RUN] [--open] prints the page's path (no RUN: the "
+                                      "list of every run)"))
+    c.add_argument("run", nargs="?", help=_("a run's folder under reports/, e.g. sticky-20261127-120000"))
+    c.add_argument("--open", action="store_true", help=_("also open it in the desktop's browser"))
     c.set_defaults(handler=cmd_report)
-    c = sub.add_parser("bench", help="measure the lab and the framing against baselines; JSON under reports/")
-    c.add_argument("--cold", action="store_true", help="also time a cold image build (about a minute)")
+    c = sub.add_parser("bench", help=_("measure the lab and the framing against baselines; JSON under reports/"))
+    c.add_argument("--cold", action="store_true", help=_("also time a cold image build (about a minute)"))
     c.set_defaults(handler=cmd_bench)
     return p
 
 
+def language(argv, environ=None):
+    """`zh` or `en`: the last `--lang X` (or `--lang=X`) before a `--`, else the environment's choice
+    (orchestrator.i18n); ValueError for a language socklab does not speak."""
+    chosen = None
+    for index, word in enumerate(argv):
+        if word == "--":
+            break
+        if word == "--lang" and index + 1 < len(argv):
+            chosen = argv[index + 1]
+        elif word.startswith("--lang="):
+            chosen = word.partition("=")[2]
+    return i18n.normal(chosen) if chosen is not None else i18n.from_environment(environ)
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        i18n.use(language(argv))
+    except ValueError as exc:
+        err.print(f"socklab: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
     args = parser().parse_args(argv)
     try:
         code = args.handler(args)
     except LabError as exc:
-        err.print(f"socklab: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(_("socklab: error: {message}").format(message=exc), markup=False, highlight=False, soft_wrap=True)
         code = 2
     except docker.errors.DockerException as exc:
-        err.print(f"socklab: error: Docker: {exc}", markup=False, highlight=False, soft_wrap=True)
+        err.print(_("socklab: error: Docker: {message}").format(message=exc), markup=False, highlight=False,
+                  soft_wrap=True)
         code = 2
     except KeyboardInterrupt:
-        err.print("socklab: interrupted", markup=False, soft_wrap=True)
+        err.print(_("socklab: interrupted"), markup=False, soft_wrap=True)
         code = 130
     except Exception as exc:  # a bug: one line here, the whole traceback kept in a file
         path = report.REPORTS / f"error-{time.strftime('%Y%m%d-%H%M%S')}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(traceback.format_exc())
-        err.print(f"socklab: internal error: {type(exc).__name__}: {exc} (traceback in {path})", markup=False, soft_wrap=True)
+        err.print(_("socklab: internal error: {error}: {message} (traceback in {path})").format(
+            error=type(exc).__name__, message=exc, path=path), markup=False, soft_wrap=True)
         code = 2
     sys.exit(code)

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from orchestrator.errors import ComposeFailed
+from orchestrator.i18n import _
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "compose.yaml"
@@ -25,14 +26,14 @@ def detect():
     """The argv prefix of the Compose CLI on this host: v2 preferred, or the one SOCKLAB_COMPOSE (v1, v2) names."""
     wanted = os.environ.get("SOCKLAB_COMPOSE", "auto")
     if wanted not in ("auto", "v1", "v2"):
-        raise ComposeFailed(f"SOCKLAB_COMPOSE={wanted!r}: expected auto, v1 or v2")
+        raise ComposeFailed(_("SOCKLAB_COMPOSE={wanted!r}: expected auto, v1 or v2").format(wanted=wanted))
     if wanted in ("auto", "v2") and has_v2():
         return V2
     if wanted in ("auto", "v1") and shutil.which("docker-compose"):
         return V1
     if wanted != "auto":
-        raise ComposeFailed(f"SOCKLAB_COMPOSE={wanted}, but Compose {wanted} is not installed")
-    raise ComposeFailed("no Compose CLI found: install the Docker Compose plugin (docker compose) or docker-compose")
+        raise ComposeFailed(_("SOCKLAB_COMPOSE={wanted}, but Compose {wanted} is not installed").format(wanted=wanted))
+    raise ComposeFailed(_("no Compose CLI found: install the Docker Compose plugin (docker compose) or docker-compose"))
 
 
 def version(text):
@@ -67,7 +68,8 @@ class Compose:
         done = subprocess.run(argv, env=self.env, capture_output=True, text=True)
         if done.returncode:
             lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-            raise ComposeFailed(f"{' '.join(self.cli)} {args[0]} failed: {' | '.join(lines[-3:]) or done.returncode}")
+            raise ComposeFailed(_("{compose} {action} failed: {output}").format(
+                compose=" ".join(self.cli), action=args[0], output=" | ".join(lines[-3:]) or done.returncode))
 
     def up(self, scale):
         """Create or update the project's containers without building or pulling; scale is {service: count}."""

@@ -3,6 +3,7 @@
 Each error keeps its facts as fields (which node, which command, what it said), so callers and tests look
 at fields, not at the message. Modelled on docker-py's ContainerError and Kathará's exceptions.py.
 """
+from orchestrator.i18n import _
 
 
 class LabError(Exception):
@@ -26,7 +27,7 @@ class BadParameter(LabError):
 
     def __init__(self, name, value, wanted):
         self.name, self.value, self.wanted = name, value, wanted
-        super().__init__(f"{name} takes {wanted}, not {value!r}")
+        super().__init__(_("{name} takes {wanted}, not {value!r}").format(name=name, wanted=wanted, value=value))
 
 
 class UnknownName(LabError):
@@ -34,7 +35,8 @@ class UnknownName(LabError):
 
     def __init__(self, kind, name, known):
         self.kind, self.name, self.known = kind, name, list(known)
-        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(self.known)}")
+        super().__init__(_("unknown {kind} {name!r}; known: {known}").format(kind=_(kind), name=name,
+                                                                           known=", ".join(self.known)))
 
 
 class NodeNotFound(LabError):
@@ -42,8 +44,9 @@ class NodeNotFound(LabError):
 
     def __init__(self, name, project, known):
         self.name, self.project, self.known = name, project, list(known)
-        listed = ", ".join(self.known) or "none: the lab is down (make up)"
-        super().__init__(f"no node {name!r} in lab {project}; nodes: {listed}")
+        listed = ", ".join(self.known) or _("none: the lab is down (make up)")
+        super().__init__(_("no node {name!r} in lab {project}; nodes: {nodes}").format(name=name, project=project,
+                                                                                      nodes=listed))
 
 
 class NodeUnhealthy(LabError):
@@ -59,8 +62,9 @@ class TimedOut(LabError):
 
     def __init__(self, what, node, seconds):
         self.what, self.node, self.seconds = what, node, seconds
-        super().__init__(f"{what} on {node} did not finish within {seconds} s" if what else
-                         f"timed out on {node} after {seconds} s")
+        super().__init__(_("{command} on {node} did not finish within {seconds} s").format(
+            command=what, node=node, seconds=seconds) if what else
+            _("timed out on {node} after {seconds} s").format(node=node, seconds=seconds))
 
 
 class NotReady(TimedOut):
@@ -68,8 +72,10 @@ class NotReady(TimedOut):
 
     def __init__(self, argv, node, text, seconds, stderr_tail=""):
         self.argv, self.text, self.stderr_tail = list(argv), text, stderr_tail
-        LabError.__init__(self, f"{' '.join(self.argv[:4])} on {node} did not say {text!r} within {seconds} s"
-                          + (f": {stderr_tail}" if stderr_tail else ""))
+        said = dict(command=" ".join(self.argv[:4]), node=node, text=text, seconds=seconds)
+        LabError.__init__(self, _("{command} on {node} did not say {text!r} within {seconds} s: {stderr_tail}").format(
+            stderr_tail=stderr_tail, **said) if stderr_tail else
+            _("{command} on {node} did not say {text!r} within {seconds} s").format(**said))
         self.what, self.node, self.seconds = "readiness", node, seconds
 
 
@@ -78,7 +84,8 @@ class ProgramFailed(LabError):
 
     def __init__(self, node, argv, exit_code, stderr_tail):
         self.node, self.argv, self.exit_code, self.stderr_tail = node, list(argv), exit_code, stderr_tail
-        super().__init__(f"{' '.join(self.argv[:4])} on {node} failed ({exit_code}): {stderr_tail}")
+        super().__init__(_("{command} on {node} failed ({exit_code}): {stderr_tail}").format(
+            command=" ".join(self.argv[:4]), node=node, exit_code=exit_code, stderr_tail=stderr_tail))
 
 
 class FaultFailed(LabError):

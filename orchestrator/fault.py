@@ -11,6 +11,7 @@ import docker.errors
 
 from orchestrator import labels
 from orchestrator.errors import BadParameter, FaultFailed, LabError
+from orchestrator.i18n import _
 
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)(us|ms|s)?$")
 RATE = re.compile(r"^(\d+(?:\.\d+)?)(bit|kbit|mbit|gbit)$", re.IGNORECASE)
@@ -21,7 +22,7 @@ BITS = {"bit": 1, "kbit": 1e3, "mbit": 1e6, "gbit": 1e9}
 def _milliseconds(name, value):
     match = DURATION.match(str(value).strip())
     if not match:
-        raise BadParameter(name, value, "a duration such as 50ms, 0.2s or 50 (milliseconds)")
+        raise BadParameter(name, value, _("a duration such as 50ms, 0.2s or 50 (milliseconds)"))
     return round(float(match[1]) * SECONDS[match[2]] * 1000)
 
 
@@ -32,14 +33,14 @@ def _percent(name, value):
     except ValueError:
         number = -1
     if not 0 <= number <= 100:
-        raise BadParameter(name, value, "a percentage from 0 to 100, such as 10%")
+        raise BadParameter(name, value, _("a percentage from 0 to 100, such as 10%"))
     return number
 
 
 def _kbit(name, value):
     match = RATE.match(str(value).strip())
     if not match or float(match[1]) <= 0:
-        raise BadParameter(name, value, "a rate such as 512kbit or 10mbit")
+        raise BadParameter(name, value, _("a rate such as 512kbit or 10mbit"))
     return max(1, round(float(match[1]) * BITS[match[2].lower()] / 1000))
 
 
@@ -59,9 +60,9 @@ class Impairment:
                    loss=_percent("loss", loss) if loss is not None else 0.0,
                    rate_kbit=_kbit("rate", rate) if rate is not None else 0)
         if spec == cls():
-            raise LabError("impair needs at least one of delay, loss or rate")
+            raise LabError(_("impair needs at least one of delay, loss or rate"))
         if spec.jitter_ms > spec.delay_ms:
-            raise BadParameter("jitter", jitter, f"at most the delay ({spec.delay_ms}ms)")
+            raise BadParameter("jitter", jitter, _("at most the delay ({delay_ms}ms)").format(delay_ms=spec.delay_ms))
         return spec
 
     def argv(self):
@@ -91,7 +92,8 @@ class Fault:
         fault.container.reload()
         error = fault.container.logs(stdout=False).decode(errors="replace").strip().splitlines()
         fault.container.remove(force=True)
-        raise FaultFailed(f"{argv[0]} on {node.name} failed: {error[-1] if error else 'the sidecar exited'}")
+        raise FaultFailed(_("{fault} on {node} failed: {error}").format(
+            fault=argv[0], node=node.name, error=error[-1] if error else _("the sidecar exited")))
 
     @classmethod
     def find(cls, engine, project, node=None, kind=None):
@@ -110,5 +112,6 @@ class Fault:
         except docker.errors.NotFound:
             return {}
         if status:
-            raise FaultFailed(f"lifting {self.kind} on {self.node} failed (exit {status}); `socklab down` resets the lab")
+            message = _("lifting {fault} on {node} failed (exit {status}); `socklab down` resets the lab")
+            raise FaultFailed(message.format(fault=self.kind, node=self.node, status=status))
         return json.loads(output.splitlines()[-1]) if output else {}

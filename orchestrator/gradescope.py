@@ -3,12 +3,14 @@
 Format (Gradescope's "Autograder Specifications"): top level `score`, `execution_time`, `output`,
 `visibility`, `tests`; each test `name`, `number`, `score`, `max_score`, `status`, `output`, `visibility`.
 """
+from orchestrator.i18n import _
 
 
 def test_output(step):
     """What a learner reads under a test: expected, observed, why, and the hint when it failed."""
-    lines = [f"expected: {step.expected}", f"observed: {step.observed}", f"why: {step.why}"]
-    return "\n".join(lines + ([f"hint: {step.hint}"] if step.hint else []))
+    lines = [_("expected: {text}").format(text=step.expected), _("observed: {text}").format(text=step.observed),
+             _("why: {text}").format(text=step.why)]
+    return "\n".join(lines + ([_("hint: {text}").format(text=step.hint)] if step.hint else []))
 
 
 def results(result, visibility="visible"):
@@ -18,5 +20,6 @@ def results(result, visibility="visible"):
               "visibility": visibility} for index, step in enumerate(result.steps, 1)]
     passed = sum(1 for step in result.steps if step.passed)
     return {"score": float(passed), "execution_time": max(1, round(result.duration_s)),
-            "output": f"socklab check {result.scenario}: {passed}/{len(result.steps)} steps passed",
+            "output": _("socklab check {exercise}: {passed}/{total} steps passed").format(
+                exercise=result.scenario, passed=passed, total=len(result.steps)),
             "visibility": visibility, "tests": tests}

@@ -16,6 +16,7 @@ import docker.errors
 
 from orchestrator import labels
 from orchestrator.errors import ImageBuildFailed, LabError
+from orchestrator.i18n import _
 
 NODES = Path(__file__).resolve().parent.parent / "nodes"
 RECIPES = NODES / "image"
@@ -61,7 +62,7 @@ def debian_mirror(apt_dir=Path("/etc/apt")):
     for uri, suites in entries:
         if "debian" in uri and "security" not in uri and any("-" not in s for s in suites):
             return uri
-    raise LabError("no Debian mirror in the host's apt sources: set SOCKLAB_MIRROR, or SOCKLAB_BASE=online")
+    raise LabError(_("no Debian mirror in the host's apt sources: set SOCKLAB_MIRROR, or SOCKLAB_BASE=online"))
 
 
 class Images:
@@ -92,7 +93,7 @@ class Images:
             return tag
         mode = os.environ.get("SOCKLAB_BASE", "auto")
         if mode not in ("auto", "online", "offline"):
-            raise LabError(f"SOCKLAB_BASE={mode!r}: expected auto, online or offline")
+            raise LabError(_("SOCKLAB_BASE={mode!r}: expected auto, online or offline").format(mode=mode))
         if mode == "online" or (mode == "auto" and self.exists(ONLINE_BASE)):
             self._build(RECIPES, "base.Dockerfile", tag, {})
         else:
@@ -119,23 +120,24 @@ class Images:
         return dict(line.split(" ", 1) for line in out.decode().splitlines() if line.strip())
 
     def _build(self, context, dockerfile, tag, buildargs):
-        self.progress(f"building {tag}")
+        self.progress(_("building {tag}").format(tag=tag))
         stream = self.engine.api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=buildargs,
                                        labels={labels.IMAGE: tag.split(":")[0]}, rm=True, forcerm=True, decode=True)
         for event in stream:
             if "error" in event:
-                raise ImageBuildFailed(f"building {tag} failed: {event['error'].strip()}")
+                raise ImageBuildFailed(_("building {tag} failed: {error}").format(tag=tag,
+                                                                                   error=event["error"].strip()))
             if line := event.get("stream", "").strip():
                 self.progress(f"{tag}: {line}")
 
     def _debootstrap(self, tag, packages=None):
         mirror = debian_mirror()
         if os.geteuid() != 0:
-            raise LabError("the offline base image needs root for debootstrap: run as root, or SOCKLAB_BASE=online")
+            raise LabError(_("the offline base image needs root for debootstrap: run as root, or SOCKLAB_BASE=online"))
         self._install_debootstrap()
         with tempfile.TemporaryDirectory(prefix="socklab-base-") as tmp:
             tarball = Path(tmp) / "rootfs.tar"
-            self.progress(f"debootstrap bookworm from {mirror} (about a minute)")
+            self.progress(_("debootstrap bookworm from {mirror} (about a minute)").format(mirror=mirror))
             script = subprocess.Popen([str(RECIPES / "mkbase-offline.sh"), mirror, str(tarball),
                                        *([packages] if packages else [])], text=True,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -144,8 +146,9 @@ class Images:
                 last = line.strip() or last
                 self.progress(f"debootstrap: {last}")
             if script.wait():
-                raise ImageBuildFailed(f"debootstrap from {mirror} failed: {last}")
-            self.progress(f"importing {tag}")
+                raise ImageBuildFailed(_("debootstrap from {mirror} failed: {output}").format(mirror=mirror,
+                                                                                               output=last))
+            self.progress(_("importing {tag}").format(tag=tag))
             repository, version = tag.split(":")
             self.engine.api.import_image_from_file(str(tarball), repository=repository, tag=version,
                                                    changes=["ENV LANG=C.UTF-8", f"LABEL {labels.IMAGE}={repository}"])
@@ -154,11 +157,12 @@ class Images:
         if shutil.which("debootstrap"):
             return
         if not shutil.which("apt-get"):
-            raise LabError("the offline base image needs debootstrap, and this host has no apt-get to install it")
-        self.progress("installing debootstrap from Debian's packages")
+            raise LabError(_("the offline base image needs debootstrap, and this host has no apt-get to install it"))
+        self.progress(_("installing debootstrap from Debian's packages"))
         install = ["apt-get", "install", "-y", "-q", "debootstrap"]
         if subprocess.run(install, capture_output=True).returncode:
             subprocess.run(["apt-get", "update", "-q"], capture_output=True)
             done = subprocess.run(install, capture_output=True, text=True)
             if done.returncode:
-                raise ImageBuildFailed(f"could not install debootstrap: {done.stderr.strip().splitlines()[-1:]}")
+                raise ImageBuildFailed(_("could not install debootstrap: {output}").format(
+                    output=done.stderr.strip().splitlines()[-1:]))

@@ -16,6 +16,7 @@ from orchestrator import labels
 from orchestrator.compose import Compose
 from orchestrator.errors import BadParameter, EngineUnavailable, LabError, NodeNotFound, NodeUnhealthy
 from orchestrator.fault import Fault
+from orchestrator.i18n import _
 from orchestrator.image import Images, node_tag
 from orchestrator.node import Node
 
@@ -51,7 +52,8 @@ def connect_engine():
         engine.ping()
         return engine
     except docker.errors.DockerException as exc:
-        raise EngineUnavailable(f"cannot reach the Docker daemon ({exc}); is it running, and may you use it?") from None
+        message = _("cannot reach the Docker daemon ({error}); is it running, and may you use it?")
+        raise EngineUnavailable(message.format(error=exc)) from None
 
 
 class Lab:
@@ -100,11 +102,12 @@ class Lab:
         if workers is None:
             workers = len(self.nodes("worker")) or DEFAULT_WORKERS
         if workers < 0:
-            raise BadParameter("workers", workers, "a whole number of 0 or more")
+            raise BadParameter("workers", workers, _("a whole number of 0 or more"))
         image = Images(self.engine, self.progress).ensure()
         self._make_secrets()
         workspace().mkdir(parents=True, exist_ok=True)
-        self.progress(f"starting lab {self.project}: server, {CLIENTS} clients, {workers} workers")
+        self.progress(_("starting lab {project}: server, {clients} clients, {workers} workers").format(
+            project=self.project, clients=CLIENTS, workers=workers))
         try:
             self._compose(image).up({"server": 1, "client": CLIENTS, "worker": workers})
             self.wait_ready(timeout)
@@ -158,7 +161,7 @@ class Lab:
         """
         nodes = [n for n in self.nodes() if names is None or n.name in names]
         if not nodes:
-            raise NodeUnhealthy(None, f"lab {self.project} has no nodes")
+            raise NodeUnhealthy(None, _("lab {project} has no nodes").format(project=self.project))
         said = queue.Queue()
         for node in nodes:
             threading.Thread(target=self._await_boot, args=(node, said), daemon=True).start()
@@ -170,7 +173,8 @@ class Lab:
                 raise self._unready(next(iter(waiting.values())), timeout) from None
             node = waiting.pop(name)
             if isinstance(ready, Exception):
-                raise NodeUnhealthy(name, f"cannot read node {name}'s log to see it boot: {ready}", str(ready))
+                raise NodeUnhealthy(name, _("cannot read node {node}'s log to see it boot: {error}").format(
+                    node=name, error=ready), str(ready))
             if not ready:
                 raise self._unready(node, timeout)
         return nodes
@@ -187,10 +191,12 @@ class Lab:
         state = node.container.attrs["State"]
         logs = node.container.logs(tail=3).decode(errors="replace").strip().replace("\n", " | ")
         if state["Status"] in ("exited", "dead"):
-            return NodeUnhealthy(node.name, f"node {node.name} exited with {state['ExitCode']}: {logs or 'no output'}",
-                                 logs)
-        return NodeUnhealthy(node.name, f"node {node.name} not ready after {timeout} s ({state['Status']})"
-                             f"{': ' + logs if logs else ''}", logs)
+            return NodeUnhealthy(node.name, _("node {node} exited with {exit_code}: {output}").format(
+                node=node.name, exit_code=state["ExitCode"], output=logs or _("no output")), logs)
+        said = dict(node=node.name, seconds=timeout, status=state["Status"])
+        return NodeUnhealthy(node.name, _("node {node} not ready after {seconds} s ({status}): {output}").format(
+            output=logs, **said) if logs else _("node {node} not ready after {seconds} s ({status})").format(**said),
+            logs)
 
     @contextmanager
     def scratch_node(self, name, init=True):
@@ -212,7 +218,7 @@ class Lab:
         """Cut every packet between nodes a and b, both ways, until heal()."""
         a, b = self.node(a) if isinstance(a, str) else a, self.node(b) if isinstance(b, str) else b
         if a.name == b.name:
-            raise LabError(f"cannot partition {a.name} from itself")
+            raise LabError(_("cannot partition {node} from itself").format(node=a.name))
         return [Fault.start(a, ["partition", b.ip]), Fault.start(b, ["partition", a.ip])]
 
     def heal(self):

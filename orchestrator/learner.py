@@ -10,6 +10,7 @@ from pathlib import Path
 
 from nodes.sandbox import SANDBOX_UID
 from orchestrator.errors import BadProgram, NotReady, ProgramFailed, TimedOut
+from orchestrator.i18n import _
 
 MAX_SOURCE = 1 << 20
 
@@ -20,19 +21,22 @@ class LearnerProgram:
     def __init__(self, path):
         self.path = Path(path)
         if not self.path.exists():
-            raise BadProgram(path, "no such file")
+            raise BadProgram(path, _("no such file"))
         if not self.path.is_file():
-            raise BadProgram(path, "not a file")
+            raise BadProgram(path, _("not a file"))
         if self.path.stat().st_size > MAX_SOURCE:
-            raise BadProgram(path, f"larger than {MAX_SOURCE} bytes: is it the program you meant?")
+            raise BadProgram(path, _("larger than {limit} bytes: is it the program you meant?").format(
+                limit=MAX_SOURCE))
         self.source = self.path.read_bytes()
         try:
             compile(self.source, str(self.path), "exec", dont_inherit=True)
         except SyntaxError as exc:
-            where = f"line {exc.lineno}: " if exc.lineno else ""
-            raise BadProgram(path, f"{where}{exc.msg} (not Python that parses)") from None
+            # exc.msg is Python's own words
+            reason = _("line {line}: {error} (not Python that parses)").format(line=exc.lineno, error=exc.msg) \
+                if exc.lineno else _("{error} (not Python that parses)").format(error=exc.msg)
+            raise BadProgram(path, reason) from None
         except ValueError as exc:
-            raise BadProgram(path, f"{exc} (not a Python source file)") from None
+            raise BadProgram(path, _("{error} (not a Python source file)").format(error=exc)) from None
 
     def install(self, node, extra=None):
         """Copy the file (and extra {name: bytes}) into a fresh directory of the node that the sandbox user
@@ -123,6 +127,6 @@ def leftovers(node):
 def read_file(node, path):
     """The bytes of a file in the node, also when its container has been killed (`docker cp` works on a
     stopped container)."""
-    stream, _ = node.container.get_archive(path)
+    stream, unused_stat = node.container.get_archive(path)
     with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
         return tar.extractfile(tar.getmembers()[0]).read()

@@ -25,6 +25,7 @@ from nodes.boot import READY_LINE
 from orchestrator import labels
 from orchestrator.errors import LabError, NotReady, ProgramFailed, TimedOut
 from orchestrator.fault import Fault, Impairment
+from orchestrator.i18n import _
 
 TIMED_OUT = (124, 137)  # timeout(1)'s status when its limit ran out (TERM), or when it had to KILL
 WORKSPACE = "/workspace"  # the learner's files, on every node (compose.yaml)
@@ -144,7 +145,8 @@ class Node:
         try:
             return self.engine.api.exec_create(self.container.id, argv, stdout=True, stderr=True, **options)["Id"]
         except docker.errors.APIError as exc:
-            raise LabError(f"cannot run {argv[0]} on {self.name}: {exc.explanation or exc}") from None
+            raise LabError(_("cannot run {program} on {node}: {error}").format(
+                program=argv[0], node=self.name, error=exc.explanation or exc)) from None
 
     def run(self, argv, timeout=60, user="") -> Completed:
         """Run argv in the node (as root, or user "UID:GID") and wait: Completed with exact stdout and
@@ -224,7 +226,7 @@ class Node:
         /workspace, with a prompt that names the node."""
         docker = shutil.which("docker")
         if not docker:
-            raise LabError("a shell needs the docker command-line client, which this host does not have")
+            raise LabError(_("a shell needs the docker command-line client, which this host does not have"))
         prompt = f"\\u@{self.name}:\\w\\$ "
         return [docker, "exec", "-it", "-u", self.learner, "-w", WORKSPACE, "-e", f"PS1={prompt}",
                 "-e", f"SOCKLAB_NODE={self.name}", self.container.id, "bash", "--norc", "-i"]

@@ -8,10 +8,15 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from orchestrator import pictures
+from orchestrator import i18n, pictures
+from orchestrator.i18n import N_
 
 PAGE_FILES = ("index.html", "result.json")
-environment = Environment(loader=PackageLoader("orchestrator", "templates"), autoescape=select_autoescape(["html"]))
+KINDS = {"scenario": N_("scenario"), "check": N_("check")}  # what a run is, said for people
+environment = Environment(loader=PackageLoader("orchestrator", "templates"), autoescape=select_autoescape(["html"]),
+                          extensions=["jinja2.ext.i18n"])
+environment.install_gettext_callables(gettext=lambda message: i18n._(message),
+                                      ngettext=lambda one, many, n: i18n._(one if n == 1 else many), newstyle=True)
 
 
 def css():
@@ -27,13 +32,16 @@ def facts_rows(facts):
     return rows
 
 
-def write_run(folder, result, kind, lang="en"):
-    """Write folder/index.html for a result saved in folder (its files beside it); the page's path."""
+def write_run(folder, result, kind):
+    """Write folder/index.html for a result saved in folder (its files beside it), in the result's language;
+    the page's path."""
     files = sorted(p.name for p in folder.iterdir() if p.name not in PAGE_FILES)
-    cards = [{"step": step, "picture": pictures.for_step(result.scenario, step), "facts": facts_rows(step.facts),
-              "files": [name for name in files if name.startswith(f"{step.key}.")]} for step in result.steps]
-    page = environment.get_template("run.html").render(result=result, kind=kind, cards=cards, files=files,
-                                                        css=css(), lang=lang)
+    with i18n.using(result.lang):
+        cards = [{"step": step, "picture": pictures.for_step(result.scenario, step), "facts": facts_rows(step.facts),
+                  "files": [name for name in files if name.startswith(f"{step.key}.")]} for step in result.steps]
+        page = environment.get_template("run.html").render(
+            result=result, kind=kind, kind_text=i18n._(KINDS[kind]), cards=cards, files=files, css=css(),
+            lang=result.lang, notice=pictures.font_notice())
     path = folder / "index.html"
     path.write_text(page)
     return path
@@ -54,8 +62,9 @@ def runs(directory):
     return sorted(found, key=lambda run: (run["started"], run["folder"]), reverse=True)
 
 
-def write_index(directory, lang="en"):
-    """Write directory/index.html, the list of every run; its path."""
+def write_index(directory):
+    """Write directory/index.html, the list of every run, in the language in use; its path."""
     path = directory / "index.html"
-    path.write_text(environment.get_template("index.html").render(runs=runs(directory), css=css(), lang=lang))
+    path.write_text(environment.get_template("index.html").render(runs=runs(directory), css=css(), kinds=KINDS,
+                                                                   lang=i18n.current()))
     return path

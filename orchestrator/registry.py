@@ -3,6 +3,9 @@ import importlib
 import pkgutil
 
 from orchestrator.errors import UnknownName
+from orchestrator.i18n import N_
+
+KINDS = (N_("scenario"), N_("exercise"))  # what callers look up: UnknownName says the kind with _(kind)
 
 
 def modules(package, path, entry="run"):

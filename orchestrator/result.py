@@ -1,9 +1,12 @@
 """What a scenario observed: steps, each with what was expected, what was measured, why, and its facts.
 
 A step's `key` is stable and language-neutral (`tcp-merge-nagle`): tests and reports find steps by it; its
-`name` is for people and may change.
+`name` is for people and may change. Texts are in the result's `lang` (orchestrator.i18n); keys and facts
+never are.
 """
 from dataclasses import asdict, dataclass, field
+
+from orchestrator import i18n
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Result:
     started: str = ""
     duration_s: float = 0.0
     notes: list = field(default_factory=list)  # what a user should know beyond the steps (a scenario's NOTES)
+    lang: str = field(default_factory=i18n.current)  # the language its texts were written in
 
     def __post_init__(self):
         keys = [step.key for step in self.steps]
@@ -47,6 +51,6 @@ class Result:
 
     def to_dict(self):
         return {"scenario": self.scenario, "passed": self.passed, "params": self.params, "started": self.started,
-                "duration_s": self.duration_s, "notes": self.notes,
+                "duration_s": self.duration_s, "lang": self.lang, "notes": self.notes,
                 "steps": [{k: v for k, v in asdict(step).items() if k != "files" and (k != "hint" or v)}
                           for step in self.steps]}

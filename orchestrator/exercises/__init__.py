@@ -3,7 +3,7 @@
 An exercise module:
     NAME = "framing"        # `socklab check framing`
     ROLE = "server"         # how the learner's file is given: --server, --client, --program or --consumer
-    SUMMARY = "one line for --list"
+    SUMMARY = N_("one line for --list")  # marked for the catalog, translated where it is shown
     def check(lab, program, progress) -> list[Step]   # program: a LearnerProgram; failed steps carry a hint
 
 The task, the protocol and a starter file are in exercises/<NAME>/ at the top of the repository, with a
@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orchestrator import registry
+from orchestrator.i18n import _
 from orchestrator.errors import BadParameter
 from orchestrator.learner import LearnerProgram
 from orchestrator.result import Result
@@ -38,8 +39,8 @@ def program(exercise, files):
     the file comes under another role or none; BadProgram if it cannot be read or compiled."""
     given = {role: path for role, path in files.items() if path}
     if list(given) != [exercise.ROLE]:
-        raise BadParameter("check " + exercise.NAME, " ".join(f"--{r} {p}" for r, p in given.items()) or "no file",
-                           f"--{exercise.ROLE} FILE (the learner's {exercise.ROLE})")
+        raise BadParameter("check " + exercise.NAME, " ".join(f"--{r} {p}" for r, p in given.items()) or _("no file"),
+                           _("--{role} FILE (the learner's {role})").format(role=exercise.ROLE))
     return LearnerProgram(given[exercise.ROLE])
 
 

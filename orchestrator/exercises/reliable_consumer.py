@@ -4,12 +4,14 @@ import time
 
 from nodes.lib import ports
 from orchestrator.exercises import _steps
+from orchestrator.i18n import N_, _
 from orchestrator.learner import read_file
 from orchestrator.result import Step
 
 NAME = "reliable-consumer"
 ROLE = "consumer"
-SUMMARY = "a consumer of the lab's reliable queue on three workers, one killed mid-run: acknowledge after the work"
+SUMMARY = N_("a consumer of the lab's reliable queue on three workers, one killed mid-run: acknowledge after the "
+             "work")
 TASKS, LEASE_S, MAXSIZE, LIMIT_S = 2000, 1.0, 200, 25
 # The queue stays empty EMPTY_S after the consumers start, and the kill comes KILL_AFTER_S after production
 # began: the conditions under test, not waits. A consumer must stay until idle for IDLE_S (the protocol).
@@ -17,15 +19,15 @@ EMPTY_S, KILL_AFTER_S, IDLE_S = 1.0, 1.0, 3.0
 DONE = re.compile(r"done (\d+)")  # not by line: two threads' prints may share one
 
 HINTS = {
-    "ack-first": "Acknowledging before the work is done: the killed worker had acknowledged tasks it never "
-                 "finished, and an acknowledged task never comes back. ack() after the work (a crash then "
-                 "means a duplicate, never a loss).",
-    "never-ack": "Never acknowledging: every lease runs out, every task comes back, and the consumers never "
-                 "run out of work. ack() the lease ids once their work is done.",
-    "first-empty": "A consumer that exits on the first empty get: get_many() returns [] when nothing came "
-                   "within its timeout, not when the work is over. Stop only after 3 s without work.",
-    "hang": "The consumers never ended: stop once get_many() has returned nothing for 3 s.",
-    "crash": "A consumer failed: read its error below (`socklab run` shows it live).",
+    "ack-first": N_("Acknowledging before the work is done: the killed worker had acknowledged tasks it never "
+                    "finished, and an acknowledged task never comes back. ack() after the work (a crash then "
+                    "means a duplicate, never a loss)."),
+    "never-ack": N_("Never acknowledging: every lease runs out, every task comes back, and the consumers never "
+                    "run out of work. ack() the lease ids once their work is done."),
+    "first-empty": N_("A consumer that exits on the first empty get: get_many() returns [] when nothing came "
+                      "within its timeout, not when the work is over. Stop only after 3 s without work."),
+    "hang": N_("The consumers never ended: stop once get_many() has returned nothing for 3 s."),
+    "crash": N_("A consumer failed: read its error below (`socklab run` shows it live)."),
 }
 
 
@@ -40,11 +42,13 @@ def check(lab, program, progress):
     broker_port = ports.EXERCISE_BROKER
     try:
         with server.serve("queues", "broker", "--port", broker_port, "--maxsize", MAXSIZE, "--lease", LEASE_S):
-            progress(f"reliable-consumer: {program.path.name} on worker1, worker2, worker3; the queue empty for {EMPTY_S} s")
+            progress(_("reliable-consumer: {program} on worker1, worker2, worker3; the queue empty for {seconds} s")
+                     .format(program=program.path.name, seconds=EMPTY_S))
             consumers = [program.start(w, "server", broker_port, limit_s=LIMIT_S, stdout_file="out.txt",
                                        unbuffered=True) for w in workers]
             time.sleep(EMPTY_S)
-            progress(f"reliable-consumer: {TASKS} tasks from client1; {victim.name} killed after {KILL_AFTER_S} s")
+            progress(_("reliable-consumer: {tasks} tasks from client1; {node} killed after {seconds} s").format(
+                tasks=TASKS, node=victim.name, seconds=KILL_AFTER_S))
             producer = client.start("queues", "produce", "server", "--port", broker_port, "--count", TASKS,
                                     "--mode", "reliable", "--batch", 50, "--timeout", 10)
             time.sleep(KILL_AFTER_S)
@@ -64,24 +68,30 @@ def check(lab, program, progress):
     never = stats["redelivered"] >= TASKS
     per_node = {name: len(done_items(text)) for name, text in outputs.items()}
     steps = [
-        Step("consumers-end", "1 the surviving consumers end by themselves", passed=ended,
-             expected=f"on worker1 and worker3, `python3 FILE server {broker_port}` ends with status 0 once idle for "
-                      f"3 s, within {LIMIT_S} s",
-             observed="; ".join(f"{name}: {_steps.ending(r)} after {r['seconds']} s" for name, r in records.items()),
-             why="A consumer that acknowledges what it has done runs out of work; then it is idle and stops.",
+        Step("consumers-end", _("1 the surviving consumers end by themselves"), passed=ended,
+             expected=_("on worker1 and worker3, `python3 FILE server {port}` ends with status 0 once idle for "
+                        "3 s, within {limit} s").format(port=broker_port, limit=LIMIT_S),
+             observed="; ".join(_("{node}: {ending} after {seconds} s").format(node=name, ending=_steps.ending(r),
+                                                                              seconds=r["seconds"])
+                                for name, r in records.items()),
+             why=_("A consumer that acknowledges what it has done runs out of work; then it is idle and stops."),
              facts={"records": {n: {k: v for k, v in r.items() if k != "stdout"} for n, r in records.items()},
                     "broker": stats},
-             hint="" if ended else HINTS["never-ack" if never else "hang" if any(r["timed_out"] for r in records.values())
-                                         else "crash"]),
-        Step("nothing-lost", f"2 no task lost though {victim.name} was killed mid-run", passed=not lost and bool(done),
-             expected=f"every one of {TASKS} tasks printed `done` by some consumer (duplicates allowed, counted)",
-             observed=f"{len(set(done))}/{TASKS} done, {len(lost)} lost"
-                      + (f" (e.g. {lost[:5]})" if lost else "") + f", {duplicates} duplicate(s); per node {per_node}; "
-                      f"{stats['redelivered']} lease(s) ran out",
-             why="A task is lost only if it was acknowledged and never done: the lease brings back whatever a dead "
-                 "consumer had not acknowledged.",
+             hint="" if ended else
+             _(HINTS["never-ack" if never else "hang" if any(r["timed_out"] for r in records.values()) else "crash"])),
+        Step("nothing-lost", _("2 no task lost though {node} was killed mid-run").format(node=victim.name),
+             passed=not lost and bool(done),
+             expected=_("every one of {tasks} tasks printed `done` by some consumer (duplicates allowed, counted)")
+             .format(tasks=TASKS),
+             observed=_("{done}/{tasks} done, {lost} lost").format(done=len(set(done)), tasks=TASKS, lost=len(lost))
+                      + (_(" (e.g. {example})").format(example=lost[:5]) if lost else "")
+                      + _(", {duplicates} duplicate(s); per node {per_node}; {expired} lease(s) ran out").format(
+                          duplicates=duplicates, per_node=per_node, expired=stats["redelivered"]),
+             why=_("A task is lost only if it was acknowledged and never done: the lease brings back whatever a dead "
+                   "consumer had not acknowledged."),
              facts={"done": len(set(done)), "lost": lost[:50], "lost_count": len(lost), "duplicates": duplicates,
                     "per_node": per_node, "producer_exit": produced.exit_code, "broker": stats},
-             hint="" if not lost and done else HINTS["first-empty" if early else "never-ack" if never else "ack-first"]),
+             hint="" if not lost and done else
+             _(HINTS["first-empty" if early else "never-ack" if never else "ack-first"])),
     ]
     return steps + [_steps.clean([workers[0], workers[2]])]

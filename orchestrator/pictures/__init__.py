@@ -7,9 +7,10 @@ step), or else its numeric facts as bars: every step card has a picture, and eve
 import base64
 import importlib
 
-from orchestrator.pictures._draw import Picture, facts_bars
+from orchestrator.i18n import _
+from orchestrator.pictures._draw import Picture, facts_bars, font_notice, labels_language
 
-__all__ = ["Picture", "for_step"]
+__all__ = ["Picture", "for_step", "font_notice", "labels_language"]
 
 
 def drawers(name):
@@ -21,7 +22,13 @@ def drawers(name):
 
 
 def for_step(name, step):
-    """The step's Picture: its own drawing, else its PNG, else its facts as bars."""
+    """The step's Picture: its own drawing, else its PNG, else its facts as bars; labelled in the language in
+    use (English when no installed font draws Chinese)."""
+    with labels_language():
+        return _picture(name, step)
+
+
+def _picture(name, step):
     draw = drawers(name).get(step.key)
     if draw:
         try:
@@ -30,5 +37,6 @@ def for_step(name, step):
             pass  # facts of another shape (an older run, a failed step): the generic picture says what there is
     for suffix, content in step.files.items():
         if suffix.endswith("png"):
-            return Picture("png", base64.b64encode(content).decode(), f"{step.name}: the plot this run made")
+            return Picture("png", base64.b64encode(content).decode(),
+                           _("{step}: the plot this run made").format(step=step.name))
     return facts_bars(step)

@@ -1,15 +1,60 @@
-"""What every picture shares: one figure style, colours that survive greyscale (with a hatch each), SVG out."""
+"""What every picture shares: one figure style, colours that survive greyscale (with a hatch each), SVG out;
+Chinese labels in a CJK font when one is installed (Debian's fonts-noto-cjk), else English labels."""
+import functools
 import io
+from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 
+from orchestrator import i18n
+from orchestrator.i18n import _
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib import font_manager  # noqa: E402
 
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False,
                             "axes.spines.right": False, "svg.hashsalt": "socklab",
                             "text.parse_math": False})  # a learner's `$` is a dollar, not TeX
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei", "Droid Sans Fallback")
+CJK_FILES = ("NotoSansCJK", "SourceHanSans", "wqy-zenhei", "wqy-microhei", "DroidSansFallback")
+
+
+@functools.cache
+def cjk_font():
+    """The family name of an installed font with Chinese glyphs, put behind DejaVu Sans as the fallback for
+    what DejaVu lacks; None when there is none. Fonts installed after matplotlib cached its list are found
+    by file name."""
+    names = {font.name for font in font_manager.fontManager.ttflist}
+    found = next((name for name in CJK_FONTS if name in names), None)
+    if not found:
+        for path in font_manager.findSystemFonts():
+            if any(Path(path).name.startswith(stem) for stem in CJK_FILES):
+                font_manager.fontManager.addfont(path)
+        names = {font.name for font in font_manager.fontManager.ttflist}
+        found = next((name for name in CJK_FONTS if name in names), None)
+    if found:
+        matplotlib.rcParams["font.family"] = ["DejaVu Sans", found]  # per glyph: DejaVu, else the CJK font
+    return found
+
+
+def labels_language():
+    """A block in which pictures are labelled: in English when Chinese is asked for and no font can draw
+    it (font_notice() says so), else in the language in use."""
+    if not cjk_font() and i18n.current() == "zh":  # looked up in English too: a program may print Chinese
+        return i18n.using("en")
+    return nullcontext()
+
+
+def font_notice():
+    """One line for the user when the pictures fall back to English labels; "" when they do not."""
+    if i18n.current() == "zh" and not cjk_font():
+        return _("no font with Chinese characters is installed (Debian: apt-get install fonts-noto-cjk, or "
+                 "`make host`): the pictures are labelled in English")
+    return ""
 # Okabe & Ito's palette (readable with colour-blindness), each colour with a hatch of its own for print
 COLORS = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#999999"]
 HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
@@ -59,11 +104,12 @@ def facts_bars(step):
             axes.text(value, row, f" {value:g}", va="center")
         axes.set_yticks(range(len(names)), names)
         axes.invert_yaxis()
-        axes.set_title(f"{step.name}: measured", loc="left")
-        alt = f"{step.name}: " + ", ".join(f"{n} = {v:g}" for n, v in found)
+        axes.set_title(_("{step}: measured").format(step=step.name), loc="left")
+        alt = _("{step}: {facts}").format(step=step.name, facts=_(", ").join(f"{n} = {v:g}" for n, v in found))
     else:
         verdict(axes, step)
-        alt = f"{step.name}: {'passed' if step.passed else 'failed'}; {step.observed}"
+        alt = (_("{step}: passed; {observed}") if step.passed else _("{step}: failed; {observed}")).format(
+            step=step.name, observed=step.observed)
     return svg(figure, alt)
 
 

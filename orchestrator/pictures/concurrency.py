@@ -1,6 +1,7 @@
 """The concurrency lesson as Gantt charts: every client's request, from start to answer, per server model."""
 import matplotlib.pyplot as plt
 
+from orchestrator.i18n import _
 from orchestrator.pictures._draw import style, svg
 
 
@@ -14,10 +15,11 @@ def gantt(facts):
         ax.set_yticks([])
         ax.set_ylabel(model, rotation=0, ha="right", va="center")
         ax.invert_yaxis()
-    (axes[-1] if len(models) > 1 else axes).set_xlabel("ms since the clients started (a bar per request)")
-    figure.suptitle("each client's request, from sending to the answer")
-    summary = "; ".join(f"{m}: all answered after {facts['models'][m]['seconds']} s" for m in models)
-    return svg(figure, f"Gantt chart of the requests per server model. {summary}.")
+    (axes[-1] if len(models) > 1 else axes).set_xlabel(_("ms since the clients started (a bar per request)"))
+    figure.suptitle(_("each client's request, from sending to the answer"))
+    summary = _("; ").join(_("{model}: all answered after {seconds} s").format(
+        model=m, seconds=facts["models"][m]["seconds"]) for m in models)
+    return svg(figure, _("Gantt chart of the requests per server model. {summary}.").format(summary=summary))
 
 
 DRAW = {"io-bound-models": gantt}

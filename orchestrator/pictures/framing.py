@@ -1,6 +1,7 @@
 """The framing exercise: for a failed case, the message sent against what came back."""
 import matplotlib.pyplot as plt
 
+from orchestrator.i18n import _
 from orchestrator.pictures._draw import COLORS, svg
 
 
@@ -13,10 +14,12 @@ def echo(facts):
     figure, axes = plt.subplots(figsize=(8, 1.9))
     axes.barh(1, sent, color=COLORS[4], edgecolor="#333333")
     axes.barh(0, came, color="white", hatch="xx", edgecolor="#D55E00")
-    axes.set_yticks([1, 0], [f"sent ({sent} B)", f"echo ({came} B, {failure['verdict']})"])
-    axes.set(xlabel="bytes", title=f"message {failure['index'] + 1}: what was sent and what came back")
-    return svg(figure, f"Message {failure['index'] + 1} was {sent} bytes; the echo was {came} bytes "
-                       f"({failure['verdict']}).")
+    axes.set_yticks([1, 0], [_("sent ({size} B)").format(size=sent),
+                             _("echo ({size} B, {verdict})").format(size=came, verdict=failure["verdict"])])
+    axes.set(xlabel=_("bytes"), title=_("message {number}: what was sent and what came back").format(
+        number=failure["index"] + 1))
+    return svg(figure, _("Message {number} was {sent} bytes; the echo was {received} bytes ({verdict}).").format(
+        number=failure["index"] + 1, sent=sent, received=came, verdict=failure["verdict"]))
 
 
 DRAW = {case: echo for case in ("sizes", "byte-writes", "random-chunks", "batched", "paused-prefix",

@@ -1,6 +1,7 @@
 """The ticket race on a timeline: each buyer's wait for the lock, read, 0.1 s 'network' and write."""
 import matplotlib.pyplot as plt
 
+from orchestrator.i18n import _
 from orchestrator.pictures._draw import COLORS, svg
 
 
@@ -17,14 +18,17 @@ def timeline(facts):
             oversold = sales > facts["tickets"]
             axes.plot(b["write"], row, marker="X" if oversold else "o", markersize=10,
                       color="#D55E00" if oversold else "#009E73")
-    axes.set_yticks(range(len(buyers)), [f"buyer {n + 1}" for n in range(len(buyers))])
+    axes.set_yticks(range(len(buyers)), [_("buyer {number}").format(number=n + 1) for n in range(len(buyers))])
     axes.invert_yaxis()
-    lock = "with a Lock: one buyer at a time" if facts["lock"] else "no lock: everyone reads before anyone writes"
-    axes.set(xlabel="seconds (dotted: waiting for the lock; hatched: read, then the 0.1 s network; "
-                    "o: a sale, X: an oversold sale)", title=f"{facts['buyers']} buyers, {facts['tickets']} ticket(s), "
-                                                         f"{lock}: {facts['successful_buyers']} sold")
-    return svg(figure, f"{facts['buyers']} buyers on a timeline, {lock}; {facts['successful_buyers']} sales for "
-                       f"{facts['tickets']} ticket(s), {facts['oversold']} oversold (marked X).")
+    lock = _("with a Lock: one buyer at a time") if facts["lock"] else _("no lock: everyone reads before anyone writes")
+    axes.set(xlabel=_("seconds (dotted: waiting for the lock; hatched: read, then the 0.1 s network; "
+                      "o: a sale, X: an oversold sale)"),
+             title=_("{buyers} buyers, {tickets} ticket(s), {lock}: {sold} sold").format(
+                 buyers=facts["buyers"], tickets=facts["tickets"], lock=lock, sold=facts["successful_buyers"]))
+    return svg(figure, _("{buyers} buyers on a timeline, {lock}; {sales} sales for {tickets} ticket(s), "
+                         "{oversold} oversold (marked X).").format(
+        buyers=facts["buyers"], lock=lock, sales=facts["successful_buyers"], tickets=facts["tickets"],
+        oversold=facts["oversold"]))
 
 
 DRAW = {"local-oversold": timeline, "local-lock": timeline}

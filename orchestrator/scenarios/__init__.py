@@ -2,11 +2,11 @@
 
 A scenario module:
     NAME = "ping"                  # what `make scenario NAME=ping` calls it
-    SUMMARY = "one line for --list"
+    SUMMARY = N_("one line for --list")  # marked for the catalog, translated where it is shown
     PARAMS = {"count": (5, 1, 100),          # default and valid range, both ends included
               "node": ("server", "server|client[0-9]+")}  # text: default and the pattern it must match
                                    # `--set count=10` overrides, typed like the default and checked
-    NOTES = ["..."]                # optional: what a user should know beyond the steps
+    NOTES = [N_("...")]            # optional: what a user should know beyond the steps (N_: translated when shown)
     def run(lab, params, progress) -> list[Step]   # every step with a key of its own
 
 Modules whose names start with `_` hold what several scenarios share; they are not scenarios.
@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timezone
 
 from orchestrator import registry
+from orchestrator.i18n import _
 from orchestrator.errors import BadParameter, UnknownName
 from orchestrator.result import Result
 
@@ -33,12 +34,12 @@ def get(name):
 def _typed(key, default, text):
     if isinstance(default, bool):
         if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise BadParameter(key, text, "true or false")
+            raise BadParameter(key, text, _("true or false"))
         return text.lower() in ("true", "1", "yes")
     try:
         return type(default)(text)
     except ValueError:
-        kind = {int: "a whole number", float: "a number"}.get(type(default), "text")
+        kind = {int: _("a whole number"), float: _("a number")}.get(type(default), _("text"))
         raise BadParameter(key, text, kind) from None
 
 
@@ -51,9 +52,10 @@ def valid(key, spec):
     """What the parameter takes, said for people: `a whole number from 1 to 100`, `text matching …`."""
     default, *bounds = spec
     if isinstance(default, str):
-        return f"text matching {bounds[0]}"
-    kind = "a whole number" if isinstance(default, int) else "a number"
-    return f"{kind} from {bounds[0]} to {bounds[1]}"
+        return _("text matching {pattern}").format(pattern=bounds[0])
+    if isinstance(default, int):
+        return _("a whole number from {low} to {high}").format(low=bounds[0], high=bounds[1])
+    return _("a number from {low} to {high}").format(low=bounds[0], high=bounds[1])
 
 
 def _checked(key, spec, value):
@@ -72,7 +74,7 @@ def parameters(scenario, settings):
         key, sep, text = setting.partition("=")
         if not sep or key not in params:
             known = ", ".join(f"{k}={v}" for k, v in params.items())
-            raise UnknownName(f"parameter of scenario {scenario.NAME}", key, [known])
+            raise UnknownName(_("parameter of scenario {scenario}").format(scenario=scenario.NAME), key, [known])
         params[key] = _checked(key, scenario.PARAMS[key], _typed(key, params[key], text))
     return params
 
@@ -86,4 +88,5 @@ def run(name, lab, settings=(), progress=lambda text: None):
         steps = scenario.run(lab, params, progress)
     finally:
         lab.stop_spawned()  # whatever a scenario started and did not stop, also when it failed
-    return Result(name, params, steps, started, round(time.monotonic() - clock, 2), list(getattr(scenario, "NOTES", [])))
+    notes = [_(note) for note in getattr(scenario, "NOTES", [])]
+    return Result(name, params, steps, started, round(time.monotonic() - clock, 2), notes)

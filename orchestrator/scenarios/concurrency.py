@@ -3,13 +3,14 @@ import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+from orchestrator.i18n import N_, _
 from orchestrator.node import program_argv
 from orchestrator.result import Step
 from orchestrator.scenarios._cleanup import nothing_left
 
 NAME = "concurrency"
-SUMMARY = "iterative, thread-per-client, process-per-client and selectors servers under N clients; threads vs " \
-          "processes on CPU work (the GIL)"
+SUMMARY = N_("iterative, thread-per-client, process-per-client and selectors servers under N clients; threads vs "
+             "processes on CPU work (the GIL)")
 PARAMS = {"clients": (8, 2, 64), "io_ms": (200, 1, 5000), "cpu_clients": (4, 2, 32), "cpu_n": (3_000_000, 1000, 10**9),
           "cpu_rounds": (3, 1, 15), "idle": (1.0, 0.1, 60.0)}
 MODELS = ("iterative", "threads", "fork", "selectors")
@@ -60,19 +61,21 @@ def io_step(measured, p):
     waited = {m: r["bad_clients"]["good_latency_ms"] for m, r in measured.items()}
     frozen = waited["iterative"] >= 0.8 * idle * 1000 and all(waited[m] < idle * 1000 / 2 for m in MODELS[1:])
     return Step(
-        "io-bound-models", f"{n} clients, each request waiting {p['io_ms']} ms on I/O",
+        "io-bound-models", _("{clients} clients, each request waiting {io_ms} ms on I/O").format(
+            clients=n, io_ms=p["io_ms"]),
         passed=all(iterative >= 2 * s for s in concurrent.values()) and all(survived.values()) and frozen,
-        expected=f"the iterative server answers one at a time (≈ {n} × {wait} s); threads, processes and "
-                 f"selectors overlap the waits (≈ {wait} s). Then garbage, a client that vanishes and one that "
-                 f"says nothing: every model still answers a good client — the iterative one only after dropping "
-                 f"the silent one ({idle} s)",
-        observed=", ".join(f"{m} {r['seconds']} s (p50 {r['p50_ms']} / p95 {r['p95_ms']} ms)" for m, r in
-                           measured.items()) + f"; answered the good client after a silent one: {survived}, "
-                 f"waiting {waited} ms",
-        why=f"Concurrency is about waiting well: while one request waits, another can be served — by another "
-            f"thread, another process, or one loop that never blocks (multiplexing). The iterative server "
-            f"survived the silent client but served nobody else for {waited['iterative'] / 1000:.1f} s, until its "
-            f"idle timeout dropped it: one slow peer stops everyone.",
+        expected=_("the iterative server answers one at a time (≈ {clients} × {wait} s); threads, processes and "
+                   "selectors overlap the waits (≈ {wait} s). Then garbage, a client that vanishes and one that "
+                   "says nothing: every model still answers a good client — the iterative one only after dropping "
+                   "the silent one ({idle} s)").format(clients=n, wait=wait, idle=idle),
+        observed=", ".join(_("{model} {seconds} s (p50 {p50_ms} / p95 {p95_ms} ms)").format(
+            model=m, seconds=r["seconds"], p50_ms=r["p50_ms"], p95_ms=r["p95_ms"]) for m, r in measured.items())
+        + _("; answered the good client after a silent one: {survived}, waiting {waited} ms").format(
+            survived=survived, waited=waited),
+        why=_("Concurrency is about waiting well: while one request waits, another can be served — by another "
+              "thread, another process, or one loop that never blocks (multiplexing). The iterative server "
+              "survived the silent client but served nobody else for {iterative_s:.1f} s, until its "
+              "idle timeout dropped it: one slow peer stops everyone.").format(iterative_s=waited["iterative"] / 1000),
         facts={"models": measured, "survived_bad_clients": survived, "good_client_waited_ms": waited,
                "iterative_vs_best": round(iterative / min(concurrent.values()), 2)})
 
@@ -80,7 +83,7 @@ def io_step(measured, p):
 def cpu_rounds(server, clients, p, servers):
     """{name: medians} of CPU-bound requests against each server argv in `servers`, in alternating rounds."""
     rounds = {name: [] for name in servers}
-    for _ in range(p["cpu_rounds"]):  # alternating rounds, medians: the cores are shared with the whole lab
+    for _round in range(p["cpu_rounds"]):  # alternating rounds, medians: the cores are shared with the whole lab
         for name, argv in servers.items():
             with server.serve(argv):
                 rounds[name].append(measure(clients, f"cpu {p['cpu_n']}", p["cpu_clients"]))
@@ -99,14 +102,16 @@ def cpu_step(server, clients, p):
     cores = int(server.run(["nproc"]).stdout)
     ratio = measured["fork"]["seconds"] / measured["threads"]["seconds"]
     return Step(
-        "cpu-bound-threads-vs-processes", f"{p['cpu_clients']} CPU-bound requests: threads vs processes on "
-                                          f"{cores} cores",
+        "cpu-bound-threads-vs-processes", _("{requests} CPU-bound requests: threads vs processes on "
+                                            "{cores} cores").format(requests=p["cpu_clients"], cores=cores),
         passed=ratio < 0.85,
-        expected="threads take turns holding the GIL, so CPU work runs one at a time; processes run on every core",
-        observed=f"median of {p['cpu_rounds']}: threads {measured['threads']['seconds']} s, processes "
-                 f"{measured['fork']['seconds']} s (processes take {ratio:.2f}× the threads' time)",
-        why=f"Concurrency is not parallelism: threads in one CPython process interleave, only separate processes "
-            f"compute at the same time, and no more of them than there are cores ({cores}, nproc on the server).",
+        expected=_("threads take turns holding the GIL, so CPU work runs one at a time; processes run on every core"),
+        observed=_("median of {rounds}: threads {threads} s, processes {processes} s (processes take {ratio:.2f}× "
+                   "the threads' time)").format(rounds=p["cpu_rounds"], threads=measured["threads"]["seconds"],
+                                                processes=measured["fork"]["seconds"], ratio=ratio),
+        why=_("Concurrency is not parallelism: threads in one CPython process interleave, only separate processes "
+              "compute at the same time, and no more of them than there are cores ({cores}, nproc on the "
+              "server).").format(cores=cores),
         facts={"models": measured, "processes_to_threads": round(ratio, 3), "cores": cores})
 
 
@@ -118,25 +123,28 @@ def one_core_step(server, clients, p):
     slowdown = one["seconds"] / every["seconds"]
     together = one["p50_ms"] / one["p95_ms"]
     return Step(
-        "one-core-concurrency", f"the same {p['cpu_clients']} requests, processes pinned to one core (taskset -c 0)",
+        "one-core-concurrency", _("the same {requests} requests, processes pinned to one core (taskset -c 0)").format(
+            requests=p["cpu_clients"]),
         passed=slowdown >= 1.4 and together >= 0.85,
-        expected="on one CPU the same processes take clearly longer (the second core did half the work), and "
-                 "the requests finish together, late, rather than one after another",
-        observed=f"median of {p['cpu_rounds']}: all cores {every['seconds']} s, one core {one['seconds']} s "
-                 f"({slowdown:.2f}×); on one core, latency p50 {one['p50_ms']} / p95 {one['p95_ms']} ms "
-                 f"(p50 = {together:.2f} of p95)",
-        why="One CPU runs one thing at a time: the kernel slices its time among the processes (多道技术, "
-            "multiprogramming), so all of them progress and all finish near the end — concurrency without "
-            "parallelism. The processes' speed-up came from the other core, not from being processes.",
+        expected=_("on one CPU the same processes take clearly longer (the second core did half the work), and "
+                   "the requests finish together, late, rather than one after another"),
+        observed=_("median of {rounds}: all cores {all_cores} s, one core {one_core} s ({slowdown:.2f}×); on one "
+                   "core, latency p50 {p50_ms} / p95 {p95_ms} ms (p50 = {p50_over_p95:.2f} of p95)").format(
+            rounds=p["cpu_rounds"], all_cores=every["seconds"], one_core=one["seconds"], slowdown=slowdown,
+            p50_ms=one["p50_ms"], p95_ms=one["p95_ms"], p50_over_p95=together),
+        why=_("One CPU runs one thing at a time: the kernel slices its time among the processes (多道技术, "
+              "multiprogramming), so all of them progress and all finish near the end — concurrency without "
+              "parallelism. The processes' speed-up came from the other core, not from being processes."),
         facts={"servers": measured, "one_core_slowdown": round(slowdown, 3), "p50_over_p95": round(together, 3)})
 
 
 def run(lab, params, progress):
     server, clients = lab.node("server"), lab.nodes("client")
-    progress(f"{params['clients']} I/O-bound clients against each of {', '.join(MODELS)}")
+    progress(_("{clients} I/O-bound clients against each of {models}").format(
+        clients=params["clients"], models=", ".join(MODELS)))
     steps = [io_step(io_models(server, clients, params), params)]
-    progress(f"{params['cpu_clients']} CPU-bound clients: threads, then processes")
+    progress(_("{clients} CPU-bound clients: threads, then processes").format(clients=params["cpu_clients"]))
     steps += [cpu_step(server, clients, params), one_core_step(server, clients, params),
-              nothing_left([server], ["nodes.reqserver"], "The fork server reaps its children on SIGCHLD; every "
-                                                           "server was stopped with its whole session.")]
+              nothing_left([server], ["nodes.reqserver"], _("The fork server reaps its children on SIGCHLD; every "
+                                                             "server was stopped with its whole session."))]
     return steps

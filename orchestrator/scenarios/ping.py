@@ -2,10 +2,11 @@
 import statistics
 from concurrent.futures import ThreadPoolExecutor
 
+from orchestrator.i18n import N_, _
 from orchestrator.result import Step
 
 NAME = "ping"
-SUMMARY = "every node reaches every other by service name and IP, with RTTs; then a 50 ms impairment shows"
+SUMMARY = N_("every node reaches every other by service name and IP, with RTTs; then a 50 ms impairment shows")
 PARAMS = {"count": (5, 1, 100), "delay_ms": (50, 1, 1000), "node": ("server", "(server|client|worker)[0-9]*")}
 
 
@@ -32,15 +33,17 @@ def by_name(nodes, pings):
                if set(p["addresses"]) != ips[name]]
     replicas = {name: len(ips[name]) for name in ips}
     return Step(
-        "reach-by-name", "reach by service name",
+        "reach-by-name", _("reach by service name"),
         passed=answered == sent and not wrong and not partial,
-        expected=f"every node's pings to the other services ({', '.join(sorted(ips))}) are all answered; a "
-                 "service's name resolves to the addresses of all its replicas",
-        observed=f"{answered}/{sent} answered; " + (f"wrong addresses: {', '.join(wrong)}" if wrong else
-                                                     "every name resolved to another node of its service")
-                 + f"; replicas per name: {replicas}" + (f"; not every replica listed: {partial}" if partial else ""),
-        why="Docker's embedded DNS answers service names on a user-defined network with every replica's address; "
-            "the resolver uses the first. A node does not ping its own service's name: that could be itself.",
+        expected=_("every node's pings to the other services ({services}) are all answered; a service's name "
+                   "resolves to the addresses of all its replicas").format(services=", ".join(sorted(ips))),
+        observed=_("{answered}/{sent} answered; {resolution}; replicas per name: {replicas}").format(
+            answered=answered, sent=sent, replicas=replicas,
+            resolution=_("wrong addresses: {wrong}").format(wrong=", ".join(wrong)) if wrong else
+            _("every name resolved to another node of its service"))
+                 + (_("; not every replica listed: {partial}").format(partial=partial) if partial else ""),
+        why=_("Docker's embedded DNS answers service names on a user-defined network with every replica's address; "
+              "the resolver uses the first. A node does not ping its own service's name: that could be itself."),
         facts={"sent": sent, "answered": answered, "service_ips": {s: sorted(v) for s, v in ips.items()},
                "pings": {src: {name: {"ip": p["ip"], "addresses": p["addresses"], "received": p["received"],
                                       "rtt_p50_ms": p50(p)}
@@ -54,12 +57,15 @@ def by_ip(nodes, pings):
     rtts = [rtt for per in pings.values() for p in per.values() for rtt in p["rtt_ms"]]
     pairs = sum(len(per) for per in pings.values())
     return Step(
-        "reach-by-ip", "reach by IP",
+        "reach-by-ip", _("reach by IP"),
         passed=not lost and pairs == len(nodes) * (len(nodes) - 1),
-        expected=f"all {len(nodes) * (len(nodes) - 1)} ordered pairs of the {len(nodes)} nodes exchange echoes",
-        observed=f"{pairs - len(lost)} pairs without loss" + (f"; lost: {', '.join(lost)}" if lost else "") +
-                 (f"; RTT p50 {statistics.median(rtts):.3f} ms, max {max(rtts):.3f} ms" if rtts else ""),
-        why="The nodes share one bridge: an echo crosses veth, bridge, veth — well under a millisecond.",
+        expected=_("all {pairs} ordered pairs of the {nodes} nodes exchange echoes").format(
+            pairs=len(nodes) * (len(nodes) - 1), nodes=len(nodes)),
+        observed=_("{pairs} pairs without loss").format(pairs=pairs - len(lost))
+                 + (_("; lost: {lost}").format(lost=", ".join(lost)) if lost else "")
+                 + (_("; RTT p50 {p50_ms:.3f} ms, max {max_ms:.3f} ms").format(p50_ms=statistics.median(rtts),
+                                                                              max_ms=max(rtts)) if rtts else ""),
+        why=_("The nodes share one bridge: an echo crosses veth, bridge, veth — well under a millisecond."),
         facts={"rtt_p50_ms": matrix, "lost_pairs": lost,
                "rtt_p50_all_ms": round(statistics.median(rtts), 3) if rtts else None})
 
@@ -72,13 +78,16 @@ def added_delay(target, delay_ms, before, during, after):
     restored = all(b is not None and b < delay_ms / 2 for b in back.values())
     shown = ", ".join(f"{src} +{a} ms" for src, a in added.items())
     return Step(
-        "impaired-delay", f"impair {target.name}: delay {delay_ms} ms",
+        "impaired-delay", _("impair {node}: delay {delay_ms} ms").format(node=target.name, delay_ms=delay_ms),
         passed=in_band and restored,
-        expected=f"every round trip to {target.name} gains about {delay_ms} ms, and loses it after clear()",
-        observed=f"{shown}; after clear p50 ≤ {max(b for b in back.values() if b is not None):.3f} ms"
-        if all(b is not None for b in back.values()) else f"{shown}; unreachable after clear",
-        why=f"{target.name}'s sidecar holds every packet it sends for {delay_ms} ms in an NFQUEUE: the replies wait, "
-            "the requests do not, so each round trip gains the delay once.",
+        expected=_("every round trip to {node} gains about {delay_ms} ms, and loses it after clear()").format(
+            node=target.name, delay_ms=delay_ms),
+        observed=_("{added}; after clear p50 ≤ {p50_ms:.3f} ms").format(
+            added=shown, p50_ms=max(b for b in back.values() if b is not None))
+        if all(b is not None for b in back.values()) else _("{added}; unreachable after clear").format(added=shown),
+        why=_("{node}'s sidecar holds every packet it sends for {delay_ms} ms in an NFQUEUE: the replies wait, "
+              "the requests do not, so each round trip gains the delay once.").format(node=target.name,
+                                                                                      delay_ms=delay_ms),
         facts={"node": target.name, "delay_ms": delay_ms, "added_ms": added,
                "before_p50_ms": {s: p50(before[s][target.ip]) for s in during},
                "during_p50_ms": {s: p50(during[s][target.ip]) for s in during}, "after_p50_ms": back})
@@ -87,13 +96,13 @@ def added_delay(target, delay_ms, before, during, after):
 def run(lab, params, progress):
     nodes = lab.nodes()
     count = params["count"]
-    progress(f"every node pings the service names and every other node, {count} times each")
+    progress(_("every node pings the service names and every other node, {count} times each").format(count=count))
     names = sweep(nodes, sorted({n.service for n in nodes}), count)
     before = sweep(nodes, [n.ip for n in nodes], count)
     steps = [by_name(nodes, names), by_ip(nodes, before)]
     target = lab.node(params["node"])
     others = [n for n in nodes if n.name != target.name]
-    progress(f"impairing {target.name} with {params['delay_ms']} ms of delay")
+    progress(_("impairing {node} with {delay_ms} ms of delay").format(node=target.name, delay_ms=params["delay_ms"]))
     with target.impaired(delay=f"{params['delay_ms']}ms"):
         during = sweep(others, [target.ip], count)
     after = sweep(others, [target.ip], count)

@@ -1,11 +1,12 @@
 """multiprocessing observed from outside: `ps`, run as a separate exec in the node, says what the kernel sees."""
 import time
 
+from orchestrator.i18n import N_, _
 from orchestrator.result import Step
 from orchestrator.scenarios._cleanup import nothing_left
 
 NAME = "processes"
-SUMMARY = "children, pid/ppid, join/is_alive/terminate, zombies, orphans, PID 1 in a container, daemons"
+SUMMARY = N_("children, pid/ppid, join/is_alive/terminate, zombies, orphans, PID 1 in a container, daemons")
 PARAMS = {"orphans": (5, 1, 100)}
 
 
@@ -35,18 +36,21 @@ def children_step(node):
     lifecycle_ok = (result["alive_before"] == [True] * 3 and result["alive_after"] == [False] * 3
                     and result["exitcodes"] == [-15, 0, 0] and result["join_seconds"][0] >= 0.25)
     return Step(
-        "children", "children, pids and the process API",
+        "children", _("children, pids and the process API"),
         passed=all(p == parent for p in ppids.values()) and inside == {kid: parent for kid in kids} and lifecycle_ok,
-        expected="3 children print os.getpid() and os.getppid() from inside; ps, from outside, agrees: the parent's "
-                 "pid is their ppid; is_alive() is True, then terminate() ends one with SIGTERM (exitcode -15), "
-                 "join() blocks until each other child has ended",
-        observed=f"parent {parent}; children said (pid, ppid) {sorted(inside.items())}; ps saw ppids "
-                 f"{list(ppids.values())}; alive before {result['alive_before']}, exitcodes {result['exitcodes']}, "
-                 f"join waited {result['join_seconds']} s, alive after {result['alive_after']}",
-        why="Process.start() forked here (nodes.procs chooses the fork start method, Linux's default before Python "
-            "3.14; macOS and Windows start a fresh interpreter instead): each child is a process of its own, with "
-            "the parent as its ppid. join() is waitpid(); is_alive() asks without waiting, and — like start() — "
-            "also collects children that have already ended; terminate() sends SIGTERM.",
+        expected=_("3 children print os.getpid() and os.getppid() from inside; ps, from outside, agrees: the "
+                   "parent's pid is their ppid; is_alive() is True, then terminate() ends one with SIGTERM (exitcode "
+                   "-15), join() blocks until each other child has ended"),
+        observed=_("parent {parent}; children said (pid, ppid) {pairs}; ps saw ppids {ppids}; alive before "
+                   "{alive_before}, exitcodes {exitcodes}, join waited {join_seconds} s, alive after "
+                   "{alive_after}").format(
+            parent=parent, pairs=sorted(inside.items()), ppids=list(ppids.values()),
+            alive_before=result['alive_before'], exitcodes=result['exitcodes'], join_seconds=result['join_seconds'],
+            alive_after=result['alive_after']),
+        why=_("Process.start() forked here (nodes.procs chooses the fork start method, Linux's default before "
+              "Python 3.14; macOS and Windows start a fresh interpreter instead): each child is a process of its "
+              "own, with the parent as its ppid. join() is waitpid(); is_alive() asks without waiting, and — like "
+              "start() — also collects children that have already ended; terminate() sends SIGTERM."),
         facts={"parent": parent, "children": kids, "ps_ppids": ppids, **result})
 
 
@@ -54,14 +58,14 @@ def terminate_step(result):
     """From the children run: terminate() sends a signal and returns; the child ends when it ends."""
     alive, took = result["alive_right_after_terminate"], result["terminate_to_end_s"]
     return Step(
-        "terminate-is-asynchronous", "terminate() only sends SIGTERM",
+        "terminate-is-asynchronous", _("terminate() only sends SIGTERM"),
         passed=alive and took >= 0.25 and result["exitcodes"][0] == -15,
-        expected="right after terminate(), is_alive() is still True for a child that takes 0.3 s to clean up on "
-                 "SIGTERM; join() then waits for it",
-        observed=f"is_alive() right after terminate(): {alive}; the child ended {took} s later, exitcode "
-                 f"{result['exitcodes'][0]}",
-        why="terminate() is os.kill(pid, SIGTERM): it returns at once, and the child ends when its handler lets it "
-            "— so a parent that needs it gone calls join() after terminate().",
+        expected=_("right after terminate(), is_alive() is still True for a child that takes 0.3 s to clean up on "
+                   "SIGTERM; join() then waits for it"),
+        observed=_("is_alive() right after terminate(): {alive}; the child ended {seconds} s later, exitcode "
+                   "{exitcode}").format(alive=alive, seconds=took, exitcode=result['exitcodes'][0]),
+        why=_("terminate() is os.kill(pid, SIGTERM): it returns at once, and the child ends when its handler lets "
+              "it — so a parent that needs it gone calls join() after terminate()."),
         facts={"alive_right_after_terminate": alive, "terminate_to_end_s": took,
                "exitcode": result["exitcodes"][0]})
 
@@ -71,13 +75,14 @@ def implicit_join_step(node, seconds=1.0):
     result = node.program("procs", "implicit-join", "--seconds", seconds)
     elapsed = round(time.monotonic() - started, 3)
     return Step(
-        "implicit-join", "a parent waits for its children at exit",
+        "implicit-join", _("a parent waits for its children at exit"),
         passed=elapsed >= seconds and node.leftovers("nodes.procs") == [],
-        expected=f"a parent whose code ends at once, without join(), after starting a child that works {seconds} s: "
-                 "the program still lasts that long",
-        observed=f"the program took {elapsed} s; its main code had returned before the child was done",
-        why="At exit, multiprocessing joins every child that is not a daemon (and terminates the daemons): the "
-            "interpreter does not end while non-daemonic children run.",
+        expected=_("a parent whose code ends at once, without join(), after starting a child that works {seconds} "
+                   "s: the program still lasts that long").format(seconds=seconds),
+        observed=_("the program took {seconds} s; its main code had returned before the child was done").format(
+            seconds=elapsed),
+        why=_("At exit, multiprocessing joins every child that is not a daemon (and terminates the daemons): the "
+              "interpreter does not end while non-daemonic children run."),
         facts={**result, "program_seconds": elapsed})
 
 
@@ -93,15 +98,16 @@ def zombie_step(node):
     proc.result(30)
     seen_z = bool(before) and before["stat"].startswith("Z")
     return Step(
-        "zombie", "zombie until joined",
+        "zombie", _("zombie until joined"),
         passed=seen_z and "defunct" in before["args"] and after is None,
-        expected="a child that has exited while its parent neither joins nor waits shows as Z <defunct>; after "
-                 "join() it is gone",
-        observed=f"before join: {before['stat'] if before else 'absent'} {before['args'] if before else ''}; "
-                 f"after join: {'gone' if after is None else after['stat']}",
-        why="A dead child keeps its exit status in the process table until the parent collects it with wait(); "
-            "join() does exactly that — and so do is_alive() and the next start(), which collect children that "
-            "have ended.",
+        expected=_("a child that has exited while its parent neither joins nor waits shows as Z <defunct>; after "
+                   "join() it is gone"),
+        observed=_("before join: {state} {args}; after join: {state_after}").format(
+            state=before['stat'] if before else _("absent"), args=before['args'] if before else '',
+            state_after=_("gone") if after is None else after['stat']),
+        why=_("A dead child keeps its exit status in the process table until the parent collects it with wait(); "
+              "join() does exactly that — and so do is_alive() and the next start(), which collect children that "
+              "have ended."),
         facts={"child": child, "before_join": before, "after_join": after})
 
 
@@ -112,13 +118,13 @@ def orphan_step(node):
     child, pid1 = table.get(started["child"]), table[1]["args"]
     node.run(["kill", str(started["child"])])
     return Step(
-        "orphan", "orphan adopted by PID 1",
+        "orphan", _("orphan adopted by PID 1"),
         passed=child is not None and child["ppid"] == 1,
-        expected="when the parent exits first, its still-running child gets a new parent: the node's PID 1",
-        observed=f"parent {started['parent']} exited; child {started['child']} now has ppid "
-                 f"{child['ppid'] if child else 'gone'}",
-        why="The kernel gives an orphan to the nearest ancestor marked as a subreaper, else to PID 1 of its PID "
-            f"namespace: in this container that is PID 1, {pid1}.",
+        expected=_("when the parent exits first, its still-running child gets a new parent: the node's PID 1"),
+        observed=_("parent {parent} exited; child {child} now has ppid {ppid}").format(
+            parent=started['parent'], child=started['child'], ppid=child['ppid'] if child else _("gone")),
+        why=_("The kernel gives an orphan to the nearest ancestor marked as a subreaper, else to PID 1 of its PID "
+              "namespace: in this container that is PID 1, {pid1}.").format(pid1=pid1),
         facts={**started, "child_after": child, "pid1": pid1})
 
 
@@ -135,14 +141,15 @@ def pid1_step(lab, count):
     with lab.scratch_node("noinit", init=False) as bare:
         without_init, bare_args = count_orphaned_zombies(bare, count)
     return Step(
-        "pid1-reaps", "PID 1 in a container: who reaps orphans",
+        "pid1-reaps", _("PID 1 in a container: who reaps orphans"),
         passed=with_init == 0 and without_init == count,
-        expected=f"{count} children outlive their parent, then exit: on a node with init they are reaped; on a "
-                 "node whose PID 1 is `sleep` they stay zombies",
-        observed=f"with init ({init_args.split()[0]}): {with_init} zombies; without (PID 1 `{bare_args}`): "
-                 f"{without_init} zombies",
-        why="Orphans go to PID 1, and only a PID 1 that calls wait() frees them: `init: true` puts docker-init "
-            "there; a plain program as PID 1 lets them pile up.",
+        expected=_("{count} children outlive their parent, then exit: on a node with init they are reaped; on a "
+                   "node whose PID 1 is `sleep` they stay zombies").format(count=count),
+        observed=_("with init ({init}): {zombies_with_init} zombies; without (PID 1 `{pid1}`): {zombies_without_init} "
+                   "zombies").format(init=init_args.split()[0], zombies_with_init=with_init, pid1=bare_args,
+                                     zombies_without_init=without_init),
+        why=_("Orphans go to PID 1, and only a PID 1 that calls wait() frees them: `init: true` puts docker-init "
+              "there; a plain program as PID 1 lets them pile up."),
         facts={"orphans": count, "zombies_with_init": with_init, "zombies_without_init": without_init,
                "pid1_with_init": init_args, "pid1_without_init": bare_args})
 
@@ -156,13 +163,13 @@ def daemon_step(node):
     wait_for_state(node, [child], "Z")
     gone = child not in node.ps()
     return Step(
-        "daemon-ends", "a daemonic child ends with its parent",
+        "daemon-ends", _("a daemonic child ends with its parent"),
         passed=alive and gone,
-        expected="a daemon=True child runs while its parent does, and is ended when the parent exits",
-        observed=f"child {child} running with its parent: {alive}; after the parent exited: "
-                 f"{'gone' if gone else 'still there'}",
-        why="At exit, multiprocessing terminates its daemonic children (SIGTERM) and then joins them: a daemon "
-            "never outlives its parent's code.",
+        expected=_("a daemon=True child runs while its parent does, and is ended when the parent exits"),
+        observed=_("child {child} running with its parent: {alive}; after the parent exited: {after}").format(
+            child=child, alive=alive, after=_("gone") if gone else _("still there")),
+        why=_("At exit, multiprocessing terminates its daemonic children (SIGTERM) and then joins them: a daemon "
+              "never outlives its parent's code."),
         facts={"parent": parent, "child": child, "alive_with_parent": alive, "gone_after": gone})
 
 
@@ -170,25 +177,25 @@ def daemon_child_step(node):
     failed = node.program("procs", "daemon-child")
     said = failed["child_said"]
     return Step(
-        "daemon-no-children", "daemonic processes cannot have children",
+        "daemon-no-children", _("daemonic processes cannot have children"),
         passed=said == "AssertionError: daemonic processes are not allowed to have children",
-        expected="a daemonic child that starts a Process gets AssertionError: daemonic processes are not "
-                 "allowed to have children",
+        expected=_("a daemonic child that starts a Process gets AssertionError: daemonic processes are not "
+                   "allowed to have children"),
         observed=said,
-        why="A daemon is terminated when its parent exits, with no chance to end children of its own, which "
-            "would be left orphaned: so multiprocessing forbids it any.",
+        why=_("A daemon is terminated when its parent exits, with no chance to end children of its own, which "
+              "would be left orphaned: so multiprocessing forbids it any."),
         facts=failed)
 
 
 def run(lab, params, progress):
     node = lab.node("worker1")
-    progress("children, zombies and orphans on worker1")
+    progress(_("children, zombies and orphans on worker1"))
     first = children_step(node)
     steps = [first, terminate_step(first.facts), implicit_join_step(node), zombie_step(node), orphan_step(node)]
-    progress(f"PID 1: {params['orphans']} orphaned zombies with init and without")
+    progress(_("PID 1: {count} orphaned zombies with init and without").format(count=params['orphans']))
     steps.append(pid1_step(lab, params["orphans"]))
-    progress("daemons")
+    progress(_("daemons"))
     steps += [daemon_step(node), daemon_child_step(node)]
-    steps.append(nothing_left([node], ["nodes.procs"], "Every child was joined, killed or reaped by an init; the "
-                                                       "node without init is gone."))
+    steps.append(nothing_left([node], ["nodes.procs"], _("Every child was joined, killed or reaped by an init; "
+                                                         "the node without init is gone.")))
     return steps

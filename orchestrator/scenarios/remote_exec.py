@@ -11,14 +11,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+from orchestrator.i18n import N_, _
 from orchestrator.node import program_argv
 from orchestrator.result import Step
 
 NAME = "remote-exec"
-SUMMARY = "a socket + subprocess remote shell: the naive protocol's leftover bug, framing's exactness, os.system, " \
-          "real SSH, auth, concurrency, timeouts"
-NOTES = ["execd's naive port (7001) is the course's protocol, kept to reproduce its bug: unsafe by design, on the "
-         "lab network only, and behind the same lab key as the framed port. Never expose either to anything else."]
+SUMMARY = N_("a socket + subprocess remote shell: the naive protocol's leftover bug, framing's exactness, "
+             "os.system, real SSH, auth, concurrency, timeouts")
+NOTES = [N_("execd's naive port (7001) is the course's protocol, kept to reproduce its bug: unsafe by design, on the "
+            "lab network only, and behind the same lab key as the framed port. Never expose either to anything "
+            "else.")]
 PARAMS = {"repeat": (200, 1, 10_000), "big_mib": (10, 1, 63), "clients_per_node": (5, 1, 50)}
 SSHD = ["/usr/sbin/sshd", "-D", "-e", "-o", "HostKey=/etc/ssh/ssh_host_ed25519_key", "-o", "PasswordAuthentication=no",
         "-o", "UsePAM=no", "-o", "PermitRootLogin=prohibit-password"]
@@ -55,15 +57,17 @@ def naive_step(client):
     pwd = replies[2]
     whose = "seq" if pwd["reply_sha256"] == sha(SEQ_OUTPUT[1024:1024 + pwd["reply_size"]]) else None
     return Step(
-        "naive-leftover", "naive protocol: a reply carries the previous command's leftover",
+        "naive-leftover", _("naive protocol: a reply carries the previous command's leftover"),
         passed=replies[0]["reply_head"] == "hello\n" and whose == "seq",
-        expected=f"`{SEQ}` prints {len(SEQ_OUTPUT)} bytes but recv(1024) takes 1024; the reply to `pwd` is "
-                 "the next 1024 bytes of seq's output, not the working directory",
-        observed=f"reply to pwd: {pwd['reply_size']} bytes starting {pwd['reply_head'][:16]!r}… = bytes 1024–"
-                 f"{1024 + pwd['reply_size']} of seq's output ({len(SEQ_OUTPUT) - 1024 - pwd['reply_size']} more "
-                 "still queued)" if whose else f"reply to pwd: {pwd['reply_head'][:40]!r}",
-        why="The naive protocol sends output with no length: the client's one recv(1024) per command cannot "
-            "know where a reply ends, so the rest of a long one is read as the answer to the next.",
+        expected=_("`{command}` prints {size} bytes but recv(1024) takes 1024; the reply to `pwd` is the next 1024 "
+                   "bytes of seq's output, not the working directory").format(command=SEQ, size=len(SEQ_OUTPUT)),
+        observed=_("reply to pwd: {size} bytes starting {head}… = bytes 1024–{end} of seq's output ({queued} more "
+                   "still queued)").format(size=pwd['reply_size'], head=repr(pwd['reply_head'][:16]),
+                                           end=1024 + pwd['reply_size'],
+                                           queued=len(SEQ_OUTPUT) - 1024 - pwd['reply_size'])
+        if whose else _("reply to pwd: {head}").format(head=repr(pwd['reply_head'][:40])),
+        why=_("The naive protocol sends output with no length: the client's one recv(1024) per command cannot "
+              "know where a reply ends, so the rest of a long one is read as the answer to the next."),
         facts={"replies": replies, "pwd_reply_from": whose, "seq_output_bytes": len(SEQ_OUTPUT),
                "leftover_in_pwd_reply": pwd["reply_size"] if whose else 0})
 
@@ -78,15 +82,21 @@ def framed_step(framed, p):
               "exit code": by["echo out; echo err >&2; exit 3"]["exit_code"] == 3,
               "non-UTF-8 intact": by[r"printf '\377\376'"]["stdout_sha256"] == sha(b"\xff\xfe"),
               f"{p['big_mib']} MiB intact": framed[-1]["stdout_size"] == p["big_mib"] << 20 and framed[-1]["intact"]}
+    # the checks' names are fact keys; people read them in their own language
+    labels = {"pwd is pwd": _("pwd is pwd"), "seq exact": _("seq exact"), "streams separate": _("streams separate"),
+              "exit code": _("exit code"), "non-UTF-8 intact": _("non-UTF-8 intact"),
+              f"{p['big_mib']} MiB intact": _("{size} MiB intact").format(size=p['big_mib'])}
     failed = [name for name, ok in checks.items() if not ok] + problems
     return Step(
-        "framed-exact", "framed protocol: every output exact",
+        "framed-exact", _("framed protocol: every output exact"),
         passed=not failed,
-        expected="the same commands over frames: pwd answers pwd, stdout and stderr apart, exit codes kept, "
-                 f"non-UTF-8 bytes and a {p['big_mib']} MiB output intact (sha256 from the server = sha256 received)",
-        observed="all exact: " + ", ".join(checks) if not failed else f"failed: {failed}",
-        why="Each result is a frame whose header gives stdout's and stderr's sizes, the exit code and sha256s: "
-            "the client reads exactly that many bytes, never more.",
+        expected=_("the same commands over frames: pwd answers pwd, stdout and stderr apart, exit codes kept, "
+                   "non-UTF-8 bytes and a {size} MiB output intact (sha256 from the server = sha256 "
+                   "received)").format(size=p['big_mib']),
+        observed=_("all exact: {checks}").format(checks=", ".join(labels[name] for name in checks)) if not failed
+        else _("failed: {failed}").format(failed=[labels.get(name, name) for name in failed]),
+        why=_("Each result is a frame whose header gives stdout's and stderr's sizes, the exit code and sha256s: "
+              "the client reads exactly that many bytes, never more."),
         facts={"checks": checks, "results": [{k: r[k] for k in ("command", "exit_code", "stdout_size", "stderr_size",
                                                                   "stdout_sha256", "intact", "duration")}
                                              for r in framed]})
@@ -98,16 +108,18 @@ def system_step(client, execd):
     system = client.program("rexec", "server", "--json", "--runner", "system", command)["results"][0]
     on_server = b"from-os-system" in execd.stdout
     return Step(
-        "os-system-vs-popen", "os.system vs Popen",
+        "os-system-vs-popen", _("os.system vs Popen"),
         passed=popen["stdout_head"] == "from-os-system\n" and system["stdout_size"] == 0 and on_server
         and system["wait_status"] == 3 << 8 and system["exit_code"] == 3,
-        expected="Popen with pipes returns the output to the client; os.system returns only a wait status, and "
-                 "the output goes to the server's own terminal",
-        observed=f"Popen: stdout {popen['stdout_head']!r}, exit {popen['exit_code']}; os.system: "
-                 f"{system['stdout_size']} bytes to the client, returned {system['wait_status']} (exit code "
-                 f"{system['exit_code']}); the text appeared on execd's own stdout: {on_server}",
-        why="os.system() runs the command attached to the caller's stdout and returns the wait status (exit code "
-            "× 256); only pipes let a server capture what a command prints.",
+        expected=_("Popen with pipes returns the output to the client; os.system returns only a wait status, and "
+                   "the output goes to the server's own terminal"),
+        observed=_("Popen: stdout {popen_stdout}, exit {popen_exit}; os.system: {system_size} bytes to the client, "
+                   "returned {wait_status} (exit code {system_exit}); the text appeared on execd's own stdout: "
+                   "{on_server}").format(popen_stdout=repr(popen['stdout_head']), popen_exit=popen['exit_code'],
+                                         system_size=system['stdout_size'], wait_status=system['wait_status'],
+                                         system_exit=system['exit_code'], on_server=on_server),
+        why=_("os.system() runs the command attached to the caller's stdout and returns the wait status (exit code "
+              "× 256); only pipes let a server capture what a command prints."),
         facts={"popen": popen, "system": system, "output_on_server_stdout": on_server})
 
 
@@ -118,15 +130,16 @@ def ssh_step(client, framed, p):
               if (f["exit_code"], f["stdout_sha256"], f["stderr_sha256"]) !=
               (s["exit_code"], s["received_stdout_sha256"], s["received_stderr_sha256"])]
     return Step(
-        "ssh-agrees", "real SSH (paramiko) gives the same outputs",
+        "ssh-agrees", _("real SSH (paramiko) gives the same outputs"),
         passed=len(ssh) == len(framed) and not differ,
-        expected="the same commands through openssh-server, key authentication, host key verified from "
-                 "known_hosts: identical exit codes, stdout and stderr",
-        observed=f"{len(ssh) - len(differ)}/{len(ssh)} commands identical" + (f"; differ: {differ}" if differ else ""),
-        why="Both are byte-exact channels with separate streams and an exit status. SSH also encrypts every byte "
-            "and authenticates both ends: the client checked the server's host key. execd's HMAC only proves that "
-            "the client holds the lab key; the client never checks the server, and commands and outputs cross "
-            "the network in clear text.",
+        expected=_("the same commands through openssh-server, key authentication, host key verified from "
+                   "known_hosts: identical exit codes, stdout and stderr"),
+        observed=_("{same}/{total} commands identical").format(same=len(ssh) - len(differ), total=len(ssh))
+        + (_("; differ: {commands}").format(commands=differ) if differ else ""),
+        why=_("Both are byte-exact channels with separate streams and an exit status. SSH also encrypts every byte "
+              "and authenticates both ends: the client checked the server's host key. execd's HMAC only proves "
+              "that the client holds the lab key; the client never checks the server, and commands and outputs "
+              "cross the network in clear text."),
         facts={"ssh": ssh, "differ": differ})
 
 
@@ -154,17 +167,19 @@ def compare_step(client, p):
     throughput = facts["throughput_mb_s"]
     faster = "SSH" if throughput["ssh"] > throughput["framed"] else "execd"
     return Step(
-        "framed-vs-ssh", "framed vs SSH: latency and throughput",
+        "framed-vs-ssh", _("framed vs SSH: latency and throughput"),
         passed=ratio < 1,
-        expected=f"`true` {p['repeat']} times each way: the framed protocol answers faster than SSH",
-        observed=f"p50/p95: framed {facts['true']['framed']['p50_ms']}/{facts['true']['framed']['p95_ms']} ms, SSH "
-                 f"{facts['true']['ssh']['p50_ms']}/{facts['true']['ssh']['p95_ms']} ms (framed = {ratio:.2f}× SSH); "
-                 f"{p['big_mib']} MiB output: framed {facts['throughput_mb_s']['framed']} MB/s, SSH "
-                 f"{facts['throughput_mb_s']['ssh']} MB/s",
-        why="Both fork a shell per command; for each one SSH also opens a channel and encrypts and MACs every "
-            f"byte, which is why `true` answers faster through execd. For a large output {faster} was faster here: "
-            "SSH streams output as the command writes it, while execd holds the whole output in memory and "
-            "hashes it before the first byte leaves — encryption is not what costs most.",
+        expected=_("`true` {repeat} times each way: the framed protocol answers faster than SSH").format(
+            repeat=p['repeat']),
+        observed=_("p50/p95: framed {framed_p50}/{framed_p95} ms, SSH {ssh_p50}/{ssh_p95} ms (framed = {ratio:.2f}× "
+                   "SSH); {size} MiB output: framed {framed_mb_s} MB/s, SSH {ssh_mb_s} MB/s").format(
+            framed_p50=facts['true']['framed']['p50_ms'], framed_p95=facts['true']['framed']['p95_ms'],
+            ssh_p50=facts['true']['ssh']['p50_ms'], ssh_p95=facts['true']['ssh']['p95_ms'], ratio=ratio,
+            size=p['big_mib'], framed_mb_s=throughput['framed'], ssh_mb_s=throughput['ssh']),
+        why=_("Both fork a shell per command; for each one SSH also opens a channel and encrypts and MACs every "
+              "byte, which is why `true` answers faster through execd. For a large output {faster} was faster "
+              "here: SSH streams output as the command writes it, while execd holds the whole output in memory and "
+              "hashes it before the first byte leaves — encryption is not what costs most.").format(faster=faster),
         facts=facts)
 
 
@@ -176,13 +191,15 @@ def auth_step(server, client, worker):
     ran = server.run(["test", "-e", marker]).exit_code == 0
     said = forged.stderr.decode().strip()
     return Step(
-        "auth-refused", "no key, no command",
+        "auth-refused", _("no key, no command"),
         passed=forged.exit_code != 0 and "authentication failed" in said and keyless.exit_code != 0 and not ran,
-        expected="a client with a wrong key is refused, a node without the key cannot even try, and nothing runs",
-        observed=f"wrong key: {said!r}; worker: {keyless.stderr.decode().strip()!r}; {marker} exists on the "
-                 f"server: {ran}",
-        why="execd sends a random challenge and accepts only HMAC-SHA256(lab key, challenge); the key is "
-            "mounted into the server and the clients only, and never crosses the network.",
+        expected=_("a client with a wrong key is refused, a node without the key cannot even try, and nothing "
+                   "runs"),
+        observed=_("wrong key: {forged_error}; worker: {worker_error}; {marker} exists on the server: "
+                   "{ran}").format(forged_error=repr(said), worker_error=repr(keyless.stderr.decode().strip()),
+                                   marker=marker, ran=ran),
+        why=_("execd sends a random challenge and accepts only HMAC-SHA256(lab key, challenge); the key is "
+              "mounted into the server and the clients only, and never crosses the network."),
         facts={"forged_exit": forged.exit_code, "forged_error": said, "worker_error": keyless.stderr.decode().strip(),
                "side_effect": ran})
 
@@ -200,16 +217,20 @@ def concurrency_step(clients, p):
     with ThreadPoolExecutor(len(jobs)) as pool:
         answers = list(pool.map(one, jobs))
     elapsed = time.monotonic() - started
-    wrong = [tag for tag, said, _ in answers if said != tag]
-    one_after_another = sum(took for _, _, took in answers)  # what the same clients took, added up
+    wrong = [tag for tag, said, _took in answers if said != tag]
+    one_after_another = sum(took for _tag, _said, took in answers)  # what the same clients took, added up
     return Step(
-        "concurrent-clients", f"{len(jobs)} clients at once",
+        "concurrent-clients", _("{count} clients at once").format(count=len(jobs)),
         passed=not wrong and elapsed < one_after_another / 2,
-        expected=f"{len(jobs)} clients from {len(clients)} client nodes each run a 0.5 s command at once: every "
-                 f"one gets its own answer, in far less time than their own durations added up",
-        observed=f"{len(jobs) - len(wrong)}/{len(jobs)} correct in {elapsed:.2f} s, against {one_after_another:.1f} s "
-                 "one after another" + (f"; wrong: {wrong}" if wrong else ""),
-        why="execd serves each connection in a thread of its own; the commands wait on the OS, not on each other.",
+        expected=_("{count} clients from {nodes} client nodes each run a 0.5 s command at once: every one gets its "
+                   "own answer, in far less time than their own durations added up").format(count=len(jobs),
+                                                                                          nodes=len(clients)),
+        observed=_("{correct}/{count} correct in {seconds:.2f} s, against {serial_seconds:.1f} s one after "
+                   "another").format(correct=len(jobs) - len(wrong), count=len(jobs), seconds=elapsed,
+                                     serial_seconds=one_after_another)
+        + (_("; wrong: {tags}").format(tags=wrong) if wrong else ""),
+        why=_("execd serves each connection in a thread of its own; the commands wait on the OS, not on each "
+              "other."),
         facts={"clients": len(jobs), "seconds": round(elapsed, 3), "one_after_another_s": round(one_after_another, 3),
                "wrong": wrong})
 
@@ -218,17 +239,17 @@ def timeout_step(server, client):
     result = client.program("rexec", "server", "--json", "sleep 1000 & sleep 1000; echo never")["results"][0]
     left = server.leftovers("sleep 1000")
     return Step(
-        "command-timeout", "a command that never ends",
+        "command-timeout", _("a command that never ends"),
         passed=result["timed_out"] and result["exit_code"] == -9 and not left,
-        expected="execd kills the whole process group at its time limit, reports it, and leaves no process or "
-                 "zombie behind",
-        observed=f"timed out: {result['timed_out']}, "
-                 + (f"killed by signal {-result['exit_code']} (Popen's returncode {result['exit_code']})"
-                    if result["exit_code"] < 0 else f"exit {result['exit_code']}")
-                 + f" after {result['duration']:.1f} s; "
-                 f"left on the server: {left or 'nothing'}",
-        why="The command runs in a session of its own (start_new_session), so killpg() reaches the background "
-            "sleep too; wait() reaps the shell.",
+        expected=_("execd kills the whole process group at its time limit, reports it, and leaves no process or "
+                   "zombie behind"),
+        observed=(_("timed out: {timed_out}, killed by signal {signal} (Popen's returncode {returncode}) after "
+                    "{duration:.1f} s; left on the server: {left}") if result["exit_code"] < 0 else
+                  _("timed out: {timed_out}, exit {returncode} after {duration:.1f} s; left on the server: {left}"))
+        .format(timed_out=result['timed_out'], signal=-result['exit_code'], returncode=result['exit_code'],
+                duration=result['duration'], left=left or _("nothing")),
+        why=_("The command runs in a session of its own (start_new_session), so killpg() reaches the background "
+              "sleep too; wait() reaps the shell."),
         facts={"result": {k: result[k] for k in ("timed_out", "exit_code", "duration")},
                "left": left})
 
@@ -251,15 +272,15 @@ def execd_counts(execd):
 def run(lab, params, progress):
     server, clients = lab.node("server"), lab.nodes("client")
     client = clients[0]
-    progress("starting execd and sshd on the server, with this lab's keys")
+    progress(_("starting execd and sshd on the server, with this lab's keys"))
     with services(server, clients) as execd:
-        progress("naive, framed and os.system")
+        progress(_("naive, framed and os.system"))
         steps = [naive_step(client)]
         framed = client.program("rexec", "server", "--json", *sequence(params), timeout=120)["results"]
         steps += [framed_step(framed, params), system_step(client, execd)]
-        progress(f"real SSH, then `true` {params['repeat']} times each way")
+        progress(_("real SSH, then `true` {repeat} times each way").format(repeat=params['repeat']))
         steps += [ssh_step(client, framed, params), compare_step(client, params)]
-        progress("authentication, concurrency, timeouts")
+        progress(_("authentication, concurrency, timeouts"))
         steps += [auth_step(server, client, lab.nodes("worker")[0]), concurrency_step(clients, params),
                   timeout_step(server, client)]
     steps[-1].facts["execd_counts"] = execd_counts(execd)

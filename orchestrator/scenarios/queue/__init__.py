@@ -9,14 +9,16 @@ import time
 
 from orchestrator import plots
 from orchestrator.errors import ProgramFailed
+from orchestrator.i18n import N_, _
 from orchestrator.result import Step
 from orchestrator.scenarios.queue.history import check
 
 NAME = "queue"
-SUMMARY = "a distributed producer-consumer queue: backpressure, scaling, shutdown, a crashed worker, a dead broker"
-NOTES = ["The broker is multiprocessing.managers, which speaks pickle: anyone holding the lab's authkey can make "
-         "it unpickle what they send, and unpickling can run any code. The key is made per lab and mounted into "
-         "the lab's nodes only; if it leaks, treat the server node as taken over — `make down` and start a new lab."]
+SUMMARY = N_("a distributed producer-consumer queue: backpressure, scaling, shutdown, a crashed worker, a dead broker")
+NOTES = [N_("The broker is multiprocessing.managers, which speaks pickle: anyone holding the lab's authkey can make "
+            "it unpickle what they send, and unpickling can run any code. The key is made per lab and mounted into "
+            "the lab's nodes only; if it leaks, treat the server node as taken over — `make down` and start a new "
+            "lab.")]
 PARAMS = {"maxsize": (5, 1, 1000), "items": (60, 1, 100_000), "work_ms": (20, 1, 10_000), "cpu_tasks": (16, 2, 1000),
           "cpu_n": (2_500_000, 1000, 10**9), "scaling_rounds": (3, 1, 15), "crash_items": (40, 3, 10_000),
           "crash_work_ms": (100, 1, 10_000), "lease": (1.0, 0.1, 60.0)}
@@ -58,7 +60,7 @@ def history(server) -> dict:
 
 def busy_seconds(h):
     """On the broker's clock: from the first put into the plain queue to the last completion recorded."""
-    return max(t for _, _, t in h["completed"]) - h["depths"][0][0]
+    return max(t for __, __, t in h["completed"]) - h["depths"][0][0]
 
 
 def backpressure_step(server, clients, worker, p):
@@ -72,26 +74,29 @@ def backpressure_step(server, clients, worker, p):
         [consumed] = results([consumer])
         h = history(server)
     verdict = check([i for pr in producers for i in ids(pr["produced"])], [c[0] for c in h["completed"]])
-    depths = [d for _, d in h["depths"]]
+    depths = [d for __, d in h["depths"]]
     blocked = [pr["blocked_s"] for pr in producers]
     return Step(
-        "backpressure", "backpressure: a bounded queue holds fast producers back",
+        "backpressure", _("backpressure: a bounded queue holds fast producers back"),
         passed=max(depths) == p["maxsize"] and min(blocked) > 0.2 and verdict["ok"] and not verdict["duplicated"],
-        expected=f"2 producers put {p['items']} items each as fast as they can, 1 consumer takes {p['work_ms']} ms "
-                 f"an item: the depth rises to maxsize {p['maxsize']} and never past it; the producers block",
-        observed=f"max depth {max(depths)} over {len(depths)} puts and gets; producers blocked {blocked} s; "
-                 f"{verdict['consumed']}/{verdict['produced']} consumed, {verdict['lost_count']} lost",
-        why="put() on a full Queue(maxsize) waits for room: the slow consumer sets the pace, and memory stays "
-            "bounded — the producer-consumer model's balance of speeds.",
+        expected=_("2 producers put {items} items each as fast as they can, 1 consumer takes {work_ms} ms an item: "
+                   "the depth rises to maxsize {maxsize} and never past it; the producers block").format(
+            items=p["items"], work_ms=p["work_ms"], maxsize=p["maxsize"]),
+        observed=_("max depth {max_depth} over {samples} puts and gets; producers blocked {blocked} s; "
+                   "{consumed}/{produced} consumed, {lost} lost").format(
+            max_depth=max(depths), samples=len(depths), blocked=blocked, consumed=verdict["consumed"],
+            produced=verdict["produced"], lost=verdict["lost_count"]),
+        why=_("put() on a full Queue(maxsize) waits for room: the slow consumer sets the pace, and memory stays "
+              "bounded — the producer-consumer model's balance of speeds."),
         facts={"maxsize": p["maxsize"], "max_depth": max(depths), "samples": len(depths), "blocked_s": blocked,
                "producers": producers, "consumer": consumed, "checker": verdict},
-        files={"depth.png": plots.queue_depth(h["depths"], p["maxsize"], "queue depth under backpressure")})
+        files={"depth.png": plots.queue_depth(h["depths"], p["maxsize"], N_("queue depth under backpressure"))})
 
 
 def scaling_step(server, client, workers, p):
     runs = {count: [] for count in range(1, len(workers) + 1)}
     per_worker = {}
-    for _ in range(p["scaling_rounds"]):  # alternating rounds, medians: the 2 vCPUs are shared and noisy
+    for _round in range(p["scaling_rounds"]):  # alternating rounds, medians: the 2 vCPUs are shared and noisy
         for count in runs:
             with broker(server, 100):
                 running = consumers(workers[:count], "--cpu", p["cpu_n"], "--idle", 10)
@@ -105,19 +110,21 @@ def scaling_step(server, client, workers, p):
     gain = rates[2] / rates[1]
     cores = int(workers[0].run(["nproc"]).stdout)  # what the containers share, as a node sees it
     return Step(
-        "scaling", "scaling: 1, 2 and 3 workers on CPU-bound tasks",
+        "scaling", _("scaling: 1, 2 and 3 workers on CPU-bound tasks"),
         passed=gain >= 1.15 and all(sum(c) == p["cpu_tasks"] for c in per_worker.values()),
-        expected=f"{p['cpu_tasks']} CPU-bound tasks: 2 workers clearly beat 1 worker's throughput (2× at best); a "
-                 f"third can only add what the machine's {cores} cores have left (every container shares them)",
-        observed=f"tasks/s, median of {p['scaling_rounds']}: {rates}; per worker (last round): {per_worker}; "
-                 f"2 workers = {gain:.2f}× 1",
-        why=f"Workers are processes in containers of their own, so CPU work runs in parallel — but the containers "
-            f"are on one machine and share its {cores} cores (nproc in a node), so no more than {cores} tasks run at "
-            "once, and on a shared virtual machine less than the ideal. The clock runs on the broker, from the "
-            "first put to the last completion: program start-up is not counted.",
+        expected=_("{tasks} CPU-bound tasks: 2 workers clearly beat 1 worker's throughput (2× at best); a third can "
+                   "only add what the machine's {cores} cores have left (every container shares them)").format(
+            tasks=p["cpu_tasks"], cores=cores),
+        observed=_("tasks/s, median of {rounds}: {rates}; per worker (last round): {per_worker}; "
+                   "2 workers = {gain:.2f}× 1").format(
+            rounds=p["scaling_rounds"], rates=rates, per_worker=per_worker, gain=gain),
+        why=_("Workers are processes in containers of their own, so CPU work runs in parallel — but the containers "
+              "are on one machine and share its {cores} cores (nproc in a node), so no more than {cores} tasks run at "
+              "once, and on a shared virtual machine less than the ideal. The clock runs on the broker, from the "
+              "first put to the last completion: program start-up is not counted.").format(cores=cores),
         facts={"tasks_per_s": rates, "rounds": {c: [round(x, 2) for x in r] for c, r in runs.items()},
                "per_worker": per_worker, "gain_2_over_1": round(gain, 2), "cores": cores},
-        files={"throughput.png": plots.throughput(list(rates), list(rates.values()), "CPU-bound tasks")})
+        files={"throughput.png": plots.throughput(list(rates), list(rates.values()), N_("CPU-bound tasks"))})
 
 
 def shutdown_step(server, client, workers):
@@ -133,16 +140,18 @@ def shutdown_step(server, client, workers):
     exits = [r.get("exit") for r in pills + done]
     least = items * work_ms / 1000 / len(workers)  # the work that was still to do when the last put returned, at most
     return Step(
-        "shutdown", "shutdown: poison pills, and join() with task_done()",
+        "shutdown", _("shutdown: poison pills, and join() with task_done()"),
         passed=exits == ["poison pill"] * 2 * len(workers) and joined["join_s"] is not None
         and joined["join_s"] >= least / 4 and sum(d["processed"] for d in done) == items,
-        expected=f"one pill per consumer ends all {len(workers)}; with task_done() the producer's join() waits "
-                 f"until all {items} items ({work_ms} ms of work each) are done",
-        observed=f"consumers exited: {exits}; join() waited {joined['join_s']} s, until the consumers had done "
-                 f"{sum(d['processed'] for d in done)} items",
-        why="A pill (None) is an item that means 'stop': one per consumer, since each stops at its first. "
-            "join() counts task_done() calls against items put and blocks until they match: the producer waited "
-            "for work it could not see.",
+        expected=_("one pill per consumer ends all {consumers}; with task_done() the producer's join() waits "
+                   "until all {items} items ({work_ms} ms of work each) are done").format(
+            consumers=len(workers), items=items, work_ms=work_ms),
+        observed=_("consumers exited: {exits}; join() waited {join_s} s, until the consumers had done "
+                   "{processed} items").format(
+            exits=exits, join_s=joined["join_s"], processed=sum(d["processed"] for d in done)),
+        why=_("A pill (None) is an item that means 'stop': one per consumer, since each stops at its first. "
+              "join() counts task_done() calls against items put and blocks until they match: the producer waited "
+              "for work it could not see."),
         facts={"pill_consumers": pills, "task_done_consumers": done, "join_s": joined["join_s"],
                "work_left_s_at_most": least})
 
@@ -161,22 +170,27 @@ def crash_step(lab, server, client, p, mode):
     verdict = check(list(range(p["crash_items"])), [c[0] for c in h["completed"]])
     if mode == "plain":
         return Step(
-            "crash-plain-loses", "a worker killed while holding a task: plain get() loses it",
+            "crash-plain-loses", _("a worker killed while holding a task: plain get() loses it"),
             passed=verdict["lost_count"] > 0 and not verdict["unexpected"],
-            expected=f"{victim.name}'s container is killed mid-task: the task it took with get() is gone for good",
-            observed=f"{verdict['distinct_consumed']}/{verdict['produced']} completed, lost {verdict['lost']}",
-            why="get() hands an item over for good: when the worker dies, nothing remembers it had it.",
+            expected=_("{node}'s container is killed mid-task: the task it took with get() is gone for good").format(
+                node=victim.name),
+            observed=_("{completed}/{produced} completed, lost {lost}").format(
+                completed=verdict["distinct_consumed"], produced=verdict["produced"], lost=verdict["lost"]),
+            why=_("get() hands an item over for good: when the worker dies, nothing remembers it had it."),
             facts={"killed": victim.name, "checker": verdict, "survivors": survivors, "completed": h["completed"]})
     return Step(
-        "crash-leases-keep", "the same crash with leases and acks: nothing lost",
+        "crash-leases-keep", _("the same crash with leases and acks: nothing lost"),
         passed=verdict["ok"] and verdict["produced"] == verdict["distinct_consumed"]
         and h["reliable"]["redelivered"] >= 1,
-        expected=f"tasks are handed out on a {p['lease']} s lease and acked when done: the killed worker's task "
-                 "returns to the queue (at least one redelivery) and another worker does it",
-        observed=f"{verdict['distinct_consumed']}/{verdict['produced']} completed, lost {verdict['lost_count']}, "
-                 f"duplicated {verdict['duplicated_count']}; redelivered {h['reliable']['redelivered']}",
-        why="Completion is recorded only by the ack: an expired lease puts the item back — at least once, so a "
-            "task may run twice (duplicates), but none is lost.",
+        expected=_("tasks are handed out on a {lease} s lease and acked when done: the killed worker's task "
+                   "returns to the queue (at least one redelivery) and another worker does it").format(
+            lease=p["lease"]),
+        observed=_("{completed}/{produced} completed, lost {lost}, duplicated {duplicated}; "
+                   "redelivered {redelivered}").format(
+            completed=verdict["distinct_consumed"], produced=verdict["produced"], lost=verdict["lost_count"],
+            duplicated=verdict["duplicated_count"], redelivered=h["reliable"]["redelivered"]),
+        why=_("Completion is recorded only by the ack: an expired lease puts the item back — at least once, so a "
+              "task may run twice (duplicates), but none is lost."),
         facts={"killed": victim.name, "checker": verdict, "redelivered": h["reliable"]["redelivered"],
                "survivors": survivors, "completed": h["completed"]})
 
@@ -191,16 +205,18 @@ def duplicate_step(server, client, workers, p):
         h = history(server)
     verdict = check(list(range(count)), [c[0] for c in h["completed"]])
     return Step(
-        "lease-shorter-than-work", "a lease shorter than the work: duplicates, never losses",
+        "lease-shorter-than-work", _("a lease shorter than the work: duplicates, never losses"),
         passed=verdict["ok"] and verdict["duplicated_count"] > 0,
-        expected=f"{count} tasks of {work_ms} ms on leases of {lease} s: leases run out mid-task, the tasks are "
-                 "handed out again and done twice; none is lost",
-        observed=f"{verdict['distinct_consumed']}/{verdict['produced']} done, {verdict['consumed']} completions: "
-                 f"{verdict['duplicated_count']} duplicate(s) {verdict['duplicated']}, lost {verdict['lost_count']}; "
-                 f"redelivered {h['reliable']['redelivered']}",
-        why="The broker cannot tell a slow worker from a dead one: when the lease runs out it gives the task to "
-            "someone else. At-least-once delivery: a lease must outlast the work, and the work should be safe to "
-            "do twice (idempotent).",
+        expected=_("{count} tasks of {work_ms} ms on leases of {lease} s: leases run out mid-task, the tasks are "
+                   "handed out again and done twice; none is lost").format(count=count, work_ms=work_ms, lease=lease),
+        observed=_("{completed}/{produced} done, {completions} completions: {duplicated_count} duplicate(s) "
+                   "{duplicated}, lost {lost}; redelivered {redelivered}").format(
+            completed=verdict["distinct_consumed"], produced=verdict["produced"], completions=verdict["consumed"],
+            duplicated_count=verdict["duplicated_count"], duplicated=verdict["duplicated"],
+            lost=verdict["lost_count"], redelivered=h["reliable"]["redelivered"]),
+        why=_("The broker cannot tell a slow worker from a dead one: when the lease runs out it gives the task to "
+              "someone else. At-least-once delivery: a lease must outlast the work, and the work should be safe to "
+              "do twice (idempotent)."),
         facts={"lease_s": lease, "work_ms": work_ms, "checker": verdict, "redelivered": h["reliable"]["redelivered"]})
 
 
@@ -220,27 +236,28 @@ def broker_death_step(server, client, worker):
         verdict = check(list(range(10)), [c[0] for c in history(server)["completed"]])
     errors = [o.get("error", "") for o in ended]
     return Step(
-        "broker-death", "a broker killed mid-run, then restarted",
+        "broker-death", _("a broker killed mid-run, then restarted"),
         passed=all("lost the broker" in e for e in errors) and seconds < 10 and verdict["ok"],
-        expected="the producer (blocked in put) and the consumer (waiting in get) exit with a clear error at "
-                 "once; a new broker serves a new run",
-        observed=f"{errors} within {seconds} s; after a restart: {verdict['distinct_consumed']}/10 consumed",
-        why="When the broker's process dies its sockets close, and every pending call ends in EOF: no client "
-            "waits for an answer that cannot come.",
+        expected=_("the producer (blocked in put) and the consumer (waiting in get) exit with a clear error at "
+                   "once; a new broker serves a new run"),
+        observed=_("{errors} within {seconds} s; after a restart: {consumed}/10 consumed").format(
+            errors=errors, seconds=seconds, consumed=verdict["distinct_consumed"]),
+        why=_("When the broker's process dies its sockets close, and every pending call ends in EOF: no client "
+              "waits for an answer that cannot come."),
         facts={"errors": errors, "seconds": seconds, "new_run": verdict, "consumer": after})
 
 
 def run(lab, params, progress):
     server, clients, workers = lab.node("server"), lab.nodes("client"), lab.nodes("worker")
-    progress("backpressure: 2 producers, 1 slow consumer")
+    progress(_("backpressure: 2 producers, 1 slow consumer"))
     steps = [backpressure_step(server, clients, workers[0], params)]
-    progress("scaling: 1, 2, 3 workers")
+    progress(_("scaling: 1, 2, 3 workers"))
     steps.append(scaling_step(server, clients[0], workers[:3], params))
-    progress("shutdown: pills, join and task_done")
+    progress(_("shutdown: pills, join and task_done"))
     steps.append(shutdown_step(server, clients[0], workers[:3]))
-    progress("crash: kill a worker, plain and reliable")
+    progress(_("crash: kill a worker, plain and reliable"))
     steps += [crash_step(lab, server, clients[0], params, "plain"), crash_step(lab, server, clients[0], params, "reliable"),
               duplicate_step(server, clients[0], workers[:3], params)]
-    progress("the broker dies")
+    progress(_("the broker dies"))
     steps.append(broker_death_step(server, clients[0], workers[0]))
     return steps

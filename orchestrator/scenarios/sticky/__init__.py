@@ -8,11 +8,13 @@ from typing import TypedDict
 
 from nodes.lib import ports
 from nodes.sender import message
+from orchestrator.i18n import N_, _
 from orchestrator.result import Step
 from orchestrator.scenarios.sticky.boundaries import compare, pieces
 
 NAME = "sticky"
-SUMMARY = "TCP merges and splits messages, UDP keeps (or truncates, or loses) them; framing fixes TCP; the wire view"
+SUMMARY = N_("TCP merges and splits messages, UDP keeps (or truncates, or loses) them; framing fixes TCP; "
+             "the wire view")
 PARAMS = {"count": (20, 2, 1000), "size": (40, 4, 1400), "bufsize": (1024, 1, 65536), "receiver_delay_ms": (200, 0, 5000),
           "rtt_ms": (20, 1, 500), "big": (3000, 4, 10_000_000), "udp_bufsize": (512, 8, 16376), "loss": (20, 1, 90),
           "loss_count": (200, 10, 10_000), "frames": (40, 1, 1000), "max_frame": (1 << 20, 0, 64 << 20),
@@ -81,27 +83,32 @@ def merge_step(nagle_run, nodelay_run, nodelay, p):
     sends, segments, delay = len(facts["sends"]), facts["segments"], p["receiver_delay_ms"]
     if nodelay:
         passed = facts["merged_reads"] > 0 and len(nagle["segments"]) < len(segments) <= sends
-        why = (f"TCP_NODELAY sent the first {facts['first_segments_alone']} writes at once, a segment each; the "
-               f"rest still waited — the congestion window lets about 10 segments out before the first ACK comes "
-               f"back ({p['rtt_ms']} ms) — and left together: {len(segments)} segments, more than Nagle's "
-               f"{len(nagle['segments'])}. The receiver, {delay} ms late, merged them all the same: NODELAY "
-               f"changes the wire, not the stream.")
-        expected = (f"{p['count']} sends with Nagle off: more segments than with Nagle on, and still fewer "
-                    "recv() calls than messages")
+        why = _("TCP_NODELAY sent the first {alone} writes at once, a segment each; the rest still waited — the "
+                "congestion window lets about 10 segments out before the first ACK comes back ({rtt_ms} ms) — and "
+                "left together: {segments} segments, more than Nagle's {nagle_segments}. The receiver, {delay_ms} ms "
+                "late, merged them all the same: NODELAY changes the wire, not the stream.").format(
+            alone=facts["first_segments_alone"], rtt_ms=p["rtt_ms"], segments=len(segments),
+            nagle_segments=len(nagle["segments"]), delay_ms=delay)
+        expected = _("{count} sends with Nagle off: more segments than with Nagle on, and still fewer recv() calls "
+                     "than messages").format(count=p["count"])
     else:
         passed = facts["merged_reads"] > 0 and len(segments) < sends
-        why = (f"Both ends merged. The sender: Nagle's algorithm sent the first write at once and held the others "
-               f"until its ACK came back ({p['rtt_ms']} ms later), so {sends} writes left as {len(segments)} "
-               f"segments {segments}. The receiver: it was {delay} ms late, everything waited in its buffer, and "
-               f"each recv({p['bufsize']}) returned as much as fitted.")
-        expected = (f"{p['count']} send() calls of {p['size']} bytes: fewer TCP segments than sends on the wire, "
-                    "and fewer recv() calls than messages")
+        why = _("Both ends merged. The sender: Nagle's algorithm sent the first write at once and held the others "
+                "until its ACK came back ({rtt_ms} ms later), so {sends} writes left as {segment_count} segments "
+                "{segments}. The receiver: it was {delay_ms} ms late, everything waited in its buffer, and each "
+                "recv({bufsize}) returned as much as fitted.").format(
+            rtt_ms=p["rtt_ms"], sends=sends, segment_count=len(segments), segments=segments, delay_ms=delay,
+            bufsize=p["bufsize"])
+        expected = _("{count} send() calls of {size} bytes: fewer TCP segments than sends on the wire, and fewer "
+                     "recv() calls than messages").format(count=p["count"], size=p["size"])
     return Step("tcp-merge-nodelay" if nodelay else "tcp-merge-nagle",
-                "1 TCP merge, TCP_NODELAY" if nodelay else "1 TCP merge, Nagle on", passed=passed,
+                _("1 TCP merge, TCP_NODELAY") if nodelay else _("1 TCP merge, Nagle on"), passed=passed,
                 expected=expected,
-                observed=f"{sends} sends → {len(segments)} segments {segments} → {facts['reads']} recv(): "
-                         f"{facts['recvs']} bytes; {facts['merged_reads']} read(s) held several messages (up to "
-                         f"{max(facts['messages_per_read'], default=0)})",
+                observed=_("{sends} sends → {segment_count} segments {segments} → {reads} recv(): {recvs} bytes; "
+                           "{merged_reads} read(s) held several messages (up to {most})").format(
+                    sends=sends, segment_count=len(segments), segments=segments, reads=facts["reads"],
+                    recvs=facts["recvs"], merged_reads=facts["merged_reads"],
+                    most=max(facts["messages_per_read"], default=0)),
                 why=why, facts=facts)
 
 
@@ -119,16 +126,20 @@ def leftover_step(exchange, p):
              "second_read_head": read, "message_0_at_offset": message(0, p["big"])[n:n + 8].hex(),
              "message_1_head": message(1, p["size"])[:8].hex()}
     return Step(
-        "tcp-leftover", "2 TCP leftover: a message larger than recv(n)",
+        "tcp-leftover", _("2 TCP leftover: a message larger than recv(n)"),
         passed=bool(chunks) and chunks[0] == n and leftover > 0 and read == facts["message_0_at_offset"],
-        expected=f"recv({n}) returns {n} of the {p['big']}-byte message 0; the next recv, meant for message 1, "
-                 "returns the rest of message 0",
-        observed=f"reads {chunks}; the second read began with bytes {read}: message 0's from offset {n} "
-                 f"({facts['message_0_at_offset']}), not message 1's start ({facts['message_1_head']}); it held "
-                 f"{leftover} bytes of message 0"
-                 + (f" and {second[-1][1]} of message 1" if second and second[-1][0] == 1 else ""),
-        why=f"recv({n}) returns at most {n} bytes; the rest stays in the buffer and comes out first next time — "
-            "the homemade ssh's symptom: a command's reply carries the previous command's output.",
+        expected=_("recv({bufsize}) returns {bufsize} of the {big}-byte message 0; the next recv, meant for "
+                   "message 1, returns the rest of message 0").format(bufsize=n, big=p["big"]),
+        observed=_("reads {chunks}; the second read began with bytes {head}: message 0's from offset {bufsize} "
+                   "({message_0_at_offset}), not message 1's start ({message_1_head}); it held {leftover} bytes "
+                   "of message 0").format(chunks=chunks, head=read, bufsize=n,
+                                          message_0_at_offset=facts["message_0_at_offset"],
+                                          message_1_head=facts["message_1_head"], leftover=leftover)
+                 + (_(" and {count} of message 1").format(count=second[-1][1])
+                    if second and second[-1][0] == 1 else ""),
+        why=_("recv({bufsize}) returns at most {bufsize} bytes; the rest stays in the buffer and comes out first "
+              "next time — the homemade ssh's symptom: a command's reply carries the previous command's "
+              "output.").format(bufsize=n),
         facts=facts)
 
 
@@ -139,16 +150,21 @@ def udp_boundaries_step(exchange, p):
     kept = len(got) == p["count"] and all(d["length"] == d["received"] == p["size"] for d in got)
     order = [d["index"] for d in got]
     return Step(
-        "udp-boundaries", "3 UDP keeps boundaries",
+        "udp-boundaries", _("3 UDP keeps boundaries"),
         passed=kept and sorted(order) == list(range(p["count"])),
-        expected=f"after the same {p['receiver_delay_ms']} ms delay, each of the {p['count']} datagrams comes "
-                 f"out of its own recvfrom(), {p['size']} bytes each",
-        observed=f"{len(got)} reads of {sorted({d['received'] for d in got})} bytes, arrival order "
-                 f"{order[:6]}{'…' if len(order) > 6 else ''} ({'as sent' if order == sorted(order) else 'NOT as sent'}); "
-                 f"{p['count']} × {p['size']} bytes waited in a receive buffer of {rcvbuf} bytes",
-        why=f"UDP queues whole datagrams, not bytes: each recvfrom() hands out exactly one. They waited because the "
-            f"receive buffer (SO_RCVBUF, {rcvbuf} bytes here) had room; once it is full the kernel drops new "
-            "datagrams without a word (UdpRcvbufErrors), and UDP never promised their order — here it was kept.",
+        expected=_("after the same {delay_ms} ms delay, each of the {count} datagrams comes out of its own "
+                   "recvfrom(), {size} bytes each").format(delay_ms=p["receiver_delay_ms"], count=p["count"],
+                                                         size=p["size"]),
+        observed=_("{reads} reads of {sizes} bytes, arrival order {order} ({as_sent}); {count} × {size} bytes "
+                   "waited in a receive buffer of {rcvbuf} bytes").format(
+            reads=len(got), sizes=sorted({d["received"] for d in got}),
+            order=f"{order[:6]}{'…' if len(order) > 6 else ''}",
+            as_sent=_("as sent") if order == sorted(order) else _("NOT as sent"), count=p["count"], size=p["size"],
+            rcvbuf=rcvbuf),
+        why=_("UDP queues whole datagrams, not bytes: each recvfrom() hands out exactly one. They waited because the "
+              "receive buffer (SO_RCVBUF, {rcvbuf} bytes here) had room; once it is full the kernel drops new "
+              "datagrams without a word (UdpRcvbufErrors), and UDP never promised their order — here it was "
+              "kept.").format(rcvbuf=rcvbuf),
         facts={"sends": run["sent"]["sends"], "reads": [d["received"] for d in got], "datagrams": got,
                "arrival_order": order, "in_order": order == sorted(order), "rcvbuf": rcvbuf})
 
@@ -159,15 +175,17 @@ def udp_truncation_step(exchange, p):
     got = run["got"]["datagrams"]
     big = got[1] if len(got) > 1 else {}
     return Step(
-        "udp-truncation", "3 UDP truncates a datagram larger than the buffer",
+        "udp-truncation", _("3 UDP truncates a datagram larger than the buffer"),
         passed=len(got) == 3 and big.get("truncated") and big["length"] == sizes[1]
         and got[2]["received"] == got[2]["length"] == p["size"],
-        expected=f"a {sizes[1]}-byte datagram read with a {p['udp_bufsize']}-byte buffer gives "
-                 f"{p['udp_bufsize']} bytes, MSG_TRUNC reports {sizes[1]}; the next read is the next datagram",
-        observed=f"read {big.get('received')} of {big.get('length')} bytes (truncated: {big.get('truncated')}); "
-                 f"next read: datagram {got[2]['index'] if len(got) > 2 else None}",
-        why="A datagram is delivered whole or cut to the buffer: the excess is discarded, never handed to the "
-            "next read as TCP would.",
+        expected=_("a {datagram}-byte datagram read with a {udp_bufsize}-byte buffer gives {udp_bufsize} bytes, "
+                   "MSG_TRUNC reports {datagram}; the next read is the next datagram").format(
+            datagram=sizes[1], udp_bufsize=p["udp_bufsize"]),
+        observed=_("read {received} of {length} bytes (truncated: {truncated}); next read: datagram {index}").format(
+            received=big.get("received"), length=big.get("length"), truncated=big.get("truncated"),
+            index=got[2]["index"] if len(got) > 2 else None),
+        why=_("A datagram is delivered whole or cut to the buffer: the excess is discarded, never handed to the "
+              "next read as TCP would."),
         facts={"sizes": sizes, "datagrams": got, "lost_bytes": big.get("length", 0) - big.get("received", 0)})
 
 
@@ -184,18 +202,24 @@ def loss_step(server, client, p):
     intact = tcp["got"]["sha256"] == tcp["sent"]["sha256"] and tcp["got"]["bytes"] == count * p["size"]
     info = tcp["sent"]["tcp"]
     resent, seconds = info["total_retrans"], info["seconds"]
+    # {loss_rate:.0%} prints "20%": a literal "20% loss" or "20% of" would read as a %-format to Babel
     return Step(
-        "udp-loss-tcp-intact", f"3 {loss}% loss: UDP loses datagrams, TCP delivers everything",
+        "udp-loss-tcp-intact",
+        _("3 {loss_rate:.0%} loss: UDP loses datagrams, TCP delivers everything").format(loss_rate=loss / 100),
         passed=lost > 0 and intact and resent > 0,
-        expected=f"with {loss}% of the client's packets dropped, UDP loses about {loss}% of {count} datagrams; "
-                 f"TCP (one segment per message: TCP_NODELAY, 1 ms apart) resends what was dropped and delivers all "
-                 f"{count} messages intact",
-        observed=f"UDP: {len(received)}/{count} arrived, {lost} lost ({100 * lost / count:.0f}%); TCP: "
-                 f"{tcp['got']['bytes']}/{count * p['size']} bytes, sha256 {'matches' if intact else 'DIFFERS'}, "
-                 f"{resent} segment(s) resent (TCP_INFO), {seconds} s until the last byte was acknowledged",
-        why=f"UDP has no acknowledgement or retransmission: what is dropped is gone. TCP numbers its bytes, waits "
-            f"for acknowledgements and resent {resent} segment(s) here, each after a timeout or duplicate ACKs: the "
-            f"stream arrives complete and in order, and pays in time ({seconds} s for {count * p['size']} bytes).",
+        expected=_("with {loss_rate:.0%} of the client's packets dropped, UDP loses about {loss_rate:.0%} of {count} "
+                   "datagrams; TCP (one segment per message: TCP_NODELAY, 1 ms apart) resends what was dropped and "
+                   "delivers all {count} messages intact").format(loss_rate=loss / 100, count=count),
+        observed=_("UDP: {received}/{count} arrived, {lost} lost ({lost_percent:.0f}%); TCP: {bytes_received}/"
+                   "{bytes_sent} bytes, sha256 {verdict}, {resent} segment(s) resent (TCP_INFO), {seconds} s until "
+                   "the last byte was acknowledged").format(
+            received=len(received), count=count, lost=lost, lost_percent=100 * lost / count,
+            bytes_received=tcp["got"]["bytes"], bytes_sent=count * p["size"],
+            verdict=_("matches") if intact else _("DIFFERS"), resent=resent, seconds=seconds),
+        why=_("UDP has no acknowledgement or retransmission: what is dropped is gone. TCP numbers its bytes, waits "
+              "for acknowledgements and resent {resent} segment(s) here, each after a timeout or duplicate ACKs: "
+              "the stream arrives complete and in order, and pays in time ({seconds} s for {bytes} "
+              "bytes).").format(resent=resent, seconds=seconds, bytes=count * p["size"]),
         facts={"loss_percent": loss, "udp": {"sent": count, "received": len(received), "lost": lost,
                                              "lost_indices": sorted(set(range(count)) - received)},
                "tcp": {"bytes_sent": count * p["size"], "bytes_received": tcp["got"]["bytes"], "intact": intact,
@@ -214,14 +238,17 @@ def framing_step(server, client, p):
     errors = [c["error"] for c in got["connections"] if c["error"]]
     intact = sum(1 for a, b in zip(expected, delivered) if a == b)
     return Step(
-        "framing-fix", "4 the fix: length-prefixed frames",
+        "framing-fix", _("4 the fix: length-prefixed frames"),
         passed=delivered == expected and not errors,
-        expected=f"{p['frames']} frames of 0 B to {p['max_frame']} B, read in varying chunks over a link with "
-                 f"{p['frame_delay_ms']} ms delay and {p['frame_loss']}% loss: all delivered, every sha256 verified",
-        observed=f"{intact}/{len(expected)} frames intact ({sent['bytes'] / 2**20:.1f} MiB in {sent['seconds']} s)"
-                 + (f"; errors: {errors}" if errors else ""),
-        why="A 4-byte '!I' length and a JSON header tell the reader exactly how many bytes make the next "
-            "message, so it loops until it has them, whatever the chunks.",
+        expected=_("{frames} frames of 0 B to {max_frame} B, read in varying chunks over a link with {delay_ms} ms "
+                   "delay and {loss_rate:.0%} loss: all delivered, every sha256 verified").format(
+            frames=p["frames"], max_frame=p["max_frame"], delay_ms=p["frame_delay_ms"],
+            loss_rate=p["frame_loss"] / 100),
+        observed=_("{intact}/{frames} frames intact ({mib:.1f} MiB in {seconds} s)").format(
+            intact=intact, frames=len(expected), mib=sent["bytes"] / 2**20, seconds=sent["seconds"])
+                 + (_("; errors: {errors}").format(errors=errors) if errors else ""),
+        why=_("A 4-byte '!I' length and a JSON header tell the reader exactly how many bytes make the next "
+              "message, so it loops until it has them, whatever the chunks."),
         facts={"frames": len(expected), "delivered_intact": intact, "bytes": sent["bytes"],
                "wire_sizes": [f["wire"] for f in got["frames"]],
                "reads": got["connections"][0]["reads"] if got["connections"] else [],
@@ -236,16 +263,17 @@ def wire_step(nagle, nodelay):
                 "recv_chunks": run["got"]["chunks"]}
     a, b = lists(nagle), lists(nodelay)
     differ = a["send_calls"] != a["segments"] != a["recv_chunks"] != a["send_calls"]
-    show = lambda l: f"{len(l['send_calls'])} send() → {len(l['segments'])} segments {l['segments']} → " \
-                     f"{len(l['recv_chunks'])} recv() {l['recv_chunks']}"
+    show = lambda l: _("{sends} send() → {segment_count} segments {segments} → {reads} recv() {chunks}").format(
+        sends=len(l["send_calls"]), segment_count=len(l["segments"]), segments=l["segments"],
+        reads=len(l["recv_chunks"]), chunks=l["recv_chunks"])
     return Step(
-        "wire-view", "5 wire view: three boundary lists for one stream",
+        "wire-view", _("5 wire view: three boundary lists for one stream"),
         passed=differ and sum(a["segments"]) == sum(a["send_calls"]) == sum(a["recv_chunks"]),
-        expected="the sender's send() calls, the TCP segments on the wire and the receiver's recv() chunks cut "
-                 "the same bytes differently",
-        observed=f"Nagle on: {show(a)}; TCP_NODELAY: {show(b)}",
-        why="Each layer cuts the stream its own way: the program writes, Nagle and the congestion window "
-            "segment, the receive buffer merges — no layer keeps the program's messages.",
+        expected=_("the sender's send() calls, the TCP segments on the wire and the receiver's recv() chunks cut "
+                   "the same bytes differently"),
+        observed=_("Nagle on: {nagle}; TCP_NODELAY: {nodelay}").format(nagle=show(a), nodelay=show(b)),
+        why=_("Each layer cuts the stream its own way: the program writes, Nagle and the congestion window "
+              "segment, the receive buffer merges — no layer keeps the program's messages."),
         facts={"nagle": a, "nodelay": b}, files={"pcap": nagle["pcap"]})
 
 
@@ -259,23 +287,28 @@ def dissect_step(run):
     window = tcp.get("window", 0)
     headers = eth["header_bytes"] + ip["header_bytes"] + tcp.get("header_bytes", 0)
     return Step(
-        "frame-dissected", "5 one frame, layer by layer (AF_PACKET raw socket)",
+        "frame-dissected", _("5 one frame, layer by layer (AF_PACKET raw socket)"),
         passed=bool(tcp) and tcp.get("dst_port") == ports.STICKY and ip["protocol"] == "TCP" and first_message
         and tcp["header_bytes"] == 20 + option_bytes and frame["frame_bytes"] == headers + payload["bytes"],
-        expected="a raw socket on the server reads a whole Ethernet frame of the stream: Ethernet, IPv4 and "
-                 "TCP headers, then message 0's bytes",
-        observed=f"{frame['frame_bytes']} bytes = Ethernet {eth['header_bytes']} ({eth['src']} → {eth['dst']}, type "
-                 f"{eth['type']}) + IPv4 {ip['header_bytes']} ({ip['src']} → {ip['dst']}, TTL {ip['ttl']}) + TCP "
-                 f"{tcp.get('header_bytes')} = 20 + {option_bytes} of options "
-                 f"[{', '.join(o['kind'] for o in options)}] ({tcp.get('src_port')} → {tcp.get('dst_port')}, seq "
-                 f"{tcp.get('seq')}, {'+'.join(tcp.get('flags', []))}, window {window} × 2^{scale} = "
-                 f"{window << scale} bytes) + payload {payload['bytes']}: {payload['hex']}",
-        why=f"SOCK_RAW on AF_PACKET hands over frames as the network card delivered them: the course's layers, "
-            f"read off real bytes. The course's 18-byte Ethernet header counts the 4-byte checksum (FCS) at the "
-            f"frame's end, which the card checks and strips: {eth['header_bytes']} are left. TCP's window field is "
-            f"16 bits; the window scale agreed in the handshake ({scale}) multiplies it. The options are "
-            f"{', '.join(o['kind'] for o in options) or 'none'}: timestamps measure the round trip and guard "
-            "against wrapped sequence numbers.",
+        expected=_("a raw socket on the server reads a whole Ethernet frame of the stream: Ethernet, IPv4 and "
+                   "TCP headers, then message 0's bytes"),
+        observed=_("{frame_bytes} bytes = Ethernet {eth_header} ({eth_src} → {eth_dst}, type {eth_type}) + IPv4 "
+                   "{ip_header} ({ip_src} → {ip_dst}, TTL {ttl}) + TCP {tcp_header} = 20 + {option_bytes} of "
+                   "options [{options}] ({src_port} → {dst_port}, seq {seq}, {flags}, window {window} × 2^{scale} "
+                   "= {window_bytes} bytes) + payload {payload_bytes}: {payload_hex}").format(
+            frame_bytes=frame["frame_bytes"], eth_header=eth["header_bytes"], eth_src=eth["src"], eth_dst=eth["dst"],
+            eth_type=eth["type"], ip_header=ip["header_bytes"], ip_src=ip["src"], ip_dst=ip["dst"], ttl=ip["ttl"],
+            tcp_header=tcp.get("header_bytes"), option_bytes=option_bytes,
+            options=", ".join(o["kind"] for o in options), src_port=tcp.get("src_port"),
+            dst_port=tcp.get("dst_port"), seq=tcp.get("seq"), flags="+".join(tcp.get("flags", [])), window=window,
+            scale=scale, window_bytes=window << scale, payload_bytes=payload["bytes"], payload_hex=payload["hex"]),
+        why=_("SOCK_RAW on AF_PACKET hands over frames as the network card delivered them: the course's layers, "
+              "read off real bytes. The course's 18-byte Ethernet header counts the 4-byte checksum (FCS) at the "
+              "frame's end, which the card checks and strips: {header_bytes} are left. TCP's window field is 16 "
+              "bits; the window scale agreed in the handshake ({scale}) multiplies it. The options are {options}: "
+              "timestamps measure the round trip and guard against wrapped sequence numbers.").format(
+            header_bytes=eth["header_bytes"], scale=scale,
+            options=", ".join(o["kind"] for o in options) or _("none")),
         facts={"frame": frame, "option_bytes": option_bytes, "window_scale": scale, "window_bytes": window << scale})
 
 
@@ -288,36 +321,39 @@ def unix_step(server, p):
             return sent, receiver.result(30)
     sent, stream = exchange("unix-stream", "/tmp/sticky-stream.sock")
     merged = compare(sent["sizes"], stream["chunks"])["merged_reads"]
-    _, dgram = exchange("unix-dgram", "/tmp/sticky-dgram.sock")
+    unused, dgram = exchange("unix-dgram", "/tmp/sticky-dgram.sock")
     reads = [d["received"] for d in dgram["datagrams"]]
     return Step(
-        "unix-sockets", "6 AF_UNIX: boundaries belong to the socket type",
+        "unix-sockets", _("6 AF_UNIX: boundaries belong to the socket type"),
         passed=merged > 0 and reads == [p["size"]] * p["count"],
-        expected="inside one node, a SOCK_STREAM Unix socket merges messages like TCP; a SOCK_DGRAM one keeps "
-                 "each message whole",
-        observed=f"SOCK_STREAM: {p['count']} sends → {len(stream['chunks'])} recv() {stream['chunks']}; "
-                 f"SOCK_DGRAM: {len(reads)} reads of {sorted(set(reads))} bytes",
-        why="No network is involved: a byte stream has no message boundaries wherever it runs; datagrams do. "
-            "Unix datagrams are like UDP only in that: they are never lost or reordered, and a full queue makes "
-            "the sender wait instead of dropping.",
+        expected=_("inside one node, a SOCK_STREAM Unix socket merges messages like TCP; a SOCK_DGRAM one keeps "
+                   "each message whole"),
+        observed=_("SOCK_STREAM: {count} sends → {stream_reads} recv() {chunks}; SOCK_DGRAM: {dgram_reads} reads of "
+                   "{sizes} bytes").format(count=p["count"], stream_reads=len(stream["chunks"]),
+                                           chunks=stream["chunks"], dgram_reads=len(reads), sizes=sorted(set(reads))),
+        why=_("No network is involved: a byte stream has no message boundaries wherever it runs; datagrams do. "
+              "Unix datagrams are like UDP only in that: they are never lost or reordered, and a full queue makes "
+              "the sender wait instead of dropping."),
         facts={"stream": {"recvs": stream["chunks"], "merged_reads": merged}, "dgram": {"reads": reads}})
 
 
 def run(lab, params, progress):
     server, client = lab.node("server"), lab.node("client1")
     tcp = Exchange(server, client, "tcp")
-    progress(f"1 TCP merge: Nagle on, then TCP_NODELAY, over a link with {params['rtt_ms']} ms more RTT")
+    progress(_("1 TCP merge: Nagle on, then TCP_NODELAY, over a link with {rtt_ms} ms more RTT").format(
+        rtt_ms=params["rtt_ms"]))
     with server.impaired(delay=f"{params['rtt_ms']}ms"):  # delays the ACKs: Nagle's waiting shows on the wire
         nagle, nodelay = merge_exchange(tcp, False, params), merge_exchange(tcp, True, params)
     steps = [merge_step(nagle, nodelay, False, params), merge_step(nagle, nodelay, True, params)]
-    progress("2 TCP leftover")
+    progress(_("2 TCP leftover"))
     steps.append(leftover_step(tcp, params))
-    progress("3 UDP: boundaries, truncation, loss")
+    progress(_("3 UDP: boundaries, truncation, loss"))
     udp = Exchange(server, client, "udp")
     steps += [udp_boundaries_step(udp, params), udp_truncation_step(udp, params), loss_step(server, client, params)]
-    progress(f"4 framing: {params['frames']} frames up to {params['max_frame']} bytes over an impaired link")
+    progress(_("4 framing: {frames} frames up to {max_frame} bytes over an impaired link").format(
+        frames=params["frames"], max_frame=params["max_frame"]))
     steps.append(framing_step(server, client, params))
     steps += [wire_step(nagle, nodelay), dissect_step(nagle)]
-    progress("6 AF_UNIX inside the server node")
+    progress(_("6 AF_UNIX inside the server node"))
     steps.append(unix_step(server, params))
     return steps

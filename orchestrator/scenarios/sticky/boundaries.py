@@ -30,7 +30,7 @@ def compare(message_sizes, chunk_sizes):
     held = pieces(message_sizes, chunk_sizes)
     spans = {}
     for chunk in held:
-        for index, _ in chunk:
+        for index, unused in chunk:
             spans[index] = spans.get(index, 0) + 1
     return {"messages": len(message_sizes), "reads": len(chunk_sizes),
             "merged_reads": sum(1 for chunk in held if len(chunk) > 1),

@@ -1,0 +1,95 @@
+"""Which language socklab speaks, and that it speaks it everywhere: CLI help and errors, tables, pages."""
+import io
+import json
+
+import pytest
+from rich.cells import cell_len
+from rich.console import Console
+
+from orchestrator import cli, i18n, report
+from orchestrator.result import Result, Step
+from tests.unit.test_cli import run_cli
+
+
+@pytest.mark.parametrize("environ,lang", [
+    ({}, "en"), ({"LANG": "zh_CN.UTF-8"}, "zh"), ({"LANG": "en_US.UTF-8"}, "en"), ({"LANG": "C.UTF-8"}, "en"),
+    ({"LC_ALL": "zh_TW.UTF-8", "LANG": "en_US.UTF-8"}, "zh"), ({"LC_ALL": "C", "LANG": "zh_CN.UTF-8"}, "en"),
+    ({"LANGUAGE": "zh_CN:en", "LANG": "C"}, "zh"), ({"LANGUAGE": "en_GB:zh_CN", "LANG": "zh_CN.UTF-8"}, "en"),
+    ({"SOCKLAB_LANG": "en", "LANG": "zh_CN.UTF-8"}, "en"), ({"SOCKLAB_LANG": "zh"}, "zh"),
+    ({"SOCKLAB_LANG": "zh-CN.UTF-8"}, "zh")])
+def test_the_language_comes_from_socklab_lang_then_the_locale(environ, lang):
+    assert i18n.from_environment(environ) == lang
+
+
+def test_lang_goes_before_or_after_the_command_but_not_after_a_double_dash():
+    assert cli.language(["--lang", "zh", "ps"], {}) == "zh"
+    assert cli.language(["check", "framing", "--server", "x.py", "--lang=zh"], {}) == "zh"
+    assert cli.language(["--lang", "en", "ps"], {"LANG": "zh_CN.UTF-8"}) == "en"
+    assert cli.language(["exec", "server", "--", "python3", "x.py", "--lang", "zh"], {}) == "en"
+    assert cli.language(["ps"], {"LANG": "zh_CN.UTF-8"}) == "zh"
+
+
+def test_a_language_socklab_does_not_speak_is_one_line(capsys, monkeypatch):
+    code, _, err = run_cli(capsys, "--lang", "fr", "ps")
+    assert code == 2 and err.count("\n") == 1 and "'fr'" in err and "Traceback" not in err
+    monkeypatch.setenv("SOCKLAB_LANG", "klingon")
+    code, _, err = run_cli(capsys, "ps")
+    assert code == 2 and err.count("\n") == 1 and "'klingon'" in err
+
+
+def test_help_speaks_chinese_with_argparse_own_words(capsys):
+    code, out, _ = run_cli(capsys, "--lang", "zh", "--help")
+    assert code == 0
+    assert out.startswith("用法：") and "选项" in out and "显示帮助信息并退出" in out and "构建缺少的镜像" in out
+    code, out, _ = run_cli(capsys, "check", "--help", "--lang", "zh")
+    assert code == 0 and "学习者的 server" in out
+
+
+def test_errors_speak_chinese_in_one_line(capsys):
+    code, _, err = run_cli(capsys, "scenario", "sticky", "--set", "bufsize=0", "--lang", "zh")
+    assert code == 2 and err.count("\n") == 1 and err.startswith("socklab：错误：")
+    assert "1 到 65536 之间的整数" in err and "bufsize" in err
+    code, _, err = run_cli(capsys, "--lang", "zh", "nosuchcommand")  # argparse's own errors too
+    assert code == 2 and "错误" in err and "无效的选择" in err
+
+
+def test_english_output_is_english(capsys):
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0 and out.startswith("usage: ") and "build what is missing and start the lab" in out
+
+
+def chinese_result():
+    with i18n.using("zh"):
+        steps = [Step("tcp-merge-nagle", "1 TCP 粘包，Nagle 开启", True, "20 次 send()：线路上的报文段少于 send 次数",
+                      "20 次 send → 3 个报文段 → 2 次 recv()", "两端都会合并：发送端的 Nagle 算法，接收端的缓冲区",
+                      {"sends": [40] * 20}),
+                 Step("tcp-leftover", "2 TCP 残留：消息比 recv(n) 大", False, "recv(1024) 返回 1024 字节",
+                      "reads [1024, 1976]", "剩下的留在缓冲区里", {"reads": [1024, 1976]}, hint="粘包：用报头")]
+        return Result("sticky", {"count": 20}, steps, "2026-11-27T10:00:00+00:00", 2.5, ["说明：一行"])
+
+
+def test_a_result_records_its_language():
+    assert chinese_result().to_dict()["lang"] == "zh"
+    assert Result("ping", {}, [Step("k", "n", True, "e", "o", "w")]).to_dict()["lang"] == "en"
+
+
+@pytest.mark.parametrize("width", [80, 100, 140])
+def test_tables_stay_aligned_with_chinese_text(width):
+    console = Console(file=io.StringIO(), width=width, record=True, color_system=None)
+    with i18n.using("zh"):
+        console.print(report.result_table(chinese_result()))
+    lines = [line for line in console.export_text().splitlines() if line.strip()]
+    framed = [line for line in lines if line[:1] in "┏┃┡│├└"]
+    assert len(framed) > 6 and {cell_len(line) for line in framed} == {width}, lines
+    text = "\n".join(lines)
+    assert "步骤" in text and "预期" in text and "实测" in text and "原因" in text and "提示" in text
+    assert "粘包" in text and "未通过" in text
+
+
+def test_a_chinese_result_gives_a_chinese_page_and_json(tmp_path):
+    page = report.save_result(chinese_result(), tmp_path)
+    html = page.read_text()
+    assert '<html lang="zh">' in html and "预期" in html and "实测" in html and "未通过" in html and "粘包" in html
+    assert json.loads((page.parent / "result.json").read_text())["lang"] == "zh"
+    index = (tmp_path / "index.html").read_text()
+    assert '<html lang="en">' in index and "every run" in index  # the list speaks the language in use
