@@ -75,7 +75,7 @@ def hint(case, reply):
     """The hint for a case's first bad reply."""
     verdict = reply["verdict"]
     if verdict == "wrong":
-        return _(HINTS[case] if not (reply["stdout_ok"] and reply["stderr_ok"]) else HINTS["exit"])
+        return _(HINTS.get(case, HINTS["exit"]) if not (reply["stdout_ok"] and reply["stderr_ok"]) else HINTS["exit"])
     if reply.get("previous_output_bytes") or case in ("back-to-back", "long-command", "stderr-first",
                                                        "slow-and-second", "vanish-mid-reply", "binary"):
         return _(HINTS[case])

@@ -30,7 +30,7 @@ def outcome(record, final):
     said = [(int(k), verdict) for k, verdict in VERDICT.findall(record["stdout"])]
     return {"bought": sum(1 for __, v in said if v == "bought"), "sold_out": sum(1 for __, v in said if v != "bought"),
             "buyers": sorted(k for k, __ in said), "final_count": final, "seconds": record["seconds"],
-            "ending": _steps.ending(record), "timed_out": record["timed_out"], "exit_code": record["exit_code"]}
+            "timed_out": record["timed_out"], "exit_code": record["exit_code"], "signal": record["signal"]}
 
 
 def diagnosis(got, locked):
@@ -46,7 +46,7 @@ def diagnosis(got, locked):
     return ""
 
 
-def run_step(key, title, got, locked):
+def run_step(key, title, got, locked, ending):
     hint = diagnosis(got, locked)
     oversold = _(" — {sold} tickets sold for 1").format(sold=got["bought"]) if got["bought"] > 1 else ""
     return Step(key, title, passed=not hint,
@@ -55,7 +55,7 @@ def run_step(key, title, got, locked):
                 observed=_("{bought} bought, {sold_out} sold out, {reported} buyers reported, count {count}, "
                            "{ending}").format(bought=got["bought"], sold_out=got["sold_out"],
                                               reported=len(set(got["buyers"])), count=got["final_count"],
-                                              ending=got["ending"]) + oversold,
+                                              ending=ending) + oversold,
                 why=_("Without a lock, all buyers read the count during the same 0.1 s and each decides a ticket is "
                       "left: the race the lock exists for."),
                 facts=got, hint=hint)
@@ -80,7 +80,7 @@ def check(lab, program, progress):
         got = outcome(record, final)
         key, title = ("squeezed", _("{number} on a node squeezed to {cpus} CPU").format(number=n, cpus=SQUEEZE_CPUS)) \
             if squeezed else (f"run-{n}", _("{number} run {run} of {runs}").format(number=n, run=n, runs=RUNS))
-        steps.append(run_step(key, title, got, locked))
+        steps.append(run_step(key, title, got, locked, _steps.ending(record)))
         if got["timed_out"]:
             break  # a hang hangs again: one is enough
     return steps + [_steps.clean([node])]

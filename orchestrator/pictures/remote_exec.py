@@ -1,6 +1,7 @@
 """The remote shell's pictures: the naive protocol's replies holding the previous command's bytes; framed
 against SSH in latency."""
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 from matplotlib.patches import Rectangle
 
 from orchestrator.i18n import _
@@ -49,6 +50,7 @@ def latency(facts):
     axes.set_yticks([0, 1], [_("framed (execd)"), "SSH (paramiko)"])
     axes.set(xscale="log", xlabel=_("ms per `true`, {runs} runs each (log scale)").format(runs=facts["true"]["runs"]),
              title=_("round trips of one command: every run a point"), ylim=(-0.7, 1.7))
+    axes.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _pos: f"{value:g}"))  # 10, not TeX 10^1
     return svg(figure, _("Latency of `true`: framed p50 {framed_p50} ms, p95 {framed_p95} ms; SSH p50 {ssh_p50} ms, "
                          "p95 {ssh_p95} ms; every run drawn as a point.").format(
         framed_p50=facts["true"]["framed"]["p50_ms"], framed_p95=facts["true"]["framed"]["p95_ms"],

@@ -128,6 +128,8 @@ def test_remote_shell_sees_the_previous_reply_in_a_bad_header():
     wrong_exit = {"verdict": "wrong", "stdout_ok": True, "stderr_ok": True, "exit_ok": False}
     assert "exit status was lost" in remote_shell.hint("stderr-first", wrong_exit)
     assert "deadlock" in remote_shell.hint("stderr-first", {"verdict": "no-reply"})
+    wrong_output = {"verdict": "wrong", "stdout_ok": False, "stderr_ok": True, "exit_ok": True}
+    assert "exit status was lost" in remote_shell.hint("exit-status", wrong_output)  # a case without a hint of its own
 
 
 def pings(*rtts):
@@ -214,7 +216,7 @@ def test_tickets_diagnoses_oversold_unlocked_hung_and_right():
     oversold = tickets.outcome(record(lines(10)), 0)
     assert "No lock" in tickets.diagnosis(oversold, locked=False)
     assert "does not cover the buy" in tickets.diagnosis(oversold, locked=True)
-    assert "10 tickets sold for 1" in tickets.run_step("run-1", "1", oversold, False).observed
+    assert "10 tickets sold for 1" in tickets.run_step("run-1", "1", oversold, False, "exited").observed
     hung = tickets.outcome(record("buyer 1: bought", timed_out=True, exit_code=None, signal=9), 0)
     assert "never released" in tickets.diagnosis(hung, locked=True)
 

@@ -163,8 +163,8 @@ def udp_boundaries_step(exchange, p):
             rcvbuf=rcvbuf),
         why=_("UDP queues whole datagrams, not bytes: each recvfrom() hands out exactly one. They waited because the "
               "receive buffer (SO_RCVBUF, {rcvbuf} bytes here) had room; once it is full the kernel drops new "
-              "datagrams without a word (UdpRcvbufErrors), and UDP never promised their order — here it was "
-              "kept.").format(rcvbuf=rcvbuf),
+              "datagrams without a word (UdpRcvbufErrors), and UDP never promised their order — {order}.").format(
+            rcvbuf=rcvbuf, order=_("here it was kept") if order == sorted(order) else _("here it was not")),
         facts={"sends": run["sent"]["sends"], "reads": [d["received"] for d in got], "datagrams": got,
                "arrival_order": order, "in_order": order == sorted(order), "rcvbuf": rcvbuf})
 
