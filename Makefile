@@ -13,9 +13,10 @@ FUZZ_SECONDS ?= 60
 ATHERIS := atheris==3.0.0
 LOCALE := orchestrator/locale
 PYBABEL := $(VENV)/bin/pybabel
+HOST_PACKAGES := fonts-noto-cjk tmux chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help venv build up down ps shell scenario check test bench fuzz i18n
+.PHONY: help venv host build up down ps shell scenario check test bench fuzz i18n
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +25,15 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 venv: $(VENV)/.installed ## make .venv with the pinned host dependencies
+
+host: ## Debian packages the lab can use: fonts-noto-cjk (Chinese in pictures), tmux and chromium (tests)
+	@missing=""; for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "host: $(HOST_PACKAGES) are installed"; \
+	elif [ "$$(id -u)" = 0 ]; then echo "host: installing$$missing"; \
+	  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	elif sudo -n true 2>/dev/null; then echo "host: installing$$missing"; \
+	  sudo apt-get update -q >/dev/null && sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	else echo "host: not root and no sudo: install$$missing with your package manager" >&2; fi
 
 build: venv ## build the node images if they are missing (up, scenario and test do it too)
 	$(SOCKLAB) build
@@ -70,4 +80,4 @@ bench: venv ## measure lab up/down and idle memory against a bare container; JSO
 	$(SOCKLAB) bench $(ARGS)
 
 help: ## this list
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'

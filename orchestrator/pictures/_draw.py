@@ -49,6 +49,11 @@ def labels_language():
     return nullcontext()
 
 
+def drawable(text, otherwise):
+    """text, if some installed font can draw it; else otherwise (Chinese without a CJK font would be boxes)."""
+    return text if text.isascii() or cjk_font() else otherwise
+
+
 def font_notice():
     """One line for the user when the pictures fall back to English labels; "" when they do not."""
     if i18n.current() == "zh" and not cjk_font():
@@ -104,7 +109,7 @@ def facts_bars(step):
             axes.text(value, row, f" {value:g}", va="center")
         axes.set_yticks(range(len(names)), names)
         axes.invert_yaxis()
-        axes.set_title(_("{step}: measured").format(step=step.name), loc="left")
+        axes.set_title(_("{step}: measured").format(step=drawable(step.name, step.key)), loc="left")
         alt = _("{step}: {facts}").format(step=step.name, facts=_(", ").join(f"{n} = {v:g}" for n, v in found))
     else:
         verdict(axes, step)
@@ -122,7 +127,7 @@ def verdict(axes, step):
     else:
         axes.plot([0.38, 0.82], [0.28, 0.72], color=colour, linewidth=5)
         axes.plot([0.38, 0.82], [0.72, 0.28], color=colour, linewidth=5, linestyle="--")
-    words, lines = step.observed.split(), [""]
+    words, lines = drawable(step.observed, "").split(), [""]
     for word in words[:60]:
         lines[-1] = f"{lines[-1]} {word}".strip()
         if len(lines[-1]) > 60:

@@ -1,6 +1,7 @@
 """Which language socklab speaks, and that it speaks it everywhere: CLI help and errors, tables, pages."""
 import io
 import json
+import os
 
 import pytest
 from rich.cells import cell_len
@@ -93,3 +94,40 @@ def test_a_chinese_result_gives_a_chinese_page_and_json(tmp_path):
     assert json.loads((page.parent / "result.json").read_text())["lang"] == "zh"
     index = (tmp_path / "index.html").read_text()
     assert '<html lang="en">' in index and "every run" in index  # the list speaks the language in use
+
+
+def wire_step():
+    return Step("tcp-merge-nagle", "1 TCP 粘包", True, "e", "o", "w",
+                {"sends": [40] * 4, "segments": [40, 120], "recvs": [160], "reads": 1, "messages": 4})
+
+
+def test_pictures_draw_chinese_in_a_cjk_font(monkeypatch):
+    import warnings
+
+    from orchestrator import pictures
+    from orchestrator.pictures import _draw
+    font = _draw.cjk_font()
+    if font is None:
+        assert os.environ.get("CI") != "true", "CI installs fonts-noto-cjk (make host)"
+        pytest.skip("no CJK font on this host: `make host` installs fonts-noto-cjk")
+    with i18n.using("zh"), warnings.catch_warnings():
+        warnings.simplefilter("error")  # a glyph missing from every font is a warning: here, a failure
+        picture = pictures.for_step("sticky", wire_step())
+        assert pictures.font_notice() == ""
+    assert font in picture.data and "报文段" in picture.data and "报文段" in picture.alt
+
+
+def test_without_a_cjk_font_pictures_fall_back_to_english_with_a_notice(monkeypatch, tmp_path):
+    from orchestrator import pictures
+    from orchestrator.pictures import _draw
+    monkeypatch.setattr(_draw, "cjk_font", lambda: None)
+    with i18n.using("zh"):
+        picture = pictures.for_step("sticky", wire_step())
+        notice = pictures.font_notice()
+        assert i18n.current() == "zh"  # only the picture spoke English
+    assert "fonts-noto-cjk" in notice and "英文" in notice and notice.count("\n") == 0
+    assert "segments" in picture.alt and not any("\u4e00" <= char <= "\u9fff" for char in picture.data), picture.alt
+    page = report.save_result(chinese_result(), tmp_path).read_text()
+    assert notice in page
+    with i18n.using("en"):
+        assert pictures.font_notice() == ""
