@@ -19,5 +19,6 @@ pages.py     the HTML report: a page per run and the list of runs (Jinja2 templa
 pictures/    a picture per step, drawn from its facts (matplotlib SVG), one module per scenario.
 plots.py     matplotlib pictures from measured facts.
 bench.py     `make bench`: every figure against a baseline measured in the same run.
+i18n.py      the language people read: `_()` over gettext catalogs in locale/ (English in the source, zh_CN).
 cli.py       thin: parse arguments, call the above, turn a LabError into one line and exit 2.
 """
