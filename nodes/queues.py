@@ -253,10 +253,10 @@ def produce(args):
             q = manager.plain()
             for task_id in ids:
                 t = time.monotonic()
-                q.put(task_id, timeout=args.timeout)  # blocks while the queue is full: backpressure
+                q.put(task_id, True, args.timeout)  # blocks while the queue is full: backpressure
                 blocked += time.monotonic() - t
             for _ in range(args.pills):
-                q.put(None, timeout=args.timeout)
+                q.put(None, True, args.timeout)
             if args.join:
                 t = time.monotonic()
                 q.join()  # until every item has been task_done()
@@ -309,57 +309,74 @@ def work(args):
         time.sleep(args.work_ms / 1000)
 
 
+def consume_plain(q, args, record, say):
+    """The course's loop: get, work, until a poison pill or --idle seconds without work; completions are
+    recorded every --record-every tasks. Returns (tasks done, why it stopped)."""
+    processed, unrecorded = 0, []
+    while True:
+        try:
+            item = q.get(True, args.idle)  # positional: no keyword dict to pickle on every call
+        except queue.Empty:
+            reason = f"idle {args.idle} s"
+            break
+        if item is None:
+            reason = "poison pill"
+            if args.task_done:
+                q.task_done()
+            break
+        work(args)
+        unrecorded.append(item)
+        say(f"done {item}")
+        if args.task_done:
+            q.task_done()
+        processed += 1
+        if len(unrecorded) >= args.record_every:
+            record(unrecorded)
+            unrecorded = []
+    if unrecorded:
+        record(unrecorded)
+    return processed, reason
+
+
+def consume_reliable(q, args, record, say):
+    """Leased batches: completed first, acknowledged second (a crash between is a duplicate, never a loss);
+    what was taken after a poison pill goes back at once. Returns (tasks done, why it stopped)."""
+    processed = 0
+    while True:
+        tasks = q.get_many(args.batch, args.idle)
+        if not tasks:
+            return processed, f"idle {args.idle} s"
+        done, reason = [], None
+        for taken, (lease_id, item) in enumerate(tasks, 1):
+            if item is None:
+                reason = "poison pill"
+                break
+            work(args)
+            done.append(item)
+            say(f"done {item}")
+        if done:
+            record(done)
+        q.ack([lease_id for lease_id, __ in tasks[:taken]])
+        if tasks[taken:]:
+            q.release([lease_id for lease_id, __ in tasks[taken:]])
+        processed += len(done)
+        if reason:
+            return processed, reason
+
+
 def consume(args):
     manager = connect(args.host, args.port, args.key)
     me = f"{socket.gethostname()}/{os.getpid()}"
     log = manager.log()
-    processed, exit_reason, started, unrecorded = 0, None, time.monotonic(), []
-    say = Said()
+    started, say = time.monotonic(), Said()
 
     def run():
-        nonlocal processed, exit_reason, unrecorded
         q = manager.plain() if args.mode == "plain" else manager.reliable()
         print("consuming", file=sys.stderr, flush=True)
-        while True:
-            if args.mode == "plain":
-                try:
-                    tasks = [(None, q.get(timeout=args.idle))]
-                except queue.Empty:
-                    exit_reason = f"idle {args.idle} s"
-                    break
-            else:
-                tasks = q.get_many(args.batch, args.idle)
-                if not tasks:
-                    exit_reason = f"idle {args.idle} s"
-                    break
-            done, leases = [], []
-            for taken, (lease_id, item) in enumerate(tasks, 1):
-                leases.append(lease_id)
-                if item is None:
-                    exit_reason = "poison pill"
-                else:
-                    work(args)
-                    done.append(item)
-                    say(f"done {item}")
-                if args.mode == "plain" and args.task_done:
-                    q.task_done()
-                if exit_reason:
-                    break
-            unrecorded += done
-            if unrecorded and (args.mode == "reliable" or exit_reason or len(unrecorded) >= args.record_every):
-                log.record(unrecorded, me)  # completed first, acknowledged second: a crash between is a duplicate
-                unrecorded = []
-            if args.mode == "reliable":
-                q.ack(leases)
-                if tasks[taken:]:
-                    q.release([lease_id for lease_id, _ in tasks[taken:]])
-            processed += len(done)
-            if exit_reason:
-                return
-        if unrecorded:
-            log.record(unrecorded, me)
+        loop = consume_plain if args.mode == "plain" else consume_reliable
+        return loop(q, args, lambda ids: log.record(ids, me), say)
     try:
-        guarded(run)
+        processed, exit_reason = guarded(run)
     finally:
         say.flush()
     return {"consumer": me, "mode": args.mode, "processed": processed, "exit": exit_reason,
