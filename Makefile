@@ -72,7 +72,7 @@ fuzz: venv ## fuzz the framing library with atheris for FUZZ_SECONDS (60); a cra
 i18n: venv ## extract the messages, update the Chinese catalog (orchestrator/locale) and compile it
 	$(PYBABEL) extract -F babel.cfg --project socklab --no-wrap --sort-by-file -o $(LOCALE)/socklab.pot orchestrator
 	@if [ -f $(LOCALE)/zh_CN/LC_MESSAGES/socklab.po ]; then \
-	  $(PYBABEL) update --no-wrap --ignore-obsolete -i $(LOCALE)/socklab.pot -d $(LOCALE) -D socklab -l zh_CN; \
+	  $(PYBABEL) update --no-wrap --no-fuzzy-matching --ignore-obsolete -i $(LOCALE)/socklab.pot -d $(LOCALE) -D socklab -l zh_CN; \
 	else $(PYBABEL) init -i $(LOCALE)/socklab.pot -d $(LOCALE) -D socklab -l zh_CN; fi
 	$(PYBABEL) compile -d $(LOCALE) -D socklab -l zh_CN --statistics
 

@@ -20,7 +20,7 @@ from rich.console import Console
 from orchestrator import exercises, gradescope, i18n, pages, report, scenarios
 from orchestrator.errors import LabError, ProgramFailed, UnknownName
 from orchestrator.fault import Fault
-from orchestrator.i18n import _
+from orchestrator.i18n import N_, _
 from orchestrator.image import Images
 from orchestrator.lab import Lab, connect_engine, default_project, workspace
 from orchestrator.node import WORKSPACE
@@ -215,7 +215,7 @@ def cmd_scenario(args):
         result = scenarios.run(args.name, lab, args.set, tell)
     path = report.save_result(result)
     if args.json:
-        print(json.dumps(result.to_dict(), indent=2))
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         out.print(report.result_table(result))
     err.print(_("report: {path}").format(path=path))
@@ -234,7 +234,8 @@ def cmd_check(args):
         result = exercises.run(args.name, lab, learner, tell)
     path = report.save_result(result, kind="check")
     if args.gradescope:
-        Path(args.gradescope).write_text(json.dumps(gradescope.results(result), indent=2, ensure_ascii=False) + "\n")
+        Path(args.gradescope).write_text(json.dumps(gradescope.results(result), indent=2, ensure_ascii=False) + "\n",
+                                         encoding="utf-8")
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -252,7 +253,7 @@ def cmd_report(args):
         wanted = Path(args.run).name
         found = [run for run in runs if run["folder"] == wanted]
         if not found:
-            raise UnknownName(_("run"), args.run, [run["folder"] for run in runs[:5]] + ["…"])
+            raise UnknownName(N_("run"), args.run, [run["folder"] for run in runs[:5]] + ["…"])
         page = report.REPORTS / found[0]["folder"] / "index.html"
     else:
         page = report.REPORTS / "index.html"
@@ -275,15 +276,15 @@ def cmd_bench(args):
 
 
 def parser():
-    common = argparse.ArgumentParser(add_help=False)  # --lang goes before or after the command
+    common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)  # --lang before or after the command
     common.add_argument("--lang", metavar="zh|en", default=argparse.SUPPRESS,
                         help=_("the language to speak (default: SOCKLAB_LANG, else LANGUAGE, LC_ALL or LANG: zh_* "
                                "gives Chinese, anything else English)"))
-    p = argparse.ArgumentParser(prog="socklab", parents=[common],
+    p = argparse.ArgumentParser(prog="socklab", parents=[common], allow_abbrev=False,
                                 description=_("A multi-node lab for network and concurrency lessons."))
     p.add_argument("--project", default=default_project(), help=_("Compose project name (COMPOSE_PROJECT_NAME)"))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser = functools.partial(sub.add_parser, parents=[common])
+    sub.add_parser = functools.partial(sub.add_parser, parents=[common], allow_abbrev=False)
     c = sub.add_parser("up", help=_("build what is missing and start the lab"))
     c.add_argument("--workers", type=int, default=None, help=_("worker nodes (default: as running, else 3)"))
     c.set_defaults(handler=cmd_up)
@@ -363,28 +364,38 @@ def parser():
     return p
 
 
-def language(argv, environ=None):
-    """`zh` or `en`: the last `--lang X` (or `--lang=X`) before a `--`, else the environment's choice
-    (orchestrator.i18n); ValueError for a language socklab does not speak."""
+def guessed_language(argv):
+    """The language to parse the command line in: the last valid `--lang X` (or `--lang=X`) before a `--`,
+    or None. What argparse makes of --lang decides in the end (language())."""
     chosen = None
     for index, word in enumerate(argv):
         if word == "--":
             break
-        if word == "--lang" and index + 1 < len(argv):
-            chosen = argv[index + 1]
-        elif word.startswith("--lang="):
-            chosen = word.partition("=")[2]
+        value = argv[index + 1] if word == "--lang" and index + 1 < len(argv) else \
+            word.partition("=")[2] if word.startswith("--lang=") else None
+        try:
+            chosen = i18n.normal(value) if value is not None else chosen
+        except ValueError:
+            pass
+    return chosen
+
+
+def language(args, environ=None):
+    """`zh` or `en`: the --lang socklab's own parser took (not one in a program's arguments), else the
+    environment's choice (orchestrator.i18n); ValueError for a language socklab does not speak."""
+    chosen = getattr(args, "lang", None)
     return i18n.normal(chosen) if chosen is not None else i18n.from_environment(environ)
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        i18n.use(language(argv))
+        i18n.use(guessed_language(argv) or i18n.from_environment())
+        args = parser().parse_args(argv)
+        i18n.use(language(args))
     except ValueError as exc:
         err.print(f"socklab: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(2)
-    args = parser().parse_args(argv)
     try:
         code = args.handler(args)
     except LabError as exc:
@@ -400,7 +411,7 @@ def main(argv=None):
     except Exception as exc:  # a bug: one line here, the whole traceback kept in a file
         path = report.REPORTS / f"error-{time.strftime('%Y%m%d-%H%M%S')}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(traceback.format_exc())
+        path.write_text(traceback.format_exc(), encoding="utf-8")
         err.print(_("socklab: internal error: {error}: {message} (traceback in {path})").format(
             error=type(exc).__name__, message=exc, path=path), markup=False, soft_wrap=True)
         code = 2

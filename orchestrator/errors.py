@@ -33,10 +33,12 @@ class BadParameter(LabError):
 class UnknownName(LabError):
     """A scenario, exercise or other registry entry that does not exist."""
 
-    def __init__(self, kind, name, known):
-        self.kind, self.name, self.known = kind, name, list(known)
-        super().__init__(_("unknown {kind} {name!r}; known: {known}").format(kind=_(kind), name=name,
-                                                                           known=", ".join(self.known)))
+    def __init__(self, kind, name, known, **context):
+        """kind: what was looked up, marked with N_ (`scenario`, `parameter of scenario {scenario}`), its
+        placeholders filled from context; the field keeps it in English, the message says it translated."""
+        self.kind, self.name, self.known = kind.format(**context), name, list(known)
+        super().__init__(_("unknown {kind} {name!r}; known: {known}").format(
+            kind=_(kind).format(**context), name=name, known=", ".join(self.known)))
 
 
 class NodeNotFound(LabError):

@@ -20,7 +20,7 @@ environment.install_gettext_callables(gettext=lambda message: i18n._(message),
 
 
 def css():
-    return (Path(__file__).parent / "templates" / "style.css").read_text()
+    return (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8")
 
 
 def facts_rows(facts):
@@ -43,7 +43,7 @@ def write_run(folder, result, kind):
             result=result, kind=kind, kind_text=i18n._(KINDS[kind]), cards=cards, files=files, css=css(),
             lang=result.lang, notice=pictures.font_notice())
     path = folder / "index.html"
-    path.write_text(page)
+    path.write_text(page, encoding="utf-8")
     return path
 
 
@@ -52,7 +52,7 @@ def runs(directory):
     found = []
     for saved in directory.glob("*/result.json"):
         try:
-            data = json.loads(saved.read_text())
+            data = json.loads(saved.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue  # a run being written, or a damaged one: the list shows the others
         steps = data.get("steps", [])
@@ -66,5 +66,5 @@ def write_index(directory):
     """Write directory/index.html, the list of every run, in the language in use; its path."""
     path = directory / "index.html"
     path.write_text(environment.get_template("index.html").render(runs=runs(directory), css=css(), kinds=KINDS,
-                                                                   lang=i18n.current()))
+                                                                   lang=i18n.current()), encoding="utf-8")
     return path

@@ -22,7 +22,7 @@ def report_path(name, directory=REPORTS):
 def save(name, data, directory=REPORTS):
     """Write data as JSON under reports/ and return the path."""
     path = report_path(name, directory)
-    path.write_text(json.dumps(data, indent=2) + "\n")
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path
 
 
@@ -48,7 +48,7 @@ def save_result(result, directory=REPORTS, kind="scenario"):
             artifact.write_bytes(content)
             step.facts[suffix] = str(artifact)
     (folder / "result.json").write_text(json.dumps({**result.to_dict(), "kind": kind}, indent=2,
-                                                   ensure_ascii=False) + "\n")
+                                                   ensure_ascii=False) + "\n", encoding="utf-8")
     page = pages.write_run(folder, result, kind)
     pages.write_index(directory)
     return page

@@ -67,7 +67,7 @@ def clean(nodes):
         passed=not left,
         expected=_("after the check, no process of the program's user on {nodes}").format(
             nodes=", ".join(n.name for n in nodes)),
-        observed=_("none") if not left else "; ".join(f"{name}: {rows}" for name, rows in left.items()),
+        observed=_("none") if not left else _("; ").join(f"{name}: {rows}" for name, rows in left.items()),
         why=_("The checker kills every process of the sandboxed user when the program ends or is stopped."),
         facts={"left": left})
 

@@ -30,7 +30,7 @@ def check(lab, program, progress):
     # two processes' writes may come on one line
     record = program.start(node, limit_s=LIMIT_S, watch=True, unbuffered=True).wait(LIMIT_S + 30)
     lines, watch = record["lines"], record["watch"]
-    ticks = sum(line.count("tick") for _, line in lines)
+    ticks = sum(line.count("tick") for __, line in lines)
     done, end = _procs.first_line(lines, "done"), _procs.first_line(lines, "main: end")
     ended = record["exit_code"] == 0 and not record["timed_out"]
     in_order = ticks > 0 and done is not None and end is not None and done <= end

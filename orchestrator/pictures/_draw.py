@@ -36,22 +36,24 @@ def cjk_font():
                 font_manager.fontManager.addfont(path)
         names = {font.name for font in font_manager.fontManager.ttflist}
         found = next((name for name in CJK_FONTS if name in names), None)
-    if found:
-        matplotlib.rcParams["font.family"] = ["DejaVu Sans", found]  # per glyph: DejaVu, else the CJK font
     return found
 
 
 def labels_language():
     """A block in which pictures are labelled: in English when Chinese is asked for and no font can draw
     it (font_notice() says so), else in the language in use."""
-    if not cjk_font() and i18n.current() == "zh":  # looked up in English too: a program may print Chinese
+    if i18n.current() != "zh":
+        return nullcontext()
+    font = cjk_font()
+    if not font:
         return i18n.using("en")
-    return nullcontext()
+    # per glyph: DejaVu Sans as in English, the CJK font for what it lacks, then the usual sans-serif list
+    return matplotlib.rc_context({"font.family": ["DejaVu Sans", font, "sans-serif"]})
 
 
 def drawable(text, otherwise):
-    """text, if some installed font can draw it; else otherwise (Chinese without a CJK font would be boxes)."""
-    return text if text.isascii() or cjk_font() else otherwise
+    """text, if the font in use can draw it; else otherwise (Chinese without a CJK font would be boxes)."""
+    return text if text.isascii() or i18n.current() == "zh" and cjk_font() else otherwise
 
 
 def font_notice():
@@ -82,7 +84,10 @@ def svg(figure, alt):
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(figure)
-    return Picture("svg", buffer.getvalue(), alt)
+    # matplotlib sees only the first face of Debian's Noto CJK collection (JP); a browser drawing the SVG
+    # can pick the Simplified Chinese one, with the same metrics
+    return Picture("svg", buffer.getvalue().replace("'Noto Sans CJK JP'", "'Noto Sans CJK SC', 'Noto Sans CJK JP'"),
+                   alt)
 
 
 def numbers(facts, prefix=""):

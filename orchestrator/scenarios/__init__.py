@@ -16,7 +16,7 @@ import time
 from datetime import datetime, timezone
 
 from orchestrator import registry
-from orchestrator.i18n import _
+from orchestrator.i18n import N_, _
 from orchestrator.errors import BadParameter, UnknownName
 from orchestrator.result import Result
 
@@ -74,7 +74,7 @@ def parameters(scenario, settings):
         key, sep, text = setting.partition("=")
         if not sep or key not in params:
             known = ", ".join(f"{k}={v}" for k, v in params.items())
-            raise UnknownName(_("parameter of scenario {scenario}").format(scenario=scenario.NAME), key, [known])
+            raise UnknownName(N_("parameter of scenario {scenario}"), key, [known], scenario=scenario.NAME)
         params[key] = _checked(key, scenario.PARAMS[key], _typed(key, params[key], text))
     return params
 

@@ -68,7 +68,7 @@ def io_step(measured, p):
                    "selectors overlap the waits (≈ {wait} s). Then garbage, a client that vanishes and one that "
                    "says nothing: every model still answers a good client — the iterative one only after dropping "
                    "the silent one ({idle} s)").format(clients=n, wait=wait, idle=idle),
-        observed=", ".join(_("{model} {seconds} s (p50 {p50_ms} / p95 {p95_ms} ms)").format(
+        observed=_(", ").join(_("{model} {seconds} s (p50 {p50_ms} / p95 {p95_ms} ms)").format(
             model=m, seconds=r["seconds"], p50_ms=r["p50_ms"], p95_ms=r["p95_ms"]) for m, r in measured.items())
         + _("; answered the good client after a silent one: {survived}, waiting {waited} ms").format(
             survived=survived, waited=waited),

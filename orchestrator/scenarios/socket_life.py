@@ -24,6 +24,10 @@ def eof_step(node):
         facts=r)
 
 
+# what nodes.socklife says happened, for people (the facts keep its own words)
+SAID = (N_("bound"), N_("replied"), N_("closed"), N_("still waiting after 2 s"))
+
+
 def time_wait_step(node):
     r = node.program("socklife", "time-wait")
     return Step(
@@ -33,8 +37,8 @@ def time_wait_step(node):
         expected=_("a server that closed its connection first cannot bind its port again at once; with "
                    "SO_REUSEADDR it can"),
         observed=_("ss -tan state time-wait: {time_wait}; bind() again: {bind_again}; with SO_REUSEADDR: "
-                   "{with_reuseaddr}").format(time_wait=repr(r["ss_time_wait"]), bind_again=r["bind_again"],
-                                              with_reuseaddr=r["bind_again_with_so_reuseaddr"]),
+                   "{with_reuseaddr}").format(time_wait=repr(r["ss_time_wait"]), bind_again=_(r["bind_again"]),
+                                              with_reuseaddr=_(r["bind_again_with_so_reuseaddr"])),
         why=_("The side that closes first keeps the connection in TIME_WAIT for a while (60 s on Linux), so that a "
               "late packet of it cannot be taken for part of a new one; the port counts as in use meanwhile. "
               "SO_REUSEADDR lets a listener bind it anyway — on Linux only if the old listener had set it too, "
@@ -50,7 +54,7 @@ def empty_reply_step(node):
         expected=_("`true` prints nothing; the course's server sends its output as it is — nothing — and the "
                    "client's recv() waits for bytes that never come"),
         observed=_("the server ran {command}; the client was {outcome}").format(command=r["command"],
-                                                                             outcome=r["outcome"]),
+                                                                             outcome=_(r["outcome"])),
         why=_("send(b'') sends no packet at all: without a header that says 'zero bytes follow', a reply of nothing "
               "is indistinguishable from a slow one. (execd's naive port sends a newline for an empty output, only "
               "to hide this; the framed port's header says 0.)"),

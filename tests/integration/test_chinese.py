@@ -38,7 +38,7 @@ def test_a_chinese_locale_explains_sticky_packets_with_the_measured_numbers(lab)
     assert set(merge["facts"]) >= {"sends", "segments", "recvs"}  # facts keep their language-neutral keys
     for words in ("步骤", "预期", "实测", "原因", "粘包", "通过"):
         assert words in done.stdout, words
-    assert '<html lang="zh">' in page and "粘包" in page and "报文段" in page
+    assert '<html lang="zh-CN">' in page and "粘包" in page and "报文段" in page
 
 
 def test_check_framing_gives_its_hints_in_chinese(lab):

@@ -22,17 +22,32 @@ def test_the_language_comes_from_socklab_lang_then_the_locale(environ, lang):
     assert i18n.from_environment(environ) == lang
 
 
-def test_lang_goes_before_or_after_the_command_but_not_after_a_double_dash():
-    assert cli.language(["--lang", "zh", "ps"], {}) == "zh"
-    assert cli.language(["check", "framing", "--server", "x.py", "--lang=zh"], {}) == "zh"
-    assert cli.language(["--lang", "en", "ps"], {"LANG": "zh_CN.UTF-8"}) == "en"
-    assert cli.language(["exec", "server", "--", "python3", "x.py", "--lang", "zh"], {}) == "en"
-    assert cli.language(["ps"], {"LANG": "zh_CN.UTF-8"}) == "zh"
+def chosen(*argv, environ=None):
+    return cli.language(cli.parser().parse_args(list(argv)), environ or {})
+
+
+def test_lang_goes_before_or_after_the_command_but_never_among_a_programs_arguments():
+    assert chosen("--lang", "zh", "ps") == "zh"
+    assert chosen("check", "framing", "--server", "x.py", "--lang=zh") == "zh"
+    assert chosen("--lang", "en", "ps", environ={"LANG": "zh_CN.UTF-8"}) == "en"
+    assert chosen("ps", environ={"LANG": "zh_CN.UTF-8"}) == "zh"
+    assert chosen("exec", "server", "--", "python3", "x.py", "--lang", "zh") == "en"
+    assert chosen("run", "server", "workspace/x.py", "--lang", "zh") == "en"  # the learner's program's argument
+    assert chosen("--lang", "zh", "run", "server", "workspace/x.py", "--lang", "en") == "zh"
+    assert cli.guessed_language(["--lang", "fr", "--lang", "zh", "ps"]) == "zh"
+    assert cli.guessed_language(["exec", "server", "--", "x", "--lang", "zh"]) is None
+
+
+def test_the_lang_option_is_never_abbreviated(capsys):
+    code, _, err = run_cli(capsys, "--la", "zh", "ps")
+    assert code == 2 and "--la" in err
 
 
 def test_a_language_socklab_does_not_speak_is_one_line(capsys, monkeypatch):
     code, _, err = run_cli(capsys, "--lang", "fr", "ps")
     assert code == 2 and err.count("\n") == 1 and "'fr'" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "run", "server", "workspace/x.py", "--lang", "fr", "--lang=zz")
+    assert "language" not in err  # a program's own arguments are not socklab's
     monkeypatch.setenv("SOCKLAB_LANG", "klingon")
     code, _, err = run_cli(capsys, "ps")
     assert code == 2 and err.count("\n") == 1 and "'klingon'" in err
@@ -90,7 +105,7 @@ def test_tables_stay_aligned_with_chinese_text(width):
 def test_a_chinese_result_gives_a_chinese_page_and_json(tmp_path):
     page = report.save_result(chinese_result(), tmp_path)
     html = page.read_text()
-    assert '<html lang="zh">' in html and "预期" in html and "实测" in html and "未通过" in html and "粘包" in html
+    assert '<html lang="zh-CN">' in html and "预期" in html and "实测" in html and "未通过" in html and "粘包" in html
     assert json.loads((page.parent / "result.json").read_text())["lang"] == "zh"
     index = (tmp_path / "index.html").read_text()
     assert '<html lang="en">' in index and "every run" in index  # the list speaks the language in use
@@ -131,3 +146,9 @@ def test_without_a_cjk_font_pictures_fall_back_to_english_with_a_notice(monkeypa
     assert notice in page
     with i18n.using("en"):
         assert pictures.font_notice() == ""
+
+
+def test_english_pictures_keep_their_fonts():
+    from orchestrator import pictures
+    picture = pictures.for_step("sticky", wire_step())
+    assert "CJK" not in picture.data and "DejaVu Sans" in picture.data and "sans-serif" in picture.data

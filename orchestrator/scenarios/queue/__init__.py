@@ -13,6 +13,8 @@ from orchestrator.i18n import N_, _
 from orchestrator.result import Step
 from orchestrator.scenarios.queue.history import check
 
+POISON_PILL = N_("poison pill")  # how nodes.queues says a consumer stopped, translated where shown
+
 NAME = "queue"
 SUMMARY = N_("a distributed producer-consumer queue: backpressure, scaling, shutdown, a crashed worker, a dead broker")
 NOTES = [N_("The broker is multiprocessing.managers, which speaks pickle: anyone holding the lab's authkey can make "
@@ -137,7 +139,7 @@ def shutdown_step(server, client, workers):
         running = consumers(workers, "--work-ms", work_ms, "--idle", 30, "--task-done")
         joined = client.program("queues", "produce", "server", "--count", items, "--pills", len(workers), "--join")
         done = results(running, timeout=30)
-    exits = [r.get("exit") for r in pills + done]
+    exits = [r.get("exit") for r in pills + done]  # nodes.queues' words: POISON_PILL, or "idle N s"
     least = items * work_ms / 1000 / len(workers)  # the work that was still to do when the last put returned, at most
     return Step(
         "shutdown", _("shutdown: poison pills, and join() with task_done()"),
@@ -148,7 +150,8 @@ def shutdown_step(server, client, workers):
             consumers=len(workers), items=items, work_ms=work_ms),
         observed=_("consumers exited: {exits}; join() waited {join_s} s, until the consumers had done "
                    "{processed} items").format(
-            exits=exits, join_s=joined["join_s"], processed=sum(d["processed"] for d in done)),
+            exits=_(", ").join(_(reason) for reason in exits if reason), join_s=joined["join_s"],
+            processed=sum(d["processed"] for d in done)),
         why=_("A pill (None) is an item that means 'stop': one per consumer, since each stops at its first. "
               "join() counts task_done() calls against items put and blocks until they match: the producer waited "
               "for work it could not see."),
