@@ -17,7 +17,7 @@ from pathlib import Path
 import docker.errors
 from rich.console import Console
 
-from orchestrator import exercises, gradescope, i18n, pages, report, scenarios
+from orchestrator import exercises, gradescope, i18n, pages, pictures, report, scenarios
 from orchestrator.errors import LabError, ProgramFailed, UnknownName
 from orchestrator.fault import Fault
 from orchestrator.i18n import N_, _
@@ -218,7 +218,7 @@ def cmd_scenario(args):
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         out.print(report.result_table(result))
-    err.print(_("report: {path}").format(path=path))
+    tell_report(path)
     return 0 if result.passed else 1
 
 
@@ -240,9 +240,18 @@ def cmd_check(args):
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         out.print(report.result_table(result, kind="check"))
-    err.print(_("report: {path}").format(path=path)
-              + (_("; Gradescope results: {file}").format(file=args.gradescope) if args.gradescope else ""))
+    tell_report(path, args.gradescope)
     return 0 if result.passed else 1
+
+
+def tell_report(path, gradescope=None):
+    """Where the run's report is (and its Gradescope results), and whether its pictures could speak Chinese."""
+    err.print(_("report: {path}").format(path=path)
+              + (_("; Gradescope results: {file}").format(file=gradescope) if gradescope else ""),
+              markup=False, highlight=False, soft_wrap=True)
+    notice = pictures.font_notice()
+    if notice:
+        err.print(notice, markup=False, highlight=False, soft_wrap=True)
 
 
 def cmd_report(args):

@@ -152,3 +152,14 @@ def test_english_pictures_keep_their_fonts():
     from orchestrator import pictures
     picture = pictures.for_step("sticky", wire_step())
     assert "CJK" not in picture.data and "DejaVu Sans" in picture.data and "sans-serif" in picture.data
+
+
+def test_the_cli_says_once_when_pictures_fall_back_to_english(capsys, monkeypatch):
+    from orchestrator.pictures import _draw
+    monkeypatch.setattr(_draw, "cjk_font", lambda: None)
+    with i18n.using("zh"):
+        cli.tell_report("reports/x/index.html")
+    err = capsys.readouterr().err
+    assert err.startswith("报告：reports/x/index.html") and err.count("\n") == 2 and "fonts-noto-cjk" in err
+    cli.tell_report("reports/x/index.html")  # English: nothing to fall back from
+    assert capsys.readouterr().err.count("\n") == 1
