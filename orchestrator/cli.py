@@ -226,6 +226,9 @@ def cmd_check(args):
     if args.list or not args.name:
         for name, module in sorted(exercises.available().items()):
             out.print(f"[bold]{name:18}[/] --{module.ROLE:8} {_(module.SUMMARY)}", highlight=False)
+        statement = "README.zh-CN.md" if i18n.current() == "zh" else "README.md"
+        err.print(_("each exercise's task and protocol: exercises/NAME/{statement}, with a starter.py beside it").format(
+            statement=statement), markup=False, highlight=False, soft_wrap=True)
         return 0
     exercise = exercises.get(args.name)
     learner = exercises.program(exercise, {role: getattr(args, role) for role in exercises.ROLES})
