@@ -227,8 +227,8 @@ def cmd_check(args):
         for name, module in sorted(exercises.available().items()):
             out.print(f"[bold]{name:18}[/] --{module.ROLE:8} {_(module.SUMMARY)}", highlight=False)
         statement = "README.zh-CN.md" if i18n.current() == "zh" else "README.md"
-        err.print(_("each exercise's task and protocol: exercises/NAME/{statement}, with a starter.py beside it").format(
-            statement=statement), markup=False, highlight=False, soft_wrap=True)
+        err.print(_("each exercise's task and protocol: exercises/NAME/{statement}, with a starter.py beside "
+                    "it").format(statement=statement), markup=False, highlight=False, soft_wrap=True)
         return 0
     exercise = exercises.get(args.name)
     learner = exercises.program(exercise, {role: getattr(args, role) for role in exercises.ROLES})
@@ -307,7 +307,7 @@ def parser():
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_ps)
     c = sub.add_parser("exec", help=_("run a command in a node as the learner, in /workspace: exec NODE -- CMD...; "
-                                    "output streams as it comes, piped input goes in"))
+                                      "output streams as it comes, piped input goes in"))
     c.add_argument("node")
     c.add_argument("-d", "--detach", action="store_true", help=_("leave it running; see logs, stop, programs"))
     c.add_argument("--root", action="store_true", help=_("as root instead of the learner"))
@@ -357,11 +357,12 @@ def parser():
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_("a scenario parameter"))
     c.set_defaults(handler=cmd_scenario)
     c = sub.add_parser("check", help=_("check your own program against an exercise: check NAME --server FILE "
-                                     "(or --client, --program, --consumer); --list"))
+                                       "(or --client, --program, --consumer); --list"))
     c.add_argument("name", nargs="?")
     c.add_argument("--list", action="store_true")
     for role in exercises.ROLES:
-        c.add_argument(f"--{role}", metavar="FILE", help=_("the learner's {role}: a Python file on this host").format(role=role))
+        c.add_argument(f"--{role}", metavar="FILE",
+                       help=_("the learner's {role}: a Python file on this host").format(role=role))
     c.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     c.add_argument("--gradescope", metavar="OUT.json", help=_("also write Gradescope's autograder results.json"))
     c.set_defaults(handler=cmd_check)

@@ -92,8 +92,8 @@ def using(lang):
 
 
 # argparse's words that socklab's help and errors show, so that the catalog holds them too
-ARGPARSE = (N_("usage: "), N_("positional arguments"), N_("options"), N_("optional arguments"), N_("show this help message and exit"),
-            N_("the following arguments are required: %s"), N_("unrecognized arguments: %s"),
-            N_("invalid choice: %(value)r (choose from %(choices)s)"), N_("argument %(argument_name)s: %(message)s"),
-            N_("%(prog)s: error: %(message)s\n"), N_("expected one argument"), N_("invalid %(type)s value: %(value)r"),
-            N_("not allowed with argument %s"))
+ARGPARSE = (N_("usage: "), N_("positional arguments"), N_("options"), N_("optional arguments"),
+            N_("show this help message and exit"), N_("the following arguments are required: %s"),
+            N_("unrecognized arguments: %s"), N_("invalid choice: %(value)r (choose from %(choices)s)"),
+            N_("argument %(argument_name)s: %(message)s"), N_("%(prog)s: error: %(message)s\n"),
+            N_("expected one argument"), N_("invalid %(type)s value: %(value)r"), N_("not allowed with argument %s"))

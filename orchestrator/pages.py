@@ -15,8 +15,8 @@ PAGE_FILES = ("index.html", "result.json")
 KINDS = {"scenario": N_("scenario"), "check": N_("check")}  # what a run is, said for people
 environment = Environment(loader=PackageLoader("orchestrator", "templates"), autoescape=select_autoescape(["html"]),
                           extensions=["jinja2.ext.i18n"])
-environment.install_gettext_callables(gettext=lambda message: i18n._(message),
-                                      ngettext=lambda one, many, n: i18n._(one if n == 1 else many), newstyle=True)
+environment.install_gettext_callables(gettext=i18n._, ngettext=lambda one, many, n: i18n._(one if n == 1 else many),
+                                      newstyle=True)
 
 
 def css():
