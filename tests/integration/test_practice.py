@@ -136,7 +136,7 @@ def test_a_real_shell_on_a_node(lab, terminal, scratch_file):
     assert lab.node("client1").leftovers("sleep 300") == [], "Ctrl-C stopped the program in front"
     tmux("send-keys", "-t", terminal, f"echo $((6 * 7)) > {path.name}", "Enter")
     deadline = time.monotonic() + 10
-    while not path.exists() and time.monotonic() < deadline:
+    while not (path.exists() and path.read_text()) and time.monotonic() < deadline:  # `>` creates it, then echo
         time.sleep(0.1)
     assert path.read_text() == "42\n" and path.stat().st_uid == int(LEARNER_UID)
     tmux("send-keys", "-t", terminal, "C-d")
