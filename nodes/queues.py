@@ -31,13 +31,30 @@ import socket
 import sys
 import threading
 import time
-from multiprocessing import AuthenticationError
+from multiprocessing import AuthenticationError, connection, managers
 from multiprocessing.managers import BaseManager, Server
 
 from nodes.lib import ports, program, serving
 
 PORT = ports.QUEUES
 KEY_PATH = "/run/socklab/queue.key"
+
+
+def prompt_client(address, family=None, authkey=None):
+    """multiprocessing's Client, with TCP_NODELAY. A client's handshake ends with two small writes in a row
+    (its WELCOME, then its first request): Nagle held the second until the broker's delayed ACK, 40 ms later,
+    on every connection a proxy opens (made, first used, released: 160 ms for a consumer's log)."""
+    with socket.create_connection(address) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = connection.Connection(sock.detach())
+    if authkey is not None:
+        connection.answer_challenge(conn, authkey)
+        connection.deliver_challenge(conn, authkey)
+    return conn
+
+
+SERIALIZER = "pickle, prompt"  # managers' pickle, whose connections are made by prompt_client
+managers.listener_client[SERIALIZER] = (connection.Listener, prompt_client)
 
 
 class Authenticating:
@@ -168,15 +185,20 @@ class DepthQueue(queue.Queue):
     def __init__(self, maxsize, keep=200_000):
         super().__init__(maxsize)
         self.started, self.depths = time.monotonic(), collections.deque(maxlen=keep)
+        self._note = self.depths.append
 
-    def _put(self, item):  # called with the queue's mutex held, as _get is
-        super()._put(item)
-        self.depths.append((round(time.monotonic() - self.started, 4), len(self.queue)))
+    def _put(self, item, clock=time.monotonic):  # with the queue's mutex held, as _get; queue.Queue's, inlined
+        self.queue.append(item)
+        self._note((clock(), len(self.queue)))  # rounded when read: curve()
 
-    def _get(self):
-        item = super()._get()
-        self.depths.append((round(time.monotonic() - self.started, 4), len(self.queue)))
+    def _get(self, clock=time.monotonic):
+        item = self.queue.popleft()
+        self._note((clock(), len(self.queue)))
         return item
+
+    def curve(self):
+        """[(seconds since the queue was made, depth)], the caller holding the mutex."""
+        return [(round(t - self.started, 4), depth) for t, depth in self.depths]
 
 
 class Log:
@@ -193,7 +215,7 @@ class Log:
 
     def history(self):
         with self.lock, self.plain.mutex:
-            return {"completed": list(self.completed), "depths": list(self.plain.depths)}
+            return {"completed": list(self.completed), "depths": self.plain.curve()}
 
 
 def load_key(path=KEY_PATH):
@@ -211,7 +233,7 @@ def broker(args):
     Broker.register("plain", callable=lambda: plain)
     Broker.register("reliable", callable=lambda: reliable)
     Broker.register("log", callable=lambda: log)
-    manager = Broker(address=("", args.port), authkey=load_key(args.key))
+    manager = Broker(address=("", args.port), authkey=load_key(args.key), serializer=SERIALIZER)
     server = GuardedServer(manager._registry, manager.address, manager._authkey, manager._serializer)
     server.grace = args.grace
     print("listening", file=sys.stderr, flush=True)
@@ -222,7 +244,7 @@ def connect(host, port, key_path):
     Broker.register("plain")
     Broker.register("reliable")
     Broker.register("log")
-    manager = Broker(address=(host, port), authkey=load_key(key_path))
+    manager = Broker(address=(host, port), authkey=load_key(key_path), serializer=SERIALIZER)
     try:
         manager.connect()
     except ConnectionRefusedError:
@@ -251,10 +273,11 @@ def produce(args):
         nonlocal blocked
         if args.mode == "plain":
             q = manager.plain()
+            put, clock, timeout = q.put, time.monotonic, args.timeout  # held: the loop is all a task costs here
             for task_id in ids:
-                t = time.monotonic()
-                q.put(task_id, True, args.timeout)  # blocks while the queue is full: backpressure
-                blocked += time.monotonic() - t
+                t = clock()
+                put(task_id, True, timeout)  # blocks while the queue is full: backpressure
+                blocked += clock() - t
             for _ in range(args.pills):
                 q.put(None, True, args.timeout)
             if args.join:
@@ -275,17 +298,16 @@ def produce(args):
 
 
 class Said:
-    """Lines for stderr, written together at most every `every` seconds by a thread of their own: a line per
-    task without a system call per task (stderr is line-buffered, and a write per no-op task halved the
-    consumer's rate). Nothing waits longer than `every` to be said; flush() says the rest at once."""
+    """`done N` lines for stderr, written together at most every `every` seconds by a thread of their own: a
+    line per task without a system call, a lock or a format per task (stderr is line-buffered, and a write
+    per no-op task halved the consumer's rate). Nothing waits longer than `every` to be said; flush() says
+    the rest at once."""
 
     def __init__(self, every=0.05):
-        self.lines, self.lock = [], threading.Lock()
+        self.items = collections.deque()  # append and popleft are atomic: the consumer never waits for a lock
+        self.note = self.items.append  # note(item): `done {item}` is said soon
+        self.flushing = threading.Lock()
         threading.Thread(target=self._loop, args=(every,), daemon=True).start()
-
-    def __call__(self, line):
-        with self.lock:
-            self.lines.append(line + "\n")
 
     def _loop(self, every):
         while True:
@@ -293,11 +315,11 @@ class Said:
             self.flush()
 
     def flush(self):
-        with self.lock:
-            text, self.lines = "".join(self.lines), []
-        if text:
-            sys.stderr.write(text)
-            sys.stderr.flush()
+        with self.flushing:
+            items = [self.items.popleft() for _ in range(len(self.items))]
+            if items:
+                sys.stderr.write("".join(f"done {item}\n" for item in items))
+                sys.stderr.flush()
 
 
 def work(args):
@@ -309,43 +331,54 @@ def work(args):
         time.sleep(args.work_ms / 1000)
 
 
-def consume_plain(q, args, record, say):
+def consume_plain(q, args, record, said):
     """The course's loop: get, work, until a poison pill or --idle seconds without work; completions are
-    recorded every --record-every tasks. Returns (tasks done, why it stopped)."""
-    processed, unrecorded = 0, []
+    recorded every --record-every tasks. Returns (tasks done, why it stopped, monotonic time of the first
+    item or None).
+
+    The loop is the whole of a no-op task's cost on this side, so it looks nothing up that it could hold."""
+    get, idle, task_done, every = q.get, args.idle, args.task_done, args.record_every
+    busy = args.cpu or args.work_ms
+    processed, unrecorded, first = 0, [], None
     while True:
         try:
-            item = q.get(True, args.idle)  # positional: no keyword dict to pickle on every call
+            item = get(True, idle)  # positional: no keyword dict to pickle on every call
         except queue.Empty:
-            reason = f"idle {args.idle} s"
+            reason = f"idle {idle} s"
             break
+        if first is None:
+            first = time.monotonic()
         if item is None:
             reason = "poison pill"
-            if args.task_done:
+            if task_done:
                 q.task_done()
             break
-        work(args)
+        if busy:
+            work(args)
         unrecorded.append(item)
-        say(f"done {item}")
-        if args.task_done:
+        said(item)
+        if task_done:
             q.task_done()
         processed += 1
-        if len(unrecorded) >= args.record_every:
+        if len(unrecorded) >= every:
             record(unrecorded)
             unrecorded = []
     if unrecorded:
         record(unrecorded)
-    return processed, reason
+    return processed, reason, first
 
 
-def consume_reliable(q, args, record, say):
+def consume_reliable(q, args, record, said):
     """Leased batches: completed first, acknowledged second (a crash between is a duplicate, never a loss);
-    what was taken after a poison pill goes back at once. Returns (tasks done, why it stopped)."""
-    processed = 0
+    what was taken after a poison pill goes back at once. Returns (tasks done, why it stopped, monotonic
+    time of the first task or None)."""
+    processed, first = 0, None
     while True:
         tasks = q.get_many(args.batch, args.idle)
         if not tasks:
-            return processed, f"idle {args.idle} s"
+            return processed, f"idle {args.idle} s", first
+        if first is None:
+            first = time.monotonic()
         done, reason = [], None
         for taken, (lease_id, item) in enumerate(tasks, 1):
             if item is None:
@@ -353,7 +386,7 @@ def consume_reliable(q, args, record, say):
                 break
             work(args)
             done.append(item)
-            say(f"done {item}")
+            said(item)
         if done:
             record(done)
         q.ack([lease_id for lease_id, __ in tasks[:taken]])
@@ -361,7 +394,7 @@ def consume_reliable(q, args, record, say):
             q.release([lease_id for lease_id, __ in tasks[taken:]])
         processed += len(done)
         if reason:
-            return processed, reason
+            return processed, reason, first
 
 
 def consume(args):
@@ -374,13 +407,14 @@ def consume(args):
         q = manager.plain() if args.mode == "plain" else manager.reliable()
         print("consuming", file=sys.stderr, flush=True)
         loop = consume_plain if args.mode == "plain" else consume_reliable
-        return loop(q, args, lambda ids: log.record(ids, me), say)
+        return loop(q, args, lambda ids: log.record(ids, me), say.note)
     try:
-        processed, exit_reason = guarded(run)
+        processed, exit_reason, first = guarded(run)
     finally:
         say.flush()
+    ended = time.monotonic()
     return {"consumer": me, "mode": args.mode, "processed": processed, "exit": exit_reason,
-            "seconds": round(time.monotonic() - started, 3)}
+            "seconds": round(ended - started, 3), "busy_s": round(ended - first, 4) if first else 0.0}
 
 
 def history(args):
