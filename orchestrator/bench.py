@@ -8,8 +8,9 @@
 - framing: client1 -> server, framed messages (with and without sha256) against raw sendall() of the same
   bytes, for 1 MiB messages (throughput) and 64-byte messages (rate).
 - remote exec: execd's framed round trip of `true` and a large output's throughput against real SSH.
-- queue: no-op tasks, the lesson's plain Queue against a bare managers queue (nodes.queuebase); the reliable
-  queue with 1, 2 and 3 workers.
+- queue: no-op tasks, the lesson's plain Queue against a bare managers queue (nodes.queuebase), each timed by
+  its consumer from the first item to the last; the reliable queue with 1, 2 and 3 workers, timed from the
+  producers' start to the consumers' end.
 """
 import statistics
 import time
@@ -21,6 +22,7 @@ from orchestrator.errors import LabError
 from orchestrator.i18n import _
 from orchestrator.image import Images, base_tag, node_tag
 from orchestrator.lab import CLIENTS, DEFAULT_WORKERS, Lab
+from orchestrator.node import program_argv
 
 ROUNDS = 5
 TARGETS = {"warm_up_ratio": 1.3, "down_s": 3.0, "idle_node_mb": 15.0, "idle_busy_pct": 1.0,
@@ -32,8 +34,11 @@ IDLE_WINDOW_S = 65  # longer than the health checks' 60 s interval, so every nod
 IDLE_SETTLE_S = 3   # after `up` returns, Compose and the engine finish their own bookkeeping
 MANY_WORKERS = 10
 REMOTE_EXEC = {"repeat": 200, "big_mib": 10}
-# tasks per producer (enough that starting the programs is a small part of a run); items per reliable get/put
+# tasks per producer; items per reliable get/put
 QUEUE_TASKS, QUEUE_BATCH, QUEUE_MAXSIZE = 20_000, 50, 1000
+# the plain consumer's completions per record: at 12,000 no-op tasks a second, one every 40 ms or so (its
+# `done` lines go every 50 ms); every 50 tasks took 3 points of the ratio, a round trip each
+QUEUE_RECORD_EVERY = 500
 FRAMING_CASES = {"1 MiB": (1 << 20, 512), "64 B": (64, 100_000)}  # message size, messages per transfer
 MODES = ("raw", "framed", "framed+sha256")
 
@@ -179,10 +184,11 @@ def remote_exec_bench(lab, progress):
         return remote_exec.compare_step(clients[0], REMOTE_EXEC).facts
 
 
-def drain(server, broker, consumers, producers, total, finish=None):
-    """Tasks per second through a broker: the consumers start and connect, then the clock runs from the
-    producers' start until every consumer has ended; finish (node, argv) runs once the producers are done
-    (the poison pills)."""
+def drain(server, broker, consumers, producers, total, finish=None, clock="wall"):
+    """Tasks per second through a broker. The consumers start and connect; then, on the "wall" clock, from the
+    producers' start until every consumer has ended; on the "consumer" clock (one consumer), from its first
+    item to its last, by its own report: the queue's pace without the programs' start and end. finish
+    (node, argv) runs once the producers are done (the poison pills)."""
     from orchestrator.scenarios import queue
     with server.serve(*broker):
         running = [node.start(*argv) for node, argv in consumers]
@@ -192,22 +198,42 @@ def drain(server, broker, consumers, producers, total, finish=None):
         queue.results([node.start(*argv) for node, argv in producers], 300)
         if finish:
             finish[0].program(*finish[1])
-        queue.results(running, 300)
+        consumed = queue.results(running, 300)
+        if clock == "consumer":
+            [only] = consumed
+            return total / only["busy_s"]
         return total / (time.monotonic() - started)
 
 
+def two_cpus(node):
+    """Two CPUs a node's programs may run on, or (None, None) on a machine of one."""
+    cpus = node.run(["python3", "-c", "import os; print(*sorted(os.sched_getaffinity(0)))"]).stdout.decode().split()
+    return (cpus[0], cpus[1]) if len(cpus) > 1 else (None, None)
+
+
+def pinned(cpu, program, *args):
+    """A node program's argv, bound to one CPU by taskset when cpu is not None."""
+    argv = program_argv(program, args)
+    return argv if cpu is None else ["taskset", "-c", cpu, *argv]
+
+
 def queue_bench(lab, progress):
-    """No-op tasks, client1 → broker → worker1: the lesson's plain Queue against a bare managers queue; then
-    the reliable queue (leases, batches of QUEUE_BATCH, 2 producers) with 1, 2 and 3 workers. Alternating
-    rounds, medians."""
+    """No-op tasks, client1 → broker → worker1: the lesson's plain Queue against a bare managers queue, with
+    the broker on one CPU and both clients on another (unbound, the core each program landed on decided a
+    round more than the code did: rounds of one case ranged from 8,500 to 20,000 tasks/s); then the reliable
+    queue (leases, batches of QUEUE_BATCH, 2 producers) with 1, 2 and 3 workers, unbound. Alternating rounds,
+    medians."""
     server, clients, workers = lab.node("server"), lab.nodes("client"), lab.nodes("worker")
     n, size = QUEUE_TASKS, str(QUEUE_MAXSIZE)
-    plain = lambda: drain(server, ["queues", "broker", "--maxsize", size],
-                          [(workers[0], ["queues", "consume", "server", "--idle", 5, "--record-every", QUEUE_BATCH])],
-                          [(clients[0], ["queues", "produce", "server", "--count", n, "--pills", 1])], n)
-    bare = lambda: drain(server, ["queuebase", "broker", "--maxsize", size],
-                         [(workers[0], ["queuebase", "consume", "server"])],
-                         [(clients[0], ["queuebase", "produce", "server", "--count", n])], n)
+    broker_cpu, client_cpu = two_cpus(server)
+
+    def pair(program, consume, produce):
+        return lambda: drain(server, [pinned(broker_cpu, program, "broker", "--maxsize", size)],
+                             [(workers[0], [pinned(client_cpu, program, "consume", "server", *consume)])],
+                             [(clients[0], [pinned(client_cpu, program, "produce", "server", "--count", n, *produce)])],
+                             n, clock="consumer")
+    plain = pair("queues", ["--idle", 5, "--record-every", QUEUE_RECORD_EVERY], ["--pills", 1])
+    bare = pair("queuebase", [], [])
 
     def reliable(count):
         return lambda: drain(
@@ -218,14 +244,19 @@ def queue_bench(lab, progress):
                   QUEUE_BATCH]) for i, c in enumerate(clients)],
             len(clients) * n,
             (clients[0], ["queues", "produce", "server", "--mode", "reliable", "--count", 0, "--pills", count]))
-    cases = {"bare": bare, "plain": plain, **{f"reliable_{w}": reliable(w) for w in range(1, len(workers) + 1)}}
-    rates = {name: [] for name in cases}
+    pair = {"bare": bare, "plain": plain}
+    scaling = {f"reliable_{w}": reliable(w) for w in range(1, len(workers) + 1)}
+    rates = {name: [] for name in (*pair, *scaling)}
     for round_ in range(1, ROUNDS + 1):
-        progress(_("queue round {round}/{rounds}: {cases}").format(round=round_, rounds=ROUNDS, cases=", ".join(cases)))
-        for name, case in cases.items():
-            rates[name].append(case())
+        # ABBA, so that a drift weighs on both sides alike: the pair twice in each round, the workers reversed
+        # every other round
+        order = ["bare", "plain", "plain", "bare", *(list(scaling) if round_ % 2 else reversed(scaling))]
+        progress(_("queue round {round}/{rounds}: {cases}").format(round=round_, rounds=ROUNDS, cases=", ".join(order)))
+        for name in order:
+            rates[name].append({**pair, **scaling}[name]())
     tasks_per_s = {name: round(statistics.median(r)) for name, r in rates.items()}
-    return {"tasks": n, "maxsize": QUEUE_MAXSIZE, "batch": QUEUE_BATCH, "tasks_per_s": tasks_per_s,
+    return {"tasks": n, "maxsize": QUEUE_MAXSIZE, "batch": QUEUE_BATCH, "record_every": QUEUE_RECORD_EVERY,
+            "cpus": {"broker": broker_cpu, "clients": client_cpu}, "tasks_per_s": tasks_per_s,
             "rounds": {name: [round(x) for x in r] for name, r in rates.items()},
             "plain_to_bare": paired(rates["plain"], rates["bare"]),
             "reliable_3_to_1": paired(rates[f"reliable_{len(workers)}"], rates["reliable_1"])}
