@@ -227,13 +227,13 @@ def queue_bench(lab, progress):
     n, size = QUEUE_TASKS, str(QUEUE_MAXSIZE)
     broker_cpu, client_cpu = two_cpus(server)
 
-    def pair(program, consume, produce):
+    def bound(program, consume, produce):
         return lambda: drain(server, [pinned(broker_cpu, program, "broker", "--maxsize", size)],
                              [(workers[0], [pinned(client_cpu, program, "consume", "server", *consume)])],
                              [(clients[0], [pinned(client_cpu, program, "produce", "server", "--count", n, *produce)])],
                              n, clock="consumer")
-    plain = pair("queues", ["--idle", 5, "--record-every", QUEUE_RECORD_EVERY], ["--pills", 1])
-    bare = pair("queuebase", [], [])
+    pair = {"bare": bound("queuebase", [], []),
+            "plain": bound("queues", ["--idle", 5, "--record-every", QUEUE_RECORD_EVERY], ["--pills", 1])}
 
     def reliable(count):
         return lambda: drain(
@@ -244,7 +244,6 @@ def queue_bench(lab, progress):
                   QUEUE_BATCH]) for i, c in enumerate(clients)],
             len(clients) * n,
             (clients[0], ["queues", "produce", "server", "--mode", "reliable", "--count", 0, "--pills", count]))
-    pair = {"bare": bare, "plain": plain}
     scaling = {f"reliable_{w}": reliable(w) for w in range(1, len(workers) + 1)}
     rates = {name: [] for name in (*pair, *scaling)}
     for round_ in range(1, ROUNDS + 1):
