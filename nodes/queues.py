@@ -3,7 +3,7 @@
     python3 -m nodes.queues broker [--port P] [--maxsize M] [--lease S] [--grace S]
     python3 -m nodes.queues produce HOST [--count N] [--start ID] [--mode plain|reliable] [--pills K] [--join]
     python3 -m nodes.queues consume HOST [--mode plain|reliable] [--work-ms MS | --cpu N] [--task-done]
-                                         [--idle S] [--batch B]
+                                         [--idle S] [--batch B] [--record-every N]
     python3 -m nodes.queues history HOST
 
 The broker serves, to holders of the lab's authkey (/run/socklab/queue.key):
@@ -196,9 +196,13 @@ class DepthQueue(queue.Queue):
         self._note((clock(), len(self.queue)))
         return item
 
-    def curve(self):
-        """[(seconds since the queue was made, depth)], the caller holding the mutex."""
-        return [(round(t - self.started, 4), depth) for t, depth in self.depths]
+    def curve(self, depths=None):
+        """[(seconds since the queue was made, depth)] of depths: a copy of self.depths taken under the
+        mutex (by default, taken here)."""
+        if depths is None:
+            with self.mutex:
+                depths = list(self.depths)
+        return [(round(t - self.started, 4), depth) for t, depth in depths]
 
 
 class Log:
@@ -214,8 +218,9 @@ class Log:
             self.completed.extend((task_id, consumer, now) for task_id in ids)
 
     def history(self):
-        with self.lock, self.plain.mutex:
-            return {"completed": list(self.completed), "depths": self.plain.curve()}
+        with self.lock, self.plain.mutex:  # one moment's copy; rounded after, so puts and gets wait no longer
+            completed, depths = list(self.completed), list(self.plain.depths)
+        return {"completed": completed, "depths": self.plain.curve(depths)}
 
 
 def load_key(path=KEY_PATH):
@@ -298,10 +303,10 @@ def produce(args):
 
 
 class Said:
-    """`done N` lines for stderr, written together at most every `every` seconds by a thread of their own: a
-    line per task without a system call, a lock or a format per task (stderr is line-buffered, and a write
-    per no-op task halved the consumer's rate). Nothing waits longer than `every` to be said; flush() says
-    the rest at once."""
+    """`done N` lines for stderr, written together at most every `every` seconds by a thread of their own,
+    which also formats them: a line per task without a system call or a lock in the consumer's loop (stderr
+    is line-buffered, and a write per no-op task halved the consumer's rate). Nothing waits longer than
+    `every` to be said; flush() says the rest at once."""
 
     def __init__(self, every=0.05):
         self.items = collections.deque()  # append and popleft are atomic: the consumer never waits for a lock
@@ -331,10 +336,15 @@ def work(args):
         time.sleep(args.work_ms / 1000)
 
 
+def span(first, last):
+    """Seconds from the first item to the last (monotonic times), 0 when none came."""
+    return 0.0 if first is None else round(max(last - first, 0.0), 4)
+
+
 def consume_plain(q, args, record, said):
     """The course's loop: get, work, until a poison pill or --idle seconds without work; completions are
-    recorded every --record-every tasks. Returns (tasks done, why it stopped, monotonic time of the first
-    item or None).
+    recorded every --record-every tasks. Returns (tasks done, why it stopped, seconds from the first item to
+    the last).
 
     The loop is the whole of a no-op task's cost on this side, so it looks nothing up that it could hold."""
     get, idle, task_done, every = q.get, args.idle, args.task_done, args.record_every
@@ -344,12 +354,12 @@ def consume_plain(q, args, record, said):
         try:
             item = get(True, idle)  # positional: no keyword dict to pickle on every call
         except queue.Empty:
-            reason = f"idle {idle} s"
+            reason, last = f"idle {idle} s", time.monotonic() - idle
             break
         if first is None:
             first = time.monotonic()
         if item is None:
-            reason = "poison pill"
+            reason, last = "poison pill", time.monotonic()
             if task_done:
                 q.task_done()
             break
@@ -365,24 +375,24 @@ def consume_plain(q, args, record, said):
             unrecorded = []
     if unrecorded:
         record(unrecorded)
-    return processed, reason, first
+    return processed, reason, span(first, last)
 
 
 def consume_reliable(q, args, record, said):
     """Leased batches: completed first, acknowledged second (a crash between is a duplicate, never a loss);
-    what was taken after a poison pill goes back at once. Returns (tasks done, why it stopped, monotonic
-    time of the first task or None)."""
+    what was taken after a poison pill goes back at once. Returns (tasks done, why it stopped, seconds from
+    the first task to the last)."""
     processed, first = 0, None
     while True:
         tasks = q.get_many(args.batch, args.idle)
         if not tasks:
-            return processed, f"idle {args.idle} s", first
+            return processed, f"idle {args.idle} s", span(first, time.monotonic() - args.idle)
         if first is None:
             first = time.monotonic()
         done, reason = [], None
         for taken, (lease_id, item) in enumerate(tasks, 1):
             if item is None:
-                reason = "poison pill"
+                reason, last = "poison pill", time.monotonic()
                 break
             work(args)
             done.append(item)
@@ -394,7 +404,7 @@ def consume_reliable(q, args, record, said):
             q.release([lease_id for lease_id, __ in tasks[taken:]])
         processed += len(done)
         if reason:
-            return processed, reason, first
+            return processed, reason, span(first, last)
 
 
 def consume(args):
@@ -409,12 +419,11 @@ def consume(args):
         loop = consume_plain if args.mode == "plain" else consume_reliable
         return loop(q, args, lambda ids: log.record(ids, me), say.note)
     try:
-        processed, exit_reason, first = guarded(run)
+        processed, exit_reason, busy = guarded(run)
     finally:
         say.flush()
-    ended = time.monotonic()
     return {"consumer": me, "mode": args.mode, "processed": processed, "exit": exit_reason,
-            "seconds": round(ended - started, 3), "busy_s": round(ended - first, 4) if first else 0.0}
+            "seconds": round(time.monotonic() - started, 3), "busy_s": busy}
 
 
 def history(args):

@@ -37,7 +37,7 @@ REMOTE_EXEC = {"repeat": 200, "big_mib": 10}
 # tasks per producer; items per reliable get/put
 QUEUE_TASKS, QUEUE_BATCH, QUEUE_MAXSIZE = 20_000, 50, 1000
 # the plain consumer's completions per record: at 12,000 no-op tasks a second, one every 40 ms or so (its
-# `done` lines go every 50 ms); every 50 tasks took 3 points of the ratio, a round trip each
+# `done` lines go every 50 ms); every 50 tasks took 3-4 points of the ratio, a round trip each
 QUEUE_RECORD_EVERY = 500
 FRAMING_CASES = {"1 MiB": (1 << 20, 512), "64 B": (64, 100_000)}  # message size, messages per transfer
 MODES = ("raw", "framed", "framed+sha256")

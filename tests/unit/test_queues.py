@@ -79,6 +79,23 @@ def test_each_consumer_times_its_work_from_its_first_item_to_its_last(broker, ke
     assert 0 < result["busy_s"] < result["seconds"] - 0.25
 
 
+@pytest.mark.parametrize("mode", ["plain", "reliable"])
+def test_a_consumer_that_stops_idle_leaves_its_wait_out_of_busy_s(key, mode):
+    port = free_port()
+    broker = program("queues", "broker", "--port", port, key=key)
+    try:
+        said(broker, "listening")
+        produced = program("queues", "produce", "127.0.0.1", "--port", port, "--mode", mode, "--count", 8, key=key)
+        assert produced.wait(30) == 0
+        consumer = program("queues", "consume", "127.0.0.1", "--port", port, "--mode", mode, "--idle", 1, key=key)
+        result = json.loads(consumer.communicate(timeout=30)[0])
+    finally:
+        broker.terminate()
+        broker.wait(10)
+    assert result["processed"] == 8 and result["exit"] == "idle 1.0 s"
+    assert result["seconds"] > 1 and 0 <= result["busy_s"] < 0.5
+
+
 def test_said_says_every_item_once_in_order(capsys):
     say = queues.Said(every=0.01)
     for item in range(5000):
