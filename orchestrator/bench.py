@@ -34,8 +34,9 @@ IDLE_WINDOW_S = 65  # longer than the health checks' 60 s interval, so every nod
 IDLE_SETTLE_S = 3   # after `up` returns, Compose and the engine finish their own bookkeeping
 MANY_WORKERS = 10
 REMOTE_EXEC = {"repeat": 200, "big_mib": 10}
-# tasks per producer; items per reliable get/put
-QUEUE_TASKS, QUEUE_BATCH, QUEUE_MAXSIZE = 20_000, 50, 1000
+# tasks per producer (plain pair, reliable queue: at 70,000 tasks/s, 2 x 20,000 were over in 0.6 s, less than
+# the start of the programs the wall clock counts); items per reliable get/put
+QUEUE_TASKS, QUEUE_RELIABLE_TASKS, QUEUE_BATCH, QUEUE_MAXSIZE = 20_000, 100_000, 50, 1000
 # the plain consumer's completions per record: at 12,000 no-op tasks a second, one every 40 ms or so (its
 # `done` lines go every 50 ms); every 50 tasks took 3-4 points of the ratio, a round trip each
 QUEUE_RECORD_EVERY = 500
@@ -235,7 +236,7 @@ def queue_bench(lab, progress):
     pair = {"bare": bound("queuebase", [], []),
             "plain": bound("queues", ["--idle", 5, "--record-every", QUEUE_RECORD_EVERY], ["--pills", 1])}
 
-    def reliable(count):
+    def reliable(count, n=QUEUE_RELIABLE_TASKS):
         return lambda: drain(
             server, ["queues", "broker", "--maxsize", size],
             [(w, ["queues", "consume", "server", "--mode", "reliable", "--batch", QUEUE_BATCH, "--idle", 5])
@@ -254,7 +255,7 @@ def queue_bench(lab, progress):
         for name in order:
             rates[name].append({**pair, **scaling}[name]())
     tasks_per_s = {name: round(statistics.median(r)) for name, r in rates.items()}
-    return {"tasks": n, "maxsize": QUEUE_MAXSIZE, "batch": QUEUE_BATCH, "record_every": QUEUE_RECORD_EVERY,
+    return {"tasks": n, "reliable_tasks": QUEUE_RELIABLE_TASKS, "maxsize": QUEUE_MAXSIZE, "batch": QUEUE_BATCH, "record_every": QUEUE_RECORD_EVERY,
             "cpus": {"broker": broker_cpu, "clients": client_cpu}, "tasks_per_s": tasks_per_s,
             "rounds": {name: [round(x) for x in r] for name, r in rates.items()},
             "plain_to_bare": paired(rates["plain"], rates["bare"]),
