@@ -196,12 +196,8 @@ class DepthQueue(queue.Queue):
         self._note((clock(), len(self.queue)))
         return item
 
-    def curve(self, depths=None):
-        """[(seconds since the queue was made, depth)] of depths: a copy of self.depths taken under the
-        mutex (by default, taken here)."""
-        if depths is None:
-            with self.mutex:
-                depths = list(self.depths)
+    def curve(self, depths):
+        """[(seconds since the queue was made, depth)] of depths, a copy of self.depths taken under the mutex."""
         return [(round(t - self.started, 4), depth) for t, depth in depths]
 
 

@@ -185,11 +185,10 @@ def remote_exec_bench(lab, progress):
         return remote_exec.compare_step(clients[0], REMOTE_EXEC).facts
 
 
-def drain(server, broker, consumers, producers, total, finish=None, clock="wall"):
-    """Tasks per second through a broker. The consumers start and connect; then, on the "wall" clock, from the
-    producers' start until every consumer has ended; on the "consumer" clock (one consumer), from its first
-    item to its last, by its own report: the queue's pace without the programs' start and end. finish
-    (node, argv) runs once the producers are done (the poison pills)."""
+def drain(server, broker, consumers, producers, finish=None):
+    """Run tasks through a broker: the consumers start and connect, then the producers run, then finish
+    (node, argv) once they are done (the poison pills). Returns the seconds from the producers' start until
+    every consumer had ended, and the consumers' results (each with its own busy_s)."""
     from orchestrator.scenarios import queue
     with server.serve(*broker):
         running = [node.start(*argv) for node, argv in consumers]
@@ -200,10 +199,7 @@ def drain(server, broker, consumers, producers, total, finish=None, clock="wall"
         if finish:
             finish[0].program(*finish[1])
         consumed = queue.results(running, 300)
-        if clock == "consumer":
-            [only] = consumed
-            return total / only["busy_s"]
-        return total / (time.monotonic() - started)
+        return time.monotonic() - started, consumed
 
 
 def two_cpus(node):
@@ -229,34 +225,42 @@ def queue_bench(lab, progress):
     broker_cpu, client_cpu = two_cpus(server)
 
     def bound(program, consume, produce):
-        return lambda: drain(server, [pinned(broker_cpu, program, "broker", "--maxsize", size)],
-                             [(workers[0], [pinned(client_cpu, program, "consume", "server", *consume)])],
-                             [(clients[0], [pinned(client_cpu, program, "produce", "server", "--count", n, *produce)])],
-                             n, clock="consumer")
+        """Tasks per second on the consumer's clock: the queue's pace without the programs' start and end."""
+        def case():
+            __, [consumed] = drain(server, [pinned(broker_cpu, program, "broker", "--maxsize", size)],
+                                   [(workers[0], [pinned(client_cpu, program, "consume", "server", *consume)])],
+                                   [(clients[0], [pinned(client_cpu, program, "produce", "server", "--count", n,
+                                                         *produce)])])
+            return n / consumed["busy_s"]
+        return case
     pair = {"bare": bound("queuebase", [], []),
             "plain": bound("queues", ["--idle", 5, "--record-every", QUEUE_RECORD_EVERY], ["--pills", 1])}
 
-    def reliable(count, n=QUEUE_RELIABLE_TASKS):
-        return lambda: drain(
-            server, ["queues", "broker", "--maxsize", size],
-            [(w, ["queues", "consume", "server", "--mode", "reliable", "--batch", QUEUE_BATCH, "--idle", 5])
-             for w in workers[:count]],
-            [(c, ["queues", "produce", "server", "--mode", "reliable", "--count", n, "--start", i * n, "--batch",
-                  QUEUE_BATCH]) for i, c in enumerate(clients)],
-            len(clients) * n,
-            (clients[0], ["queues", "produce", "server", "--mode", "reliable", "--count", 0, "--pills", count]))
+    def reliable(count, tasks=QUEUE_RELIABLE_TASKS):
+        """Tasks per second on the wall clock, from the producers' start to the consumers' end."""
+        def case():
+            seconds, __ = drain(
+                server, ["queues", "broker", "--maxsize", size],
+                [(w, ["queues", "consume", "server", "--mode", "reliable", "--batch", QUEUE_BATCH, "--idle", 5])
+                 for w in workers[:count]],
+                [(c, ["queues", "produce", "server", "--mode", "reliable", "--count", tasks, "--start", i * tasks,
+                      "--batch", QUEUE_BATCH]) for i, c in enumerate(clients)],
+                (clients[0], ["queues", "produce", "server", "--mode", "reliable", "--count", 0, "--pills", count]))
+            return len(clients) * tasks / seconds
+        return case
     scaling = {f"reliable_{w}": reliable(w) for w in range(1, len(workers) + 1)}
-    rates = {name: [] for name in (*pair, *scaling)}
+    cases = {**pair, **scaling}
+    rates = {name: [] for name in cases}
     for round_ in range(1, ROUNDS + 1):
         # ABBA, so that a drift weighs on both sides alike: the pair twice in each round, the workers reversed
         # every other round
         order = ["bare", "plain", "plain", "bare", *(list(scaling) if round_ % 2 else reversed(scaling))]
         progress(_("queue round {round}/{rounds}: {cases}").format(round=round_, rounds=ROUNDS, cases=", ".join(order)))
         for name in order:
-            rates[name].append({**pair, **scaling}[name]())
+            rates[name].append(cases[name]())
     tasks_per_s = {name: round(statistics.median(r)) for name, r in rates.items()}
-    return {"tasks": n, "reliable_tasks": QUEUE_RELIABLE_TASKS, "maxsize": QUEUE_MAXSIZE, "batch": QUEUE_BATCH, "record_every": QUEUE_RECORD_EVERY,
-            "cpus": {"broker": broker_cpu, "clients": client_cpu}, "tasks_per_s": tasks_per_s,
+    return {"tasks": n, "reliable_tasks": QUEUE_RELIABLE_TASKS, "maxsize": QUEUE_MAXSIZE, "batch": QUEUE_BATCH,
+            "record_every": QUEUE_RECORD_EVERY, "cpus": {"broker": broker_cpu, "clients": client_cpu}, "tasks_per_s": tasks_per_s,
             "rounds": {name: [round(x) for x in r] for name, r in rates.items()},
             "plain_to_bare": paired(rates["plain"], rates["bare"]),
             "reliable_3_to_1": paired(rates[f"reliable_{len(workers)}"], rates["reliable_1"])}

@@ -109,7 +109,7 @@ def test_the_depth_curve_notes_every_put_and_get():
     for item in "abc":
         q.put(item)
     q.get()
-    curve = q.curve()
+    curve = q.curve(list(q.depths))
     assert [depth for __, depth in curve] == [1, 2, 3, 2]
     times = [t for t, __ in curve]
     assert times == sorted(times) and all(t == round(t, 4) for t in times)
