@@ -24,9 +24,17 @@ def mac(raw):
     return ":".join(f"{b:02x}" for b in raw)
 
 
+ETH_P_8021Q = 0x8100
+
+
 def ethernet(frame):
+    """The Ethernet header as this frame has it: 6 + 6 + 2 bytes, 4 more for each 802.1Q VLAN tag."""
     dst, src, kind = struct.unpack_from("!6s6sH", frame)
-    return {"dst": mac(dst), "src": mac(src), "type": f"0x{kind:04x}", "header_bytes": 14}, frame[14:]
+    offset = 14
+    while kind == ETH_P_8021Q:
+        kind = struct.unpack_from("!H", frame, offset + 2)[0]
+        offset += 4
+    return {"dst": mac(dst), "src": mac(src), "type": f"0x{kind:04x}", "header_bytes": offset}, frame[offset:]
 
 
 def ipv4(packet):
@@ -82,6 +90,7 @@ def dissect(frame):
     if ip["protocol"] not in ("TCP", "UDP"):
         return None
     transport, payload = (tcp if ip["protocol"] == "TCP" else udp)(rest)
+    eth["trailer_bytes"] = len(frame) - eth["header_bytes"] - ip["total_length"]  # an FCS, padding: past IP's end
     return {"frame_bytes": len(frame), "ethernet": eth, "ipv4": ip, ip["protocol"].lower(): transport,
             "payload": {"bytes": len(payload), "hex": payload[:16].hex(" "),
                         "text": payload[:32].decode("ascii", errors="replace")}}

@@ -6,6 +6,8 @@ stderr (`ready PID...`) and, where the observer must look before it goes on, wai
     python3 -m nodes.procs orphan                 the parent exits first, leaving a sleeping child
     python3 -m nodes.procs orphans [--count N]    the parent exits, its children exit after it: orphaned zombies
     python3 -m nodes.procs daemon                 a daemonic child ends with its parent
+    python3 -m nodes.procs daemon-main-ends       the main code ends while an ordinary child still works
+    python3 -m nodes.procs daemon-killed          a daemonic child whose parent the observer SIGKILLs
     python3 -m nodes.procs daemon-child           a daemonic child tries to start a child
 
 The observer (the scenario) runs `ps` in the node to see what the kernel sees; the program prints its own
@@ -136,6 +138,27 @@ def daemon(args):
     return {"parent": os.getpid(), "child": child.pid, "daemon": child.daemon}  # on exit, mp ends the child
 
 
+def daemon_main_ends(args):
+    """A daemon and an ordinary child that works --seconds; the main code ends at SIGUSR1 without join():
+    multiprocessing ends the daemon at once, then waits for the ordinary child."""
+    ticking = mp.Process(target=sleep_detached, args=(60,), daemon=True)
+    working = mp.Process(target=sleep_detached, args=(args.seconds,))
+    ticking.start()
+    working.start()
+    say_ready(os.getpid(), ticking.pid, working.pid)
+    wait_for_go()
+    return {"parent": os.getpid(), "daemon": ticking.pid, "ordinary": working.pid}  # main code ends here
+
+
+def daemon_killed(args):
+    """A daemonic child, and a parent that waits to be killed: SIGKILL runs no exit handler."""
+    child = mp.Process(target=sleep_detached, args=(60,), daemon=True)
+    child.start()
+    say_ready(os.getpid(), child.pid)
+    wait_for_go()
+    return {"parent": os.getpid(), "child": child.pid}
+
+
 def try_to_have_a_child(queue):
     try:
         mp.Process(target=time.sleep, args=(0,)).start()
@@ -162,11 +185,14 @@ def run(argv):
     commands.add_parser("orphans").add_argument("--count", type=int, default=5)
     commands.add_parser("daemon")
     commands.add_parser("daemon-child")
+    commands.add_parser("daemon-main-ends").add_argument("--seconds", type=float, default=2.0)
+    commands.add_parser("daemon-killed")
     commands.add_parser("implicit-join").add_argument("--seconds", type=float, default=1.0)
     args = parser.parse_args(argv)
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})  # delivered to sigwait(), not the default action
     handler = {"children": children, "zombie": zombie, "orphan": orphan, "orphans": orphans, "daemon": daemon,
-               "daemon-child": daemon_child, "implicit-join": implicit_join}[args.command]
+               "daemon-child": daemon_child, "implicit-join": implicit_join, "daemon-main-ends": daemon_main_ends,
+               "daemon-killed": daemon_killed}[args.command]
     return handler(args)
 
 

@@ -2,13 +2,17 @@
 
     python3 -m nodes.programs start [--cwd DIR] -- CMD ARGS...   → {"id", "pid", "output"}
     python3 -m nodes.programs list                               → {"programs": [{"id", "argv", "state", ...}]}
-    python3 -m nodes.programs stop [ID]                          → {"stopped": [ids]}
+    python3 -m nodes.programs stop [ID]                          → {"stopped": [ids]}, or {"stopped": [],
+                                                                   "refused": "unknown" | "ended", ...}
 
 Each program gets /var/lib/socklab/programs/ID/: `argv.json`, `output` (its stdout and stderr, as they
 come), `pid`, and `exit` once it has ended. A keeper process, in a session of its own, starts the program in
 another session, waits for it and writes its exit status, so `list` can say how it ended; `stop` signals
-the program's whole session (SIGTERM, then SIGKILL after 3 s). The orchestrator's `socklab exec --detach`,
-`logs`, `stop` and `programs` call this as the learner's user.
+the program's whole session (SIGTERM, then SIGKILL after 3 s). `stop ID` of a program that is not there,
+or has already ended, stops nothing and says why in fields, not in a sentence: `"refused": "unknown"` with
+`id` and the `known` ids, or `"refused": "ended"` with the `program` as `list` shows it; the orchestrator
+says it in the user's language. The orchestrator's `socklab exec --detach`, `logs`, `stop` and `programs`
+call this as the learner's user.
 """
 import argparse
 import json
@@ -95,10 +99,9 @@ def stop(args):
     if args.id is not None:
         chosen = [p for p in known if p["id"] == args.id]
         if not chosen:
-            raise program.ProgramError(f"no program {args.id} here; `socklab programs` lists them")
+            return {"stopped": [], "refused": "unknown", "id": args.id, "known": [p["id"] for p in known]}
         if chosen[0]["state"] != "running":
-            raise program.ProgramError(f"program {args.id} ({' '.join(chosen[0]['argv'])}) has already ended "
-                                       f"({chosen[0]['state']}); `socklab logs NODE {args.id}` shows its output")
+            return {"stopped": [], "refused": "ended", "program": chosen[0]}
     else:
         chosen = [p for p in known if p["state"] == "running"]
     for p in chosen:

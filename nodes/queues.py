@@ -284,7 +284,7 @@ def produce(args):
             if args.join:
                 t = time.monotonic()
                 q.join()  # until every item has been task_done()
-                return round(time.monotonic() - t, 3)
+                return round(time.monotonic() - t, 3), time.time()
         else:
             q = manager.reliable()
             for i in range(0, len(ids), args.batch):
@@ -292,10 +292,11 @@ def produce(args):
                 q.put_many([(task_id, task_id) for task_id in ids[i:i + args.batch]], args.timeout)
                 blocked += time.monotonic() - t
             q.put_many([(f"pill-{i}", None) for i in range(args.pills)], args.timeout)
-        return None
-    joined = guarded(run)
+        return None, None
+    join_s, joined_at = guarded(run)
     return {"produced": {"start": args.start, "count": args.count}, "mode": args.mode, "pills": args.pills,
-            "blocked_s": round(blocked, 3), "seconds": round(time.monotonic() - started, 3), "join_s": joined}
+            "blocked_s": round(blocked, 3), "seconds": round(time.monotonic() - started, 3), "join_s": join_s,
+            "joined_at": joined_at}
 
 
 class Said:
@@ -403,14 +404,31 @@ def consume_reliable(q, args, record, said):
             return processed, reason, span(first, last)
 
 
+class Stamped:
+    """A plain queue whose task_done() notes when it was last called, on the wall clock that the producer's
+    join() is compared with."""
+
+    def __init__(self, q):
+        self.get, self._task_done, self.last_task_done = q.get, q.task_done, None
+
+    def task_done(self):
+        self._task_done()
+        self.last_task_done = time.time()
+
+
 def consume(args):
     manager = connect(args.host, args.port, args.key)
     me = f"{socket.gethostname()}/{os.getpid()}"
     log = manager.log()
     started, say = time.monotonic(), Said()
 
+    stamped = None
+
     def run():
+        nonlocal stamped
         q = manager.plain() if args.mode == "plain" else manager.reliable()
+        if args.task_done:
+            q = stamped = Stamped(q)
         print("consuming", file=sys.stderr, flush=True)
         loop = consume_plain if args.mode == "plain" else consume_reliable
         return loop(q, args, lambda ids: log.record(ids, me), say.note)
@@ -419,7 +437,8 @@ def consume(args):
     finally:
         say.flush()
     return {"consumer": me, "mode": args.mode, "processed": processed, "exit": exit_reason,
-            "seconds": round(time.monotonic() - started, 3), "busy_s": busy}
+            "seconds": round(time.monotonic() - started, 3), "busy_s": busy,
+            **({"last_task_done_at": stamped.last_task_done} if stamped else {})}
 
 
 def history(args):

@@ -5,9 +5,10 @@
 
 Says `listening` on stderr when bound. Streams: accepts one connection, waits --delay seconds (so that
 what was sent piles up in the receive buffer), then reads --bufsize at a time until the peer closes (or
---reads reads). Datagrams: waits --delay, then reads datagrams until --idle seconds pass without one;
-each read reports the datagram's real length (MSG_TRUNC), so a datagram larger than the buffer shows as
-truncated, its excess discarded by the kernel.
+--reads reads). Datagrams: waits for the first to arrive and --delay seconds more, then reads datagrams
+until --idle seconds pass without one; each read reports the datagram's real length (MSG_TRUNC), so a
+datagram larger than the buffer shows as truncated, its excess discarded by the kernel; "rcvbuf_errors"
+counts the node's UDP datagrams dropped for a full receive buffer meanwhile.
 """
 import argparse
 import hashlib
@@ -47,6 +48,22 @@ def datagrams(sock, bufsize, idle):
                     "received": kept, "truncated": length > bufsize})
 
 
+def first_arrival(sock, limit):
+    """Wait until a datagram is there to read (up to limit seconds), leaving it queued."""
+    sock.settimeout(limit)
+    try:
+        sock.recv(1, socket.MSG_PEEK)
+    except socket.timeout:
+        pass
+
+
+def udp_rcvbuf_errors():
+    """The node's count of UDP datagrams dropped for a full receive buffer (/proc/net/snmp, RcvbufErrors)."""
+    with open("/proc/net/snmp") as snmp:
+        names, values = [line.split() for line in snmp if line.startswith("Udp:")][:2]
+    return int(values[names.index("RcvbufErrors")])
+
+
 def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.receiver")
     parser.add_argument("proto", choices=FAMILIES)
@@ -72,9 +89,13 @@ def run(argv):
             sock.listen(1)
         print("listening", file=sys.stderr, flush=True)
         if kind == socket.SOCK_DGRAM:
-            time.sleep(args.delay)
-            return {"proto": args.proto, "bufsize": args.bufsize, "datagrams": datagrams(sock, args.bufsize, args.idle),
-                    "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)}
+            errors = udp_rcvbuf_errors() if family == socket.AF_INET else 0
+            first_arrival(sock, 30.0)
+            time.sleep(args.delay)  # counted from the first datagram: the sender has started by then
+            got = datagrams(sock, args.bufsize, args.idle)
+            return {"proto": args.proto, "bufsize": args.bufsize, "datagrams": got,
+                    "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+                    "rcvbuf_errors": (udp_rcvbuf_errors() if family == socket.AF_INET else 0) - errors}
         conn, _ = sock.accept()
         with conn:
             time.sleep(args.delay)  # the lesson: the receiver is late, the bytes wait in its buffer

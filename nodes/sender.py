@@ -6,7 +6,8 @@
 Message i starts with i as a 4-byte network-order number ("!I"), then the letter A+i%26 as filler, so a
 reader can tell whose bytes it got. Result: {"proto", "nodelay", "sizes", "sends": [bytes per send() call]};
 for TCP also "tcp": what the kernel's TCP_INFO says once every byte is acknowledged (retransmissions, the
-window scale, the seconds until the last ACK).
+window scale, the seconds until the last ACK); for datagrams "longest_send_ms" (the longest sendto()) and,
+for unix-dgram, "max_dgram_qlen" (how many datagrams the receiver's queue holds before senders wait).
 """
 import argparse
 import hashlib
@@ -82,10 +83,18 @@ def run(argv):
             if family == socket.AF_INET:
                 info = {**acknowledged(sock), "seconds": round(time.monotonic() - started, 4)}
         else:
+            longest = 0.0
             for index, size in enumerate(sizes):
+                started = time.monotonic()
                 sends.append(sock.sendto(message(index, size), address))
+                longest = max(longest, time.monotonic() - started)
+            info = {"longest_send_ms": round(longest * 1000, 2)}  # a full AF_UNIX queue blocks; UDP never does
+            if family == socket.AF_UNIX:
+                with open("/proc/sys/net/unix/max_dgram_qlen") as qlen:
+                    info["max_dgram_qlen"] = int(qlen.read())
     return {"proto": args.proto, "nodelay": args.nodelay, "sizes": sizes, "sends": sends,
-            "sha256": digest.hexdigest(), **({"tcp": info} if info else {})}
+            "sha256": digest.hexdigest(), **({"tcp": info} if kind == socket.SOCK_STREAM and info else {}),
+            **(info if kind == socket.SOCK_DGRAM else {})}
 
 
 if __name__ == "__main__":

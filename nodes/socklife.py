@@ -40,10 +40,10 @@ def eof(args):
     return {"first": first.decode(), "after_close": second.decode(), "empty_recvs_in_100ms": spins}
 
 
-def time_wait(args):
-    """The side that closes first keeps the connection in TIME_WAIT; binding its port again needs SO_REUSEADDR
-    (on Linux, set on the old listener as well as on the new one: servers set it always, before bind())."""
-    server = listener(args.port, reuse=True)
+def closed_first(reuse):
+    """A listener (SO_REUSEADDR or not) whose side of one connection closed first: its port, and the TIME_WAIT
+    line ss shows for it."""
+    server = listener(0, reuse=reuse)
     port = server.getsockname()[1]
     client = socket.create_connection(("127.0.0.1", port))
     conn, _ = server.accept()
@@ -54,14 +54,28 @@ def time_wait(args):
     time.sleep(0.05)
     waiting = subprocess.run(["ss", "-Htan", "state", "time-wait", f"( sport = :{port} )"],
                              capture_output=True, text=True).stdout.split("\n")[0].split()
+    return port, " ".join(waiting)
+
+
+def bind_again(port, reuse):
+    """"bound", or the errno's name bind() failed with."""
     try:
-        listener(port).close()
-        plain = "bound"
+        listener(port, reuse=reuse).close()
+        return "bound"
     except OSError as exc:
-        plain = errno.errorcode.get(exc.errno, str(exc.errno))
-    listener(port, reuse=True).close()
-    return {"port": port, "ss_time_wait": " ".join(waiting), "bind_again": plain,
-            "bind_again_with_so_reuseaddr": "bound"}
+        return errno.errorcode.get(exc.errno, str(exc.errno))
+
+
+def time_wait(args):
+    """The side that closes first keeps the connection in TIME_WAIT; binding its port again needs SO_REUSEADDR
+    (on Linux, set on the old listener as well as on the new one: servers set it always, before bind())."""
+    port, waiting = closed_first(reuse=True)
+    plain = bind_again(port, reuse=False)
+    both = bind_again(port, reuse=True)
+    old_port, old_waiting = closed_first(reuse=False)  # the old listener without it, the new one with it
+    return {"port": port, "ss_time_wait": waiting, "bind_again": plain, "bind_again_with_so_reuseaddr": both,
+            "old_without_reuseaddr": {"port": old_port, "ss_time_wait": old_waiting,
+                                      "bind_again_with_so_reuseaddr": bind_again(old_port, reuse=True)}}
 
 
 def one_recv_server(server, reply, said, finished):

@@ -6,6 +6,7 @@ JSON line on stdout, or one error line on stderr and a non-zero exit):
 - `start(program, *args)`: run in the background; a Process to read, wait for, stop, or take `result()` of.
 - `with serve(program, *args, ready="listening") as process:`: a server for the length of the block,
   started, waited for until it says it is ready, and stopped at the end.
+`at_once(work, items)` runs work(item) for every item at the same time: programs on several nodes at once.
 """
 import json
 import re
@@ -14,6 +15,7 @@ import socket
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -31,6 +33,13 @@ TIMED_OUT = (124, 137)  # timeout(1)'s status when its limit ran out (TERM), or 
 WORKSPACE = "/workspace"  # the learner's files, on every node (compose.yaml)
 IN_SESSION = 'p=$1; shift; echo $$ > "$p"; exec "$@"'  # argv run by setsid, its session id in a file
 SIGNAL_SESSION = 'while [ ! -s "$0" ]; do sleep 0.01; done; pkill -"$1" -s "$(cat "$0")"; true'
+
+
+def at_once(work, items):
+    """[work(item) for item in items], every call in a thread of its own, all at the same time."""
+    items = list(items)
+    with ThreadPoolExecutor(max(1, len(items))) as pool:
+        return list(pool.map(work, items))
 
 
 def program_argv(program, args=()):

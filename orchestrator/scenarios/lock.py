@@ -1,8 +1,8 @@
 """The ticket-grabbing race: oversold without a lock, exactly right with one — on one node, then across nodes."""
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from orchestrator.i18n import N_, _
+from orchestrator.node import at_once
 from orchestrator.result import Step
 from orchestrator.scenarios._cleanup import nothing_left
 
@@ -62,8 +62,7 @@ def remote_step(lab, nodes, p, lock):
     def buy(node):
         return node.name, node.program("tickets", "buy", "server", "--buyers", p["buyers_per_node"], "--pause",
                                        p["pause"], "--at", at, *(["--lock"] if lock else []), timeout=120)
-    with ThreadPoolExecutor(len(nodes)) as pool:
-        results = dict(pool.map(buy, nodes))
+    results = dict(at_once(buy, nodes))
     sold = sum(r["successful_buyers"] for r in results.values())
     left = server.program("tickets", "status", "server")["count"]
     buyers = len(nodes) * p["buyers_per_node"]

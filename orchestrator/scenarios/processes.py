@@ -169,8 +169,58 @@ def daemon_step(node):
         observed=_("child {child} running with its parent: {alive}; after the parent exited: {after}").format(
             child=child, alive=alive, after=_("gone") if gone else _("still there")),
         why=_("At exit, multiprocessing terminates its daemonic children (SIGTERM) and then joins them: a daemon "
-              "never outlives its parent's code."),
+              "does not outlive its parent's code — when the parent exits normally (see the next two steps)."),
         facts={"parent": parent, "child": child, "alive_with_parent": alive, "gone_after": gone})
+
+
+def daemon_main_ends_step(node):
+    """The course's subtlety: the daemon ends when the main code ends, while the parent still waits for an
+    ordinary child; a daemon that lived as long as the parent process would outlast the main code."""
+    proc = node.start("procs", "daemon-main-ends", "--seconds", 2)
+    parent, daemon, ordinary = ready_pids(proc)
+    go(node, parent)
+    wait_for_state(node, [daemon], "Z")
+    seen = node.ps()
+    proc.result(30)
+    daemon_gone = daemon not in seen or seen[daemon]["stat"].startswith("Z")
+    parent_waits = parent in seen and not seen[parent]["stat"].startswith("Z")
+    ordinary_works = ordinary in seen and not seen[ordinary]["stat"].startswith("Z")
+    state = lambda pid: _("running") if pid in seen and not seen[pid]["stat"].startswith("Z") else _("gone")
+    return Step(
+        "daemon-ends-with-main-code", _("a daemon ends when the main code ends, not when the parent exits"),
+        passed=daemon_gone and parent_waits and ordinary_works,
+        expected=_("the main code ends without join(): the daemon is ended at once, while the parent process "
+                   "still waits for its ordinary child"),
+        observed=_("when the daemon {daemon} was gone: parent {parent} {parent_state}, ordinary child {ordinary} "
+                   "{ordinary_state}").format(daemon=daemon, parent=parent, parent_state=state(parent),
+                                              ordinary=ordinary, ordinary_state=state(ordinary)),
+        why=_("When the main code ends, multiprocessing's exit handler first terminates the daemons, then joins "
+              "the ordinary children: the daemon's life is bound to the main code, the ordinary child's to its "
+              "own work."),
+        facts={"parent": parent, "daemon": daemon, "ordinary": ordinary, "daemon_gone": daemon_gone,
+               "parent_alive_then": parent_waits, "ordinary_alive_then": ordinary_works})
+
+
+def daemon_killed_step(node):
+    """SIGKILL runs no exit handler: the daemonic child outlives its parent, adopted by the node's reaper."""
+    proc = node.start("procs", "daemon-killed")
+    parent, child = ready_pids(proc)
+    node.run(["kill", "-KILL", str(parent)])
+    wait_for_state(node, [parent], "Z")
+    seen = node.ps()
+    survived = child in seen and not seen[child]["stat"].startswith("Z")
+    adopter = seen.get(child, {}).get("ppid")
+    proc.stop()
+    return Step(
+        "daemon-outlives-killed-parent", _("a daemon outlives a parent killed with SIGKILL"),
+        passed=survived and adopter not in (None, parent),
+        expected=_("the parent of a daemon=True child is killed with SIGKILL (kill -9): the daemon lives on, "
+                   "re-parented"),
+        observed=_("after kill -9 {parent}: daemon {child} {state}, its parent now pid {adopter}").format(
+            parent=parent, child=child, state=_("still running") if survived else _("gone"), adopter=adopter),
+        why=_("Daemons are ended by multiprocessing's exit handler in the parent; SIGKILL (or os._exit()) "
+              "ends the parent without running it, so the daemon becomes an orphan like any other child."),
+        facts={"parent": parent, "child": child, "survived": survived, "new_ppid": adopter})
 
 
 def daemon_child_step(node):
@@ -195,7 +245,7 @@ def run(lab, params, progress):
     progress(_("PID 1: {count} orphaned zombies with init and without").format(count=params['orphans']))
     steps.append(pid1_step(lab, params["orphans"]))
     progress(_("daemons"))
-    steps += [daemon_step(node), daemon_child_step(node)]
+    steps += [daemon_step(node), daemon_main_ends_step(node), daemon_killed_step(node), daemon_child_step(node)]
     steps.append(nothing_left([node], ["nodes.procs"], _("Every child was joined, killed or reaped by an init; "
                                                          "the node without init is gone.")))
     return steps

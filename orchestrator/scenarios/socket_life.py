@@ -30,19 +30,23 @@ SAID = (N_("bound"), N_("replied"), N_("closed"), N_("still waiting after 2 s"))
 
 def time_wait_step(node):
     r = node.program("socklife", "time-wait")
+    only_new = r["old_without_reuseaddr"]
     return Step(
         "time-wait-reuseaddr", _("TIME_WAIT and \"Address already in use\""),
         passed=bool(r["ss_time_wait"]) and r["bind_again"] == "EADDRINUSE"
-        and r["bind_again_with_so_reuseaddr"] == "bound",
+        and r["bind_again_with_so_reuseaddr"] == "bound" and bool(only_new["ss_time_wait"])
+        and only_new["bind_again_with_so_reuseaddr"] == "EADDRINUSE",
         expected=_("a server that closed its connection first cannot bind its port again at once; with "
-                   "SO_REUSEADDR it can"),
+                   "SO_REUSEADDR it can — if the old listener had set it too"),
         observed=_("ss -tan state time-wait: {time_wait}; bind() again: {bind_again}; with SO_REUSEADDR: "
-                   "{with_reuseaddr}").format(time_wait=repr(r["ss_time_wait"]), bind_again=_(r["bind_again"]),
-                                              with_reuseaddr=_(r["bind_again_with_so_reuseaddr"])),
-        why=_("The side that closes first keeps the connection in TIME_WAIT for a while (60 s on Linux), so that a "
-              "late packet of it cannot be taken for part of a new one; the port counts as in use meanwhile. "
-              "SO_REUSEADDR lets a listener bind it anyway — on Linux only if the old listener had set it too, "
-              "which is why servers set it always, before bind()."),
+                   "{with_reuseaddr}; with SO_REUSEADDR on the new listener only: {only_new}").format(
+            time_wait=repr(r["ss_time_wait"]), bind_again=_(r["bind_again"]),
+            with_reuseaddr=_(r["bind_again_with_so_reuseaddr"]), only_new=_(only_new["bind_again_with_so_reuseaddr"])),
+        why=_("The side that closes first keeps the connection in TIME_WAIT for a while (60 s on Linux), for two "
+              "reasons: a late packet of it cannot be taken for part of a new one, and if its last ACK is lost "
+              "it can still answer the peer's resent FIN. The port counts as in use meanwhile. SO_REUSEADDR lets "
+              "a listener bind it anyway — on Linux only if the old listener had set it too (the connection "
+              "inherits it), as measured here: which is why servers set it always, before bind()."),
         facts=r)
 
 

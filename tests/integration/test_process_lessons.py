@@ -53,6 +53,10 @@ def test_zombies_accumulate_only_without_init(processes):
 
 def test_daemons(processes):
     assert processes["daemon-ends"]["gone_after"]
+    main_code = processes["daemon-ends-with-main-code"]  # the daemon goes with the main code, not the process
+    assert main_code["daemon_gone"] and main_code["parent_alive_then"] and main_code["ordinary_alive_then"]
+    killed = processes["daemon-outlives-killed-parent"]  # no exit handler, no ending of daemons
+    assert killed["survived"] and killed["new_ppid"] not in (None, killed["parent"])
     assert processes["daemon-no-children"]["child_said"] == \
         "AssertionError: daemonic processes are not allowed to have children"
     assert processes["nothing-left"]["left"] == {}
@@ -107,5 +111,6 @@ def test_socket_life(lab):
     facts = run(lab, "socket-life")
     assert facts["recv-empty-at-close"]["after_close"] == "" and facts["recv-empty-at-close"]["empty_recvs_in_100ms"] > 1000
     assert facts["time-wait-reuseaddr"]["bind_again"] == "EADDRINUSE"
+    assert facts["time-wait-reuseaddr"]["old_without_reuseaddr"]["bind_again_with_so_reuseaddr"] == "EADDRINUSE"
     assert facts["empty-reply-hangs"]["outcome"] == "still waiting after 2 s"
     assert facts["commands-merged"]["server_received"] == ["pwdls"]

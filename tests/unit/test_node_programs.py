@@ -58,3 +58,22 @@ def test_faults_validate_before_touching_the_network(argv, message):
 def test_faults_reject_a_percentage_over_100():
     done = run_program("nodes.faults", "impair", "--loss", "150")
     assert done.returncode == 2 and "not a percentage" in done.stderr
+
+
+def _frame(vlan=False, trailer=b""):
+    """An Ethernet frame of an IPv4 TCP segment with a 3-byte payload, optionally tagged and with a trailer."""
+    payload = b"abc"
+    tcp = struct.pack("!HHIIHHHH", 40000, 9000, 1, 0, (5 << 12) | 0x18, 512, 0, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 1, 0x4000, 64, 6, 0,
+                     bytes([10, 0, 0, 2]), bytes([10, 0, 0, 3]))
+    eth = bytes(12) + (struct.pack("!HH", 0x8100, 7) if vlan else b"") + struct.pack("!H", 0x0800)
+    return eth + ip + tcp + payload + trailer
+
+
+@pytest.mark.parametrize("vlan, trailer, header, after", [(False, b"", 14, 0), (True, b"", 18, 0),
+                                                          (False, b"\xde\xad\xbe\xef", 14, 4)])
+def test_the_ethernet_header_and_trailer_are_read_off_the_frame(vlan, trailer, header, after):
+    from nodes import packets
+    layers = packets.dissect(_frame(vlan, trailer))
+    assert layers["ethernet"]["header_bytes"] == header and layers["ethernet"]["trailer_bytes"] == after
+    assert layers["tcp"]["dst_port"] == 9000 and layers["payload"]["bytes"] == 3

@@ -67,6 +67,16 @@ def test_by_ip_fails_when_a_pair_loses_echoes():
     assert not step.passed and step.facts["lost_pairs"] == ["client1→server"]
 
 
+def test_by_ip_says_under_a_millisecond_only_when_it_was():
+    fast = {"server": {"10.0.0.3": summary("10.0.0.3", "10.0.0.3", [0.2] * 3)},
+            "client1": {"10.0.0.2": summary("10.0.0.2", "10.0.0.2", [0.3] * 3)}}
+    slow = {"server": {"10.0.0.3": summary("10.0.0.3", "10.0.0.3", [2.5] * 3)},
+            "client1": {"10.0.0.2": summary("10.0.0.2", "10.0.0.2", [3.0] * 3)}}
+    assert "0.250 ms at the median" in ping.by_ip(NODES, fast).why
+    said = ping.by_ip(NODES, slow).why
+    assert "2.750" in said and "at the median, well under" not in said
+
+
 def test_by_name_fails_when_a_name_resolves_outside_its_service():
     pings = {"server": {"client": summary("client", "10.0.0.3", [0.2] * 3)},
              "client1": {"server": summary("server", "10.0.0.3", [0.2] * 3)}}
@@ -122,3 +132,31 @@ def test_notes_reach_the_result_and_the_table():
     assert "note: it speaks pickle" in report.result_table(result).caption
     from orchestrator.scenarios import queue
     assert "pickle" in queue.NOTES[0] and "leaks" in queue.NOTES[0]
+
+
+class SerialServerClient:
+    """A client node whose every command ran on a server that serves one connection at a time: the clients'
+    own waits add up to far more than the wall clock, yet the commands never overlapped."""
+    clock = [1000.0]
+
+    def __init__(self, name):
+        self.name = name
+
+    def program(self, name, *args, **options):
+        tag = args[-1].split(";")[0].split()[1]
+        start = self.clock[0]
+        self.clock[0] += 0.5
+        return {"results": [{"stdout_head": f"{tag}\n{start:.3f}\n{start + 0.5:.3f}\n"}]}
+
+
+def test_concurrent_clients_fails_a_server_that_runs_one_command_at_a_time():
+    from orchestrator.scenarios import remote_exec
+    step = remote_exec.concurrency_step([SerialServerClient("client1"), SerialServerClient("client2")],
+                                        {"clients_per_node": 5})
+    assert step.facts["wrong"] == [] and step.facts["peak_overlap"] == 1 and not step.passed
+
+
+def test_peak_overlap_counts_what_runs_at_one_instant():
+    from orchestrator.scenarios.remote_exec import peak_overlap
+    assert peak_overlap([(0, 1), (0.5, 2), (0.9, 1.5), (2.5, 3)]) == 3
+    assert peak_overlap([(0, 1), (1, 2)]) == 1  # one ends as the next starts: never two at once

@@ -1,6 +1,10 @@
 """The producer-consumer model across the lab: a broker on the server (multiprocessing.managers serving a
 Queue(maxsize)), producers on the clients, consumers on the workers — checked by a history checker.
 
+The "plain" queue is a queue.Queue behind a manager's proxy, as Manager().Queue() is: every put() and get()
+is a round trip to the broker, with no feeder thread — unlike multiprocessing.Queue (the ipc lesson), whose
+put() returns before the item is in the pipe.
+
 The broker speaks pickle: whoever holds the lab's authkey can make it run code. The key is per lab and only
 the lab's nodes have it.
 """
@@ -17,7 +21,11 @@ POISON_PILL = N_("poison pill")  # how nodes.queues says a consumer stopped, tra
 
 NAME = "queue"
 SUMMARY = N_("a distributed producer-consumer queue: backpressure, scaling, shutdown, a crashed worker, a dead broker")
-NOTES = [N_("The broker is multiprocessing.managers, which speaks pickle: anyone holding the lab's authkey can make "
+NOTES = [N_("This lesson's plain queue is a queue.Queue behind a manager's proxy, as Manager().Queue() is, not a "
+            "multiprocessing.Queue: every put() and get() is a round trip to the broker and there is no feeder "
+            "thread, so put() returns once the item is in the queue — unlike the ipc lesson's Queue, whose put() "
+            "returns before the item is in the pipe."),
+         N_("The broker is multiprocessing.managers, which speaks pickle: anyone holding the lab's authkey can make "
             "it unpickle what they send, and unpickling can run any code. The key is made per lab and mounted into "
             "the lab's nodes only; if it leaks, treat the server node as taken over — `make down` and start a new "
             "lab.")]
@@ -140,23 +148,25 @@ def shutdown_step(server, client, workers):
         joined = client.program("queues", "produce", "server", "--count", items, "--pills", len(workers), "--join")
         done = results(running, timeout=30)
     exits = [r.get("exit") for r in pills + done]  # nodes.queues' words: POISON_PILL, or "idle N s"
-    least = items * work_ms / 1000 / len(workers)  # the work that was still to do when the last put returned, at most
+    last_done = max((d.get("last_task_done_at") or 0 for d in done), default=0)
+    after_ms = round((joined["joined_at"] - last_done) * 1000, 1) if joined["joined_at"] and last_done else None
     return Step(
         "shutdown", _("shutdown: poison pills, and join() with task_done()"),
-        passed=exits == ["poison pill"] * 2 * len(workers) and joined["join_s"] is not None
-        and joined["join_s"] >= least / 4 and sum(d["processed"] for d in done) == items,
-        expected=_("one pill per consumer ends all {consumers}; with task_done() the producer's join() waits "
-                   "until all {items} items ({work_ms} ms of work each) are done").format(
+        passed=exits == ["poison pill"] * 2 * len(workers) and after_ms is not None and after_ms >= 0
+        and sum(d["processed"] for d in done) == items,
+        expected=_("one pill per consumer ends all {consumers}; with task_done() the producer's join() returns "
+                   "only after the last of the {items} items ({work_ms} ms of work each) is marked done").format(
             consumers=len(workers), items=items, work_ms=work_ms),
-        observed=_("consumers exited: {exits}; join() waited {join_s} s, until the consumers had done "
-                   "{processed} items").format(
+        observed=_("consumers exited: {exits}; join() waited {join_s} s and returned {after_ms} ms after the last "
+                   "task_done(); the consumers had done {processed} items").format(
             exits=_(", ").join(_(reason) for reason in exits if reason), join_s=joined["join_s"],
-            processed=sum(d["processed"] for d in done)),
+            after_ms=after_ms, processed=sum(d["processed"] for d in done)),
         why=_("A pill (None) is an item that means 'stop': one per consumer, since each stops at its first. "
               "join() counts task_done() calls against items put and blocks until they match: the producer waited "
-              "for work it could not see."),
+              "for work it could not see. (In the course's API, join() and task_done() are JoinableQueue's; this "
+              "lesson's queue is a queue.Queue served by a manager, which has them too.)"),
         facts={"pill_consumers": pills, "task_done_consumers": done, "join_s": joined["join_s"],
-               "work_left_s_at_most": least})
+               "join_after_last_task_done_ms": after_ms})
 
 
 def crash_step(lab, server, client, p, mode):

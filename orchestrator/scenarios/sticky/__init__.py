@@ -17,7 +17,7 @@ SUMMARY = N_("TCP merges and splits messages, UDP keeps (or truncates, or loses)
              "the wire view")
 PARAMS = {"count": (20, 2, 1000), "size": (40, 4, 1400), "bufsize": (1024, 1, 65536), "receiver_delay_ms": (200, 0, 5000),
           "rtt_ms": (20, 1, 500), "big": (3000, 4, 10_000_000), "udp_bufsize": (512, 8, 16376), "loss": (20, 1, 90),
-          "loss_count": (200, 10, 10_000), "frames": (40, 1, 1000), "max_frame": (1 << 20, 0, 64 << 20),
+          "loss_count": (200, 10, 10_000), "flood": (2000, 10, 100_000), "frames": (40, 1, 1000), "max_frame": (1 << 20, 0, 64 << 20),
           "frame_delay_ms": (10, 1, 1000), "frame_loss": (2, 0, 50), "frame_pause_ms": (5, 0, 1000),
           "seed": (1, 0, 2**32 - 1)}
 PCAP = "/tmp/sticky.pcap"
@@ -155,18 +155,40 @@ def udp_boundaries_step(exchange, p):
         expected=_("after the same {delay_ms} ms delay, each of the {count} datagrams comes out of its own "
                    "recvfrom(), {size} bytes each").format(delay_ms=p["receiver_delay_ms"], count=p["count"],
                                                          size=p["size"]),
-        observed=_("{reads} reads of {sizes} bytes, arrival order {order} ({as_sent}); {count} × {size} bytes "
-                   "waited in a receive buffer of {rcvbuf} bytes").format(
+        observed=_("{reads} reads of {sizes} bytes, arrival order {order} ({as_sent}); all {count} had waited in "
+                   "the receive buffer").format(
             reads=len(got), sizes=sorted({d["received"] for d in got}),
             order=f"{order[:6]}{'…' if len(order) > 6 else ''}",
-            as_sent=_("as sent") if order == sorted(order) else _("NOT as sent"), count=p["count"], size=p["size"],
-            rcvbuf=rcvbuf),
+            as_sent=_("as sent") if order == sorted(order) else _("NOT as sent"), count=p["count"]),
         why=_("UDP queues whole datagrams, not bytes: each recvfrom() hands out exactly one. They waited because the "
-              "receive buffer (SO_RCVBUF, {rcvbuf} bytes here) had room; once it is full the kernel drops new "
-              "datagrams without a word (UdpRcvbufErrors), and UDP never promised their order — {order}.").format(
-            rcvbuf=rcvbuf, order=_("here it was kept") if order == sorted(order) else _("here it was not")),
+              "receive buffer had room (the next step fills it), and UDP never promised their order — "
+              "{order}.").format(order=_("here it was kept") if order == sorted(order) else _("here it was not")),
         facts={"sends": run["sent"]["sends"], "reads": [d["received"] for d in got], "datagrams": got,
                "arrival_order": order, "in_order": order == sorted(order), "rcvbuf": rcvbuf})
+
+
+def udp_rcvbuf_step(exchange, p):
+    """Fill the receive buffer with small datagrams: it counts what each costs the kernel, not its payload."""
+    run = exchange.run(["--bufsize", p["bufsize"], "--delay", 0.5, "--idle", 0.5],
+                       ["--count", p["flood"], "--size", p["size"]])
+    fit, rcvbuf, dropped = len(run["got"]["datagrams"]), run["got"]["rcvbuf"], run["got"]["rcvbuf_errors"]
+    payload = fit * p["size"]
+    charged = rcvbuf // fit if fit else None
+    return Step(
+        "udp-rcvbuf", _("3 UDP's receive buffer counts whole datagrams, not their bytes"),
+        passed=0 < fit < p["flood"] and dropped > 0 and 2 * payload < rcvbuf,
+        expected=_("{flood} datagrams of {size} bytes sent to a reader that sleeps: the buffer fills long before "
+                   "their payload would fill it, and the rest is dropped").format(flood=p["flood"], size=p["size"]),
+        observed=_("{fit} of {flood} fit: {payload} bytes of payload in a receive buffer of {rcvbuf} bytes "
+                   "(SO_RCVBUF), about {charged} bytes charged per datagram; the kernel dropped {dropped} "
+                   "(UdpRcvbufErrors)").format(fit=fit, flood=p["flood"], payload=payload, rcvbuf=rcvbuf,
+                                               charged=charged, dropped=dropped),
+        why=_("The kernel charges each queued datagram its whole buffer (the skb's truesize: headers, bookkeeping "
+              "and the memory block it arrived in), not its payload, against SO_RCVBUF — which Linux doubles "
+              "when you set it, for that overhead. Once full, new datagrams are dropped without a word to "
+              "anyone."),
+        facts={"sent": p["flood"], "size": p["size"], "fit": fit, "payload_bytes": payload, "rcvbuf": rcvbuf,
+               "bytes_per_datagram": charged, "dropped": dropped})
 
 
 def udp_truncation_step(exchange, p):
@@ -286,28 +308,39 @@ def dissect_step(run):
     scale = run["sent"]["tcp"]["rcv_wscale"]  # the sender's own, agreed in the SYN: its windows are << scale
     window = tcp.get("window", 0)
     headers = eth["header_bytes"] + ip["header_bytes"] + tcp.get("header_bytes", 0)
+    trailer = eth["trailer_bytes"]  # what follows the IP packet in the frame: a 4-byte FCS, if the card kept it
     return Step(
         "frame-dissected", _("5 one frame, layer by layer (AF_PACKET raw socket)"),
         passed=bool(tcp) and tcp.get("dst_port") == ports.STICKY and ip["protocol"] == "TCP" and first_message
-        and tcp["header_bytes"] == 20 + option_bytes and frame["frame_bytes"] == headers + payload["bytes"],
+        and tcp["header_bytes"] == 20 + option_bytes and frame["frame_bytes"] == headers + payload["bytes"] + trailer
+        and ip["total_length"] == ip["header_bytes"] + tcp["header_bytes"] + payload["bytes"],
         expected=_("a raw socket on the server reads a whole Ethernet frame of the stream: Ethernet, IPv4 and "
                    "TCP headers, then message 0's bytes"),
         observed=_("{frame_bytes} bytes = Ethernet {eth_header} ({eth_src} → {eth_dst}, type {eth_type}) + IPv4 "
                    "{ip_header} ({ip_src} → {ip_dst}, TTL {ttl}) + TCP {tcp_header} = 20 + {option_bytes} of "
                    "options [{options}] ({src_port} → {dst_port}, seq {seq}, {flags}, window {window} × 2^{scale} "
-                   "= {window_bytes} bytes) + payload {payload_bytes}: {payload_hex}").format(
+                   "= {window_bytes} bytes) + payload {payload_bytes}: {payload_hex}; {trailer} bytes after the IP "
+                   "packet").format(
             frame_bytes=frame["frame_bytes"], eth_header=eth["header_bytes"], eth_src=eth["src"], eth_dst=eth["dst"],
             eth_type=eth["type"], ip_header=ip["header_bytes"], ip_src=ip["src"], ip_dst=ip["dst"], ttl=ip["ttl"],
             tcp_header=tcp.get("header_bytes"), option_bytes=option_bytes,
             options=", ".join(o["kind"] for o in options), src_port=tcp.get("src_port"),
             dst_port=tcp.get("dst_port"), seq=tcp.get("seq"), flags="+".join(tcp.get("flags", [])), window=window,
-            scale=scale, window_bytes=window << scale, payload_bytes=payload["bytes"], payload_hex=payload["hex"]),
-        why=_("SOCK_RAW on AF_PACKET hands over frames as the network card delivered them: the course's layers, "
-              "read off real bytes. The course's 18-byte Ethernet header counts the 4-byte checksum (FCS) at the "
-              "frame's end, which the card checks and strips: {header_bytes} are left. TCP's window field is 16 "
-              "bits; the window scale agreed in the handshake ({scale}) multiplies it. The options are {options}: "
-              "timestamps measure the round trip and guard against wrapped sequence numbers.").format(
-            header_bytes=eth["header_bytes"], scale=scale,
+            scale=scale, window_bytes=window << scale, payload_bytes=payload["bytes"], payload_hex=payload["hex"],
+            trailer=trailer),
+        why=((_("SOCK_RAW on AF_PACKET hands over frames as the network card delivered them: the course's layers, "
+               "read off real bytes. The course's 18 bytes of Ethernet are the {header_bytes}-byte header (6 + 6 + "
+               "2: destination, source, type) plus a 4-byte checksum (FCS), a trailer at the frame's end; this "
+               "lab's veth interfaces carry no FCS at all: the frame ends where the IP packet does. ")
+             if trailer == 0 else
+             _("SOCK_RAW on AF_PACKET hands over frames as the network card delivered them: the course's layers, "
+               "read off real bytes. The course's 18 bytes of Ethernet are the {header_bytes}-byte header (6 + 6 + "
+               "2: destination, source, type) plus a 4-byte checksum (FCS), a trailer at the frame's end: here "
+               "{trailer} bytes follow the IP packet. "))
+            + _("TCP's window field is 16 bits; the window scale agreed in the handshake ({scale}) multiplies it. "
+                "The options are {options}: timestamps measure the round trip and guard against wrapped sequence "
+                "numbers.")).format(
+            header_bytes=eth["header_bytes"], trailer=trailer, scale=scale,
             options=", ".join(o["kind"] for o in options) or _("none")),
         facts={"frame": frame, "option_bytes": option_bytes, "window_scale": scale, "window_bytes": window << scale})
 
@@ -321,20 +354,29 @@ def unix_step(server, p):
             return sent, receiver.result(30)
     sent, stream = exchange("unix-stream", "/tmp/sticky-stream.sock")
     merged = compare(sent["sizes"], stream["chunks"])["merged_reads"]
-    unused, dgram = exchange("unix-dgram", "/tmp/sticky-dgram.sock")
+    sent_dgram, dgram = exchange("unix-dgram", "/tmp/sticky-dgram.sock")
     reads = [d["received"] for d in dgram["datagrams"]]
+    order = [d["index"] for d in dgram["datagrams"]]
+    qlen, waited_ms = sent_dgram["max_dgram_qlen"], sent_dgram["longest_send_ms"]
+    # more datagrams than the queue holds, and a late reader: the sender must have waited, not dropped
+    blocked = p["count"] <= qlen or waited_ms >= p["receiver_delay_ms"] / 2
     return Step(
         "unix-sockets", _("6 AF_UNIX: boundaries belong to the socket type"),
-        passed=merged > 0 and reads == [p["size"]] * p["count"],
+        passed=merged > 0 and reads == [p["size"]] * p["count"] and order == list(range(p["count"])) and blocked,
         expected=_("inside one node, a SOCK_STREAM Unix socket merges messages like TCP; a SOCK_DGRAM one keeps "
-                   "each message whole"),
+                   "each message whole, loses none and keeps their order, and a full queue makes the sender wait"),
         observed=_("SOCK_STREAM: {count} sends → {stream_reads} recv() {chunks}; SOCK_DGRAM: {dgram_reads} reads of "
-                   "{sizes} bytes").format(count=p["count"], stream_reads=len(stream["chunks"]),
-                                           chunks=stream["chunks"], dgram_reads=len(reads), sizes=sorted(set(reads))),
+                   "{sizes} bytes, in order: {in_order}; the queue holds {qlen} datagrams and the sender's longest "
+                   "sendto() waited {waited_ms} ms for the late reader").format(
+            count=p["count"], stream_reads=len(stream["chunks"]), chunks=stream["chunks"], dgram_reads=len(reads),
+            sizes=sorted(set(reads)), in_order=_("yes") if order == sorted(order) else _("no"), qlen=qlen,
+            waited_ms=waited_ms),
         why=_("No network is involved: a byte stream has no message boundaries wherever it runs; datagrams do. "
-              "Unix datagrams are like UDP only in that: they are never lost or reordered, and a full queue makes "
-              "the sender wait instead of dropping."),
-        facts={"stream": {"recvs": stream["chunks"], "merged_reads": merged}, "dgram": {"reads": reads}})
+              "Unix datagrams are like UDP in that one thing only, message boundaries: unlike UDP they are never "
+              "lost or reordered, and a full receive queue blocks the sender instead of dropping."),
+        facts={"stream": {"recvs": stream["chunks"], "merged_reads": merged},
+               "dgram": {"reads": reads, "arrival_order": order, "max_dgram_qlen": qlen,
+                         "longest_send_ms": waited_ms}})
 
 
 def run(lab, params, progress):
@@ -347,12 +389,14 @@ def run(lab, params, progress):
     steps = [merge_step(nagle, nodelay, False, params), merge_step(nagle, nodelay, True, params)]
     progress(_("2 TCP leftover"))
     steps.append(leftover_step(tcp, params))
-    progress(_("3 UDP: boundaries, truncation, loss"))
+    progress(_("3 UDP: boundaries, the receive buffer, truncation, loss"))
     udp = Exchange(server, client, "udp")
-    steps += [udp_boundaries_step(udp, params), udp_truncation_step(udp, params), loss_step(server, client, params)]
+    steps += [udp_boundaries_step(udp, params), udp_rcvbuf_step(udp, params), udp_truncation_step(udp, params),
+              loss_step(server, client, params)]
     progress(_("4 framing: {frames} frames up to {max_frame} bytes over an impaired link").format(
         frames=params["frames"], max_frame=params["max_frame"]))
     steps.append(framing_step(server, client, params))
+    progress(_("5 the wire view and one frame dissected"))
     steps += [wire_step(nagle, nodelay), dissect_step(nagle)]
     progress(_("6 AF_UNIX inside the server node"))
     steps.append(unix_step(server, params))
