@@ -8,8 +8,9 @@ limits on processes, memory, CPU time, file size and open files. Its output is k
 per stream; one that prints more than OUTPUT_FLOOD in all is stopped. With --listen, `listening` goes to
 stderr once a socket of that user is bound to the port (read from /proc/net, no probe connection).
 It ends when the program does, at the time limit, or on SIGTERM; then every process of the sandbox user
-is killed. Result: {"exit_code", "signal", "timed_out", "flooded", "stopped", "seconds", "stdout",
-"stderr", "stdout_bytes", "stderr_bytes", "outlived": processes still there after the program ended}.
+is killed. Result: {"exit_code", "signal", "timed_out", "flooded", "stopped", "seconds", "ended_at" (the
+wall-clock time the program ended by itself, else null), "stdout", "stderr", "stdout_bytes", "stderr_bytes",
+"outlived": processes still there after the program ended}.
 With --watch, also "lines": [[seconds, stdout line]] and "watch": [[seconds, [[pid, ppid, state, args]]]]
 (the sandbox user's processes every 10 ms, when they changed, on one clock with the lines; sampling goes on
 for a second after the program ends, while any of its processes is left). With --stdout-file, the
@@ -212,6 +213,7 @@ def run(argv):
                 break
             time.sleep(0.01)
         ended = child.poll() is not None
+        ended_at = round(time.time(), 3) if ended else None  # the wall clock: a checker's cases are timed on it
         outlived = len(sandbox_pids()) if ended else None
         lingering = time.monotonic() + (LINGER_S if args.watch and ended else 0)
         while time.monotonic() < lingering and sandbox_pids():
@@ -225,7 +227,8 @@ def run(argv):
     err.wait(5)
     return {"exit_code": code if code >= 0 else None, "signal": -code if code < 0 else None,
             "timed_out": timed_out, "flooded": flooded, "stopped": stopped.is_set() and not ended,
-            "seconds": round(time.monotonic() - started, 3), "stdout": out.text(), "stderr": err.text(),
+            "seconds": round(time.monotonic() - started, 3), "ended_at": ended_at, "stdout": out.text(),
+            "stderr": err.text(),
             "stdout_bytes": out.count, "stderr_bytes": err.count, "outlived": outlived,
             **({"lines": out.lines, "watch": watch} if args.watch else {})}
 

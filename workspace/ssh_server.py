@@ -26,10 +26,14 @@ while True:
     conn, client_addr = phone.accept()
     print("connected:", client_addr, flush=True)
     while True:
-        cmd = conn.recv(1024)  # one recv: a long command, or two sent quickly, is cut or merged here too
-        if not cmd:
+        try:
+            cmd = conn.recv(1024)  # one recv: a long command, or two sent quickly, is cut or merged here too
+            if not cmd:  # the client closed the connection
+                break
+            res = subprocess.Popen(cmd.decode("utf-8"), shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            stdout, stderr = res.communicate()  # both pipes at once: reading one, then the other, can deadlock
+            conn.send(stdout + stderr or b"(no output)\n")  # BUG: no header, the client cannot tell where it ends
+        except ConnectionResetError:  # the client went away with replies unread: serve the next one
             break
-        res = subprocess.Popen(cmd.decode("utf-8"), shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        stdout, stderr = res.communicate()  # both pipes at once: reading one, then the other, can deadlock
-        conn.send(stdout + stderr or b"(no output)\n")  # BUG: no header, the client cannot tell where it ends
+    print("disconnected:", client_addr, flush=True)
     conn.close()

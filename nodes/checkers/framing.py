@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 
-from nodes.checkers.wire import Reader, connect
+from nodes.checkers.wire import Reader, connect, timed
 from nodes.lib import program
 
 REPLY_S = 3.0
@@ -178,9 +178,10 @@ def run(argv):
     results = {}
     for name, (messages, writes) in cases(rng).items():
         started = time.monotonic()
-        results[name] = {**converse(address, messages, writes), "seconds": round(time.monotonic() - started, 3)}
-    results["five-clients"] = five_clients(address, rng)
-    results["mid-frame-close"] = mid_frame_close(address, rng)
+        results[name] = timed(lambda: {**converse(address, messages, writes),
+                                       "seconds": round(time.monotonic() - started, 3)})
+    results["five-clients"] = timed(lambda: five_clients(address, rng))
+    results["mid-frame-close"] = timed(lambda: mid_frame_close(address, rng))
     return {"cases": results}
 
 

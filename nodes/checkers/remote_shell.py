@@ -13,7 +13,7 @@ import struct
 import threading
 import time
 
-from nodes.checkers.wire import Reader, connect
+from nodes.checkers.wire import Reader, connect, timed
 from nodes.lib import program
 
 REPLY_S = 3.0
@@ -133,21 +133,21 @@ def run(argv):
     args = parser.parse_args(argv)
     address = (args.host, args.port)
     cases = {
-        "big-output": session(address, [("seq 1 20000", {"stdout": SEQ})]),
-        "stderr-only": session(address, [("echo oops >&2", {"stderr": b"oops\n"})]),
-        "exit-status": session(address, [("exit 3", {"exit_code": 3}), ("true", {})]),
-        "binary": session(address, [(r"printf '\000\001\377\376\n'", {"stdout": b"\x00\x01\xff\xfe\n"})]),
-        "unicode-then-next": session(address, [("echo 粘包", {"stdout": "粘包\n".encode()}),
-                                               ("echo next", {"stdout": b"next\n"})]),
-        "back-to-back": session(address, [(f"echo {i}", {"stdout": f"{i}\n".encode()}) for i in range(20)],
-                                together=True),
-        "long-command": session(address, [(f"echo {LONG}", {"stdout": f"{LONG}\n".encode()})]),
-        "stderr-first": session(address, [("head -c 1000000 /dev/zero | tr '\\000' e >&2; echo out",
-                                           {"stdout": b"out\n", "stderr": b"e" * 1_000_000})], seconds=8),
-        "slow-and-second": concurrent(address),
-        "vanish-mid-reply": vanish(address),
+        "big-output": lambda: session(address, [("seq 1 20000", {"stdout": SEQ})]),
+        "stderr-only": lambda: session(address, [("echo oops >&2", {"stderr": b"oops\n"})]),
+        "exit-status": lambda: session(address, [("exit 3", {"exit_code": 3}), ("true", {})]),
+        "binary": lambda: session(address, [(r"printf '\000\001\377\376\n'", {"stdout": b"\x00\x01\xff\xfe\n"})]),
+        "unicode-then-next": lambda: session(address, [("echo 粘包", {"stdout": "粘包\n".encode()}),
+                                                       ("echo next", {"stdout": b"next\n"})]),
+        "back-to-back": lambda: session(address, [(f"echo {i}", {"stdout": f"{i}\n".encode()}) for i in range(20)],
+                                        together=True),
+        "long-command": lambda: session(address, [(f"echo {LONG}", {"stdout": f"{LONG}\n".encode()})]),
+        "stderr-first": lambda: session(address, [("head -c 1000000 /dev/zero | tr '\\000' e >&2; echo out",
+                                                   {"stdout": b"out\n", "stderr": b"e" * 1_000_000})], seconds=8),
+        "slow-and-second": lambda: concurrent(address),
+        "vanish-mid-reply": lambda: vanish(address),
     }
-    return {"cases": cases}
+    return {"cases": {name: timed(case) for name, case in cases.items()}}
 
 
 if __name__ == "__main__":

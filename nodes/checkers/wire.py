@@ -44,3 +44,12 @@ def connect(host, port, seconds=3.0):
     sock = socket.create_connection((host, port), timeout=seconds)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def timed(case):
+    """case()'s result dict with when it ran, on the wall clock the sandbox's `ended_at` uses: a failure
+    after the program had ended is the ending's, not this case's."""
+    started = time.time()
+    result = case()
+    return {**result, "started_at": round(started, 3), "ended_at": round(time.time(), 3)}
+

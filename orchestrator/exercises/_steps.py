@@ -72,6 +72,28 @@ def clean(nodes):
         facts={"left": left})
 
 
+def after_the_end(steps, cases, record):
+    """Hints that follow the evidence: when the program ended by itself during the cases, the step it ended
+    in says so (with its last stderr line), and a later failed step blames that ending, not its own case."""
+    ended_at = record and record.get("ended_at")
+    if not ended_at:
+        return steps
+    timed = [(step, cases[step.key]) for step in steps if "started_at" in cases.get(step.key, {})]
+    during = next((step for step, case in timed if case["started_at"] <= ended_at <= case["ended_at"]), None)
+    for step, case in timed:
+        if step.passed:
+            continue
+        if step is during:
+            step.hint = _("{hint} The server ended during this step: {ending}.").format(
+                hint=step.hint, ending=ending(record)) if step.hint else \
+                _("The server ended during this step: {ending}.").format(ending=ending(record))
+        elif case["started_at"] > ended_at:
+            step.hint = _("The server had already ended ({ending}){when}: this step could not test it. Fix "
+                          "that first.").format(ending=ending(record), when=_(", during step “{step}”").format(
+                              step=during.name) if during else "")
+    return steps
+
+
 def check_server(lab, program, progress, name, checker, args, steps_from, about=""):
     """Every server exercise: the learner's program serves on `server`, nodes.checkers.<checker> drives it
     from client1, steps_from(its result) judges; then whether it survived, and that nothing is left. `about`
@@ -83,5 +105,6 @@ def check_server(lab, program, progress, name, checker, args, steps_from, about=
         if running.ready:
             progress(_("{exercise}: the cases, from client1{about}").format(exercise=name, about=about))
             got = client.program(f"checkers.{checker}", "server", ports.EXERCISE, *args, timeout=240)
-            steps += steps_from(got) + [survived(running)]
+            record = None if running.process.running else running.finish()
+            steps += after_the_end(steps_from(got), got.get("cases", {}), record) + [survived(running)]
     return steps + [clean([server])]

@@ -165,6 +165,8 @@ def test_the_readme_walkthrough_runs_as_written(lab):
     out = dict(zip(range(len(lines)), done.stdout.split("::: ")[1:]))
     assert done.returncode == 0, (done.stdout[-2000:], done.stderr[-2000:])
     said = {line: out[i].split("\n", 1)[1] for i, line in enumerate(lines)}
+    errors = dict(zip(range(len(lines)), done.stderr.split("::: ")[1:]))
+    told = {line: errors[i].split("\n", 1)[1] for i, line in enumerate(lines)}
     echo = next(v for k, v in said.items() if "tcp_echo_client.py server 9100 hello" in k)
     assert re.match(r"HELLO \([\d.]+ ms\)\nLAB \(", echo), echo
     ssh = next(v for k, v in said.items() if "ssh_client.py" in k)
@@ -172,6 +174,8 @@ def test_the_readme_walkthrough_runs_as_written(lab):
     assert "/workspace" not in pwd_reply and re.match(r"\d+\n", pwd_reply), "the reply to pwd is seq's leftover"
     slower = next(v for k, v in said.items() if "server 9100 slower" in k)
     assert float(re.search(r"\(([\d.]+) ms\)", slower)[1]) >= 45, slower
+    # the course's ssh server outlives a client that leaves with replies unread: stop finds both programs
+    assert re.search(r"stopped \d+, \d+ on server", told["socklab stop server"]), told["socklab stop server"]
     logs = next(v for k, v in said.items() if k == "socklab logs server")
     assert "connected" in logs and "got: b'hello'" in logs
     assert sorted(p.name for p in repo_workspace.iterdir()) == before, "make down leaves the workspace as it was"

@@ -248,3 +248,30 @@ def test_a_server_that_died_at_once_is_judged_not_divided_by_zero():
     failed = {"right": 0, "lines": 50, "failure": {"line": 0, "verdict": "refused"}, "seconds": 0.0}
     step = concurrent_server.crowd_step({"clients": [failed] * 8, "seconds": 0.0, "alone_seconds": 0.0})
     assert not step.passed and step.facts["ratio"] is None
+
+
+def test_a_later_step_blames_the_ending_not_its_own_case():
+    """A server that died of BrokenPipeError during five-clients: mid-frame-close failed after it, so its
+    hint says the server had already ended, quoting the error, and guesses no cause of its own."""
+    from orchestrator.exercises import _steps
+    from orchestrator.result import Step
+    steps = [Step("batched", "5 batched", True, "", "", ""),
+             Step("five-clients", "7 five clients at once", False, "", "", "", hint="One client at a time"),
+             Step("mid-frame-close", "8 a client vanishes", False, "", "", "", hint="A client that closes mid-message")]
+    cases = {"batched": {"started_at": 10.0, "ended_at": 11.0}, "five-clients": {"started_at": 11.0, "ended_at": 14.0},
+             "mid-frame-close": {"started_at": 14.0, "ended_at": 15.0}}
+    record = {"ended_at": 12.5, "timed_out": False, "flooded": False, "stopped": False, "signal": None,
+              "exit_code": 1, "stderr": "Traceback...\nBrokenPipeError: [Errno 32] Broken pipe\n"}
+    _steps.after_the_end(steps, cases, record)
+    assert steps[1].hint.startswith("One client at a time") and "BrokenPipeError" in steps[1].hint
+    assert "mid-message" not in steps[2].hint and "already ended" in steps[2].hint
+    assert "BrokenPipeError" in steps[2].hint and "7 five clients at once" in steps[2].hint
+    assert steps[0].hint == ""
+
+
+def test_hints_stay_the_cases_own_while_the_server_lives():
+    from orchestrator.exercises import _steps
+    from orchestrator.result import Step
+    steps = [Step("batched", "5 batched", False, "", "", "", hint="one recv() is not one message")]
+    _steps.after_the_end(steps, {"batched": {"started_at": 1.0, "ended_at": 2.0}}, None)
+    assert steps[0].hint == "one recv() is not one message"

@@ -1,8 +1,9 @@
-"""framing, a typical bug: the length prefix read with one recv(4): echo every length-prefixed message back, framed the same way.
+"""framing, a typical bug: the length prefix read with one recv(4).
 
-    python3 reference.py PORT
+    python3 header_no_loop.py PORT
 
-A thread per client; every read loops until it has the bytes the protocol says are coming.
+Like the reference, but the 4-byte prefix is read with one recv(4), which may return fewer bytes: the
+message is read with a loop, the prefix is not.
 """
 import socket
 import struct

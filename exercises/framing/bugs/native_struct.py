@@ -1,15 +1,16 @@
-"""framing, a typical bug: a struct format without '!': native (little-endian) byte order: echo every length-prefixed message back, framed the same way.
+"""framing, a typical bug: a struct format without '!', so the length is packed in native byte order.
 
-    python3 reference.py PORT
+    python3 native_struct.py PORT
 
-A thread per client; every read loops until it has the bytes the protocol says are coming.
+Like the reference in every other way (a thread per client, loops for the prefix and the message), but its
+prefix format is 'I': this machine's order (little-endian on x86), not the protocol's network order.
 """
 import socket
 import struct
 import sys
 import threading
 
-HEADER = struct.Struct("I")  # BUG: native byte order  # 4 bytes, network byte order (big-endian), unsigned
+HEADER = struct.Struct("I")  # BUG: native byte order (little-endian on x86), not the protocol's "!I"
 
 
 def recv_exactly(conn, n):

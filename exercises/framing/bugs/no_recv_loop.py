@@ -1,8 +1,9 @@
-"""framing, a typical bug: the message read with one recv(n), no loop: echo every length-prefixed message back, framed the same way.
+"""framing, a typical bug: the message read with one recv(n), no loop.
 
-    python3 reference.py PORT
+    python3 no_recv_loop.py PORT
 
-A thread per client; every read loops until it has the bytes the protocol says are coming.
+Like the reference, but the message is read with one recv(n), which returns at most n bytes, often
+fewer: the prefix is read with a loop, the message is not.
 """
 import socket
 import struct

@@ -1,8 +1,9 @@
-"""framing, a typical bug: clients served one after another, not at once: echo every length-prefixed message back, framed the same way.
+"""framing, a typical bug: clients served one after another, not at once.
 
-    python3 reference.py PORT
+    python3 one_client_at_a_time.py PORT
 
-A thread per client; every read loops until it has the bytes the protocol says are coming.
+Like the reference, but each client is served in the accepting thread: the next client waits until
+this one closes.
 """
 import socket
 import struct

@@ -1,8 +1,10 @@
-"""framing, a typical bug: whatever one recv() returned echoed as one message: echo every length-prefixed message back, framed the same way.
+"""framing, a typical bug: one recv() taken for one message: the first frame in it is answered, the rest dropped.
 
-    python3 reference.py PORT
+    python3 recv_is_a_message.py PORT
 
-A thread per client; every read loops until it has the bytes the protocol says are coming.
+Each recv() is taken to hold one whole message: the server reads the length at its start, echoes that
+many bytes as one frame, and drops whatever else the recv() returned (the next messages, when several
+arrived together: 粘包), or echoes a short message when its end had not arrived yet.
 """
 import socket
 import struct
@@ -12,22 +14,11 @@ import threading
 HEADER = struct.Struct("!I")  # 4 bytes, network byte order (big-endian), unsigned
 
 
-def recv_exactly(conn, n):
-    """Exactly n bytes, or None if the peer closed first: recv() may return fewer than asked."""
-    data = bytearray()
-    while len(data) < n:
-        chunk = conn.recv(min(n - len(data), 65536))
-        if not chunk:
-            return None
-        data += chunk
-    return bytes(data)
-
-
 def serve(conn, peer):
     with conn:
         try:
-            while data := conn.recv(65536):  # BUG: one recv() is taken for one message
-                message = data[HEADER.size:]
+            while len(data := conn.recv(65536)) >= HEADER.size:  # BUG: one recv() is taken for one message
+                message = data[HEADER.size:HEADER.size + HEADER.unpack(data[:HEADER.size])[0]]  # the rest: dropped
                 conn.sendall(HEADER.pack(len(message)) + message)
         except OSError as exc:
             print(f"{peer}: {exc}", file=sys.stderr)
