@@ -26,14 +26,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 venv: $(VENV)/.installed ## make .venv with the pinned host dependencies
 
-host: ## Debian packages the lab can use: fonts-noto-cjk (Chinese in pictures), tmux and chromium (tests)
+host: ## Debian packages the lab and its tests use: fonts-noto-cjk (Chinese in pictures), tmux and chromium (tests)
 	@missing=""; for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then echo "host: $(HOST_PACKAGES) are installed"; \
-	elif [ "$$(id -u)" = 0 ]; then echo "host: installing$$missing"; \
-	  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
-	elif sudo -n true 2>/dev/null; then echo "host: installing$$missing"; \
-	  sudo apt-get update -q >/dev/null && sudo apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
-	else echo "host: not root and no sudo: install$$missing with your package manager" >&2; fi
+	elif [ "$$(id -u)" = 0 ]; then echo "host: installing$$missing from Debian's packages (a minute or two)"; \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	elif sudo -n true 2>/dev/null; then echo "host: installing$$missing from Debian's packages (a minute or two)"; \
+	  sudo apt-get update -q >/dev/null && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
+	else echo "host: the tests need$$missing: install them as root (apt-get install$$missing), then run make test again" >&2; exit 2; fi
 
 build: venv ## build the node images if they are missing (up, scenario and test do it too)
 	$(SOCKLAB) build
@@ -51,6 +51,8 @@ shell: venv ## a shell on a node, as the learner, in /workspace: make shell NODE
 	@if [ -z "$(NODE)" ]; then echo "usage: make shell NODE=server|client1|client2|worker1..."; exit 2; fi
 	$(SOCKLAB) shell $(NODE)
 
+# make exits 2 whenever a recipe fails: socklab's own codes (1 a step failed, 2 bad usage) reach a caller only
+# when it runs .venv/bin/socklab itself (README: exercises)
 scenario: venv ## run a scenario: make scenario NAME=ping (no NAME: the list)
 	@if [ -z "$(NAME)" ]; then $(SOCKLAB) scenario --list; echo "usage: make scenario NAME=<name> [ARGS='--set key=value']"; \
 	else $(SOCKLAB) scenario $(NAME) $(ARGS); fi
@@ -59,7 +61,7 @@ check: venv ## check your program against an exercise: make check NAME=framing A
 	@if [ -z "$(NAME)" ]; then $(SOCKLAB) check --list; echo 'usage: make check NAME=<exercise> ARGS="--server FILE"'; \
 	else $(SOCKLAB) check $(NAME) $(ARGS); fi
 
-test: venv ## unit and integration tests (integration brings its own lab up and down)
+test: venv host ## unit and integration tests (installs what they need first; integration brings its own lab up and down)
 	@$(SOCKLAB) build || [ "$$CI" != true ]  # without Docker: integration tests skip here, fail in CI
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
