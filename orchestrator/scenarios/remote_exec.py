@@ -118,7 +118,8 @@ def system_step(client, execd):
                                          system_size=system['stdout_size'], wait_status=system['wait_status'],
                                          system_exit=system['exit_code'], on_server=on_server),
         why=_("os.system() runs the command attached to the caller's stdout and returns the wait status (exit code "
-              "× 256); only pipes let a server capture what a command prints."),
+              "× 256); only pipes let a server capture what a command prints. (The × 256 is POSIX: on Windows, "
+              "os.system() returns the exit code itself.)"),
         facts={"popen": popen, "system": system, "output_on_server_stdout": on_server})
 
 

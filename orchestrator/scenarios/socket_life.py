@@ -20,7 +20,9 @@ def eof_step(node):
                    "{count:,} times in 0.1 s, each returning b''").format(
             first=repr(r["first"]), after_close=repr(r["after_close"]), count=r["empty_recvs_in_100ms"]),
         why=_("b'' is how recv() says the stream has ended (the peer sent FIN): it does not block, so a loop that "
-              "does not stop on it spins and burns a CPU — the course's `if not data: break`."),
+              "does not stop on it spins and burns a CPU — the course's `if not data: break`. (On Windows, a peer "
+              "that vanishes without closing, a killed client say, more often gives ConnectionResetError than "
+              "b'': the course's servers catch both.)"),
         facts=r)
 
 

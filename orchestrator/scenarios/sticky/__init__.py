@@ -207,7 +207,8 @@ def udp_truncation_step(exchange, p):
             received=big.get("received"), length=big.get("length"), truncated=big.get("truncated"),
             index=got[2]["index"] if len(got) > 2 else None),
         why=_("A datagram is delivered whole or cut to the buffer: the excess is discarded, never handed to the "
-              "next read as TCP would."),
+              "next read as TCP would. (On Windows, recvfrom() raises OSError, WinError 10040, instead of cutting "
+              "it.)"),
         facts={"sizes": sizes, "datagrams": got, "lost_bytes": big.get("length", 0) - big.get("received", 0)})
 
 
