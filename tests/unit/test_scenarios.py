@@ -129,7 +129,12 @@ def test_notes_reach_the_result_and_the_table():
     from orchestrator import report
     result = Result("queue", {}, [Step("a", "step a", True, "e", "o", "w")], notes=["it speaks pickle"])
     assert result.to_dict()["notes"] == ["it speaks pickle"]
-    assert "note: it speaks pickle" in report.result_table(result).caption
+    import io
+
+    from rich.console import Console
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(report.result_table(result))
+    assert "note: it speaks pickle" in console.export_text()
     from orchestrator.scenarios import queue
     assert "pickle" in queue.NOTES[0] and "leaks" in queue.NOTES[0]
 
@@ -160,3 +165,13 @@ def test_peak_overlap_counts_what_runs_at_one_instant():
     from orchestrator.scenarios.remote_exec import peak_overlap
     assert peak_overlap([(0, 1), (0.5, 2), (0.9, 1.5), (2.5, 3)]) == 3
     assert peak_overlap([(0, 1), (1, 2)]) == 1  # one ends as the next starts: never two at once
+
+
+def test_concurrency_says_models_and_waits_in_words_not_dicts():
+    from orchestrator.scenarios import concurrency
+    measured = {m: {"seconds": 1.6 if m == "iterative" else 0.2, "p50_ms": 200, "p95_ms": 210,
+                    "bad_clients": {"good_reply": "ok", "garbage_reply": "error: bad", "good_latency_ms": 1003.1
+                                    if m == "iterative" else 2.0}} for m in concurrency.MODELS}
+    step = concurrency.io_step(measured, {"clients": 8, "io_ms": 200, "idle": 1.0})
+    assert "{" not in step.observed and "a thread per client" in step.observed
+    assert "iterative answered it after 1003.1 ms" in step.observed
