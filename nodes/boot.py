@@ -9,10 +9,9 @@ import socket
 import subprocess
 import sys
 
-READY = "/run/socklab-ready"
-READY_LINE = "socklab: ready"
+from nodes.lib.layout import PROGRAMS, READY, READY_LINE
+
 LEARNER = "learner"
-PROGRAMS = "/var/lib/socklab/programs"  # nodes.programs keeps a learner's detached programs here
 
 
 def check():

@@ -35,7 +35,7 @@ import sys
 import threading
 import time
 
-from nodes.lib import execproto, framing, program, serving
+from nodes.lib import execproto, framing, keys, program, serving
 
 CHUNK = 64 * 1024
 BUSY = "too many sessions"
@@ -229,7 +229,7 @@ def run(argv):
     parser.add_argument("--grace", type=float, default=5.0, help="seconds to answer the challenge (LoginGraceTime)")
     parser.add_argument("--max-startups", type=Startups.parse, default="128:30:256",
                         help="unauthenticated connections START:RATE:FULL, as OpenSSH's MaxStartups")
-    parser.add_argument("--key", default=execproto.KEY_PATH)
+    parser.add_argument("--key", default=keys.EXECD)
     args = parser.parse_args(argv)
     server = Execd(execproto.load_key(args.key), args.timeout, args.max_output, args.max_sessions, args.idle,
                    args.grace, args.max_startups)

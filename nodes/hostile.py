@@ -18,7 +18,7 @@ import struct
 import sys
 import time
 
-from nodes.lib import execproto, framing, program
+from nodes.lib import execproto, framing, keys, program
 
 
 def header(fields, body=b""):
@@ -107,7 +107,7 @@ def run(argv):
     parser.add_argument("attacks", nargs="+", choices=[*ATTACKS, *AUTHED], metavar="ATTACK")
     parser.add_argument("--hold", type=int, default=0, help="connections to keep open and silent throughout")
     parser.add_argument("--wait", type=float, default=3.0, help="seconds to see how the server takes each")
-    parser.add_argument("--key", default=execproto.KEY_PATH, help="execd's key, for the authed-… attacks")
+    parser.add_argument("--key", default=keys.EXECD, help="execd's key, for the authed-… attacks")
     args = parser.parse_args(argv)
     key = execproto.load_key(args.key) if any(a.startswith("authed-") for a in args.attacks) else None
     held = [socket.create_connection((args.host, args.port), timeout=10) for _ in range(args.hold)]

@@ -13,8 +13,7 @@ import sys
 import time
 from multiprocessing.managers import BaseManager
 
-from nodes import queues
-from nodes.lib import ports, program
+from nodes.lib import keys, ports, program
 
 PORT = ports.QUEUE_BASELINE
 
@@ -26,14 +25,14 @@ class Bare(BaseManager):
 def broker(args):
     shared = queue.Queue(args.maxsize)
     Bare.register("q", callable=lambda: shared)
-    server = Bare(address=("", args.port), authkey=queues.load_key(args.key)).get_server()
+    server = Bare(address=("", args.port), authkey=keys.load(args.key)).get_server()
     print("listening", file=sys.stderr, flush=True)
     server.serve_forever()
 
 
 def connect(args):
     Bare.register("q")
-    manager = Bare(address=(args.host, args.port), authkey=queues.load_key(args.key))
+    manager = Bare(address=(args.host, args.port), authkey=keys.load(args.key))
     manager.connect()
     return manager.q()
 
@@ -73,7 +72,7 @@ def run(argv):
         if name == "broker":
             p.add_argument("--maxsize", type=int, default=0, help="as Queue(maxsize): 0 is unbounded")
         p.add_argument("--port", type=int, default=PORT)
-        p.add_argument("--key", default=queues.KEY_PATH)
+        p.add_argument("--key", default=keys.QUEUE)
         p.set_defaults(handler=handler)
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -34,10 +34,9 @@ import time
 from multiprocessing import AuthenticationError, connection, managers
 from multiprocessing.managers import BaseManager, Server
 
-from nodes.lib import ports, program, serving
+from nodes.lib import keys, ports, program, serving
 
 PORT = ports.QUEUES
-KEY_PATH = "/run/socklab/queue.key"
 
 
 def prompt_client(address, family=None, authkey=None):
@@ -219,13 +218,6 @@ class Log:
         return {"completed": completed, "depths": self.plain.curve(depths)}
 
 
-def load_key(path=KEY_PATH):
-    try:
-        with open(path, "rb") as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        raise program.ProgramError(f"no queue authkey at {path}") from None
-
 
 def broker(args):
     plain = DepthQueue(args.maxsize)
@@ -234,7 +226,7 @@ def broker(args):
     Broker.register("plain", callable=lambda: plain)
     Broker.register("reliable", callable=lambda: reliable)
     Broker.register("log", callable=lambda: log)
-    manager = Broker(address=("", args.port), authkey=load_key(args.key), serializer=SERIALIZER)
+    manager = Broker(address=("", args.port), authkey=keys.load(args.key), serializer=SERIALIZER)
     server = GuardedServer(manager._registry, manager.address, manager._authkey, manager._serializer)
     server.grace = args.grace
     print("listening", file=sys.stderr, flush=True)
@@ -245,7 +237,7 @@ def connect(host, port, key_path):
     Broker.register("plain")
     Broker.register("reliable")
     Broker.register("log")
-    manager = Broker(address=(host, port), authkey=load_key(key_path), serializer=SERIALIZER)
+    manager = Broker(address=(host, port), authkey=keys.load(key_path), serializer=SERIALIZER)
     try:
         manager.connect()
     except ConnectionRefusedError:
@@ -479,7 +471,7 @@ def run(argv):
     p.set_defaults(handler=history)
     for p in commands.choices.values():
         p.add_argument("--port", type=int, default=PORT)
-        p.add_argument("--key", default=KEY_PATH)
+        p.add_argument("--key", default=keys.QUEUE)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -19,7 +19,7 @@ import sys
 import time
 
 from nodes.lib import ports, program
-from nodes.sender import FAMILIES
+from nodes.lib.numbered import FAMILIES
 
 
 def stream_chunks(conn, bufsize, reads):

@@ -17,7 +17,7 @@ import socket
 import sys
 import time
 
-from nodes.lib import execproto, framing, program
+from nodes.lib import execproto, framing, keys, program
 
 
 class Session:
@@ -106,7 +106,7 @@ def run(argv):
     parser.add_argument("host")
     parser.add_argument("--port", type=int)
     parser.add_argument("--naive", action="store_true", help="the course's unframed protocol (unsafe)")
-    parser.add_argument("--key", default=execproto.KEY_PATH)
+    parser.add_argument("--key", default=keys.EXECD)
     parser.add_argument("--timeout", type=float, default=60)
     parser.add_argument("--interactive", action="store_true")
     parser.add_argument("--json", action="store_true", help="each argument is one command; print one JSON line")

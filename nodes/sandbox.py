@@ -27,8 +27,8 @@ import threading
 import time
 
 from nodes.lib import program
+from nodes.lib.layout import SANDBOX_UID
 
-SANDBOX_UID = 48_611  # no account has it: the process limit counts this user only, host-wide
 OUTPUT_KEPT = 256 * 1024
 OUTPUT_FLOOD = 16 * 1024 * 1024
 LIMITS = {resource.RLIMIT_NPROC: 128, resource.RLIMIT_AS: 2 << 30, resource.RLIMIT_CPU: 120,

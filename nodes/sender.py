@@ -12,22 +12,11 @@ for unix-dgram, "max_dgram_qlen" (how many datagrams the receiver's queue holds 
 import argparse
 import hashlib
 import socket
-import string
 import struct
 import time
 
 from nodes.lib import ports, program
-
-FAMILIES = {"tcp": (socket.AF_INET, socket.SOCK_STREAM), "udp": (socket.AF_INET, socket.SOCK_DGRAM),
-            "unix-stream": (socket.AF_UNIX, socket.SOCK_STREAM), "unix-dgram": (socket.AF_UNIX, socket.SOCK_DGRAM)}
-
-
-def message(index, size):
-    """Message `index`, `size` bytes long (at least 4): its number, then its letter."""
-    if size < 4:
-        raise ValueError(f"a message needs at least 4 bytes for its number, not {size}")
-    return struct.pack("!I", index) + string.ascii_uppercase[index % 26].encode() * (size - 4)
-
+from nodes.lib.numbered import FAMILIES, message
 
 def tcp_info(sock):
     """The fields of Linux's struct tcp_info (native byte order) that the lessons show."""

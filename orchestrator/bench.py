@@ -22,7 +22,7 @@ from orchestrator.errors import LabError
 from orchestrator.i18n import _
 from orchestrator.image import Images, base_tag, node_tag
 from orchestrator.lab import CLIENTS, DEFAULT_WORKERS, Lab
-from orchestrator.node import program_argv
+from orchestrator.node import program_argv, results
 
 ROUNDS = 5
 TARGETS = {"warm_up_ratio": 1.3, "down_s": 3.0, "idle_node_mb": 15.0, "idle_busy_pct": 1.0,
@@ -178,27 +178,24 @@ def framing_bench(lab, progress):
 def remote_exec_bench(lab, progress):
     """The remote-exec scenario's own measurement: `true` round trips and a large output, framed vs SSH."""
     from orchestrator.scenarios import remote_exec
-    server, clients = lab.node("server"), lab.nodes("client")
     progress(_("remote exec: `true` {repeat} times and {big_mib} MiB, framed vs SSH").format(
         repeat=REMOTE_EXEC["repeat"], big_mib=REMOTE_EXEC["big_mib"]))
-    with remote_exec.services(server, clients):
-        return remote_exec.compare_step(clients[0], REMOTE_EXEC).facts
+    return remote_exec.measured_against_ssh(lab, REMOTE_EXEC)
 
 
 def drain(server, broker, consumers, producers, finish=None):
     """Run tasks through a broker: the consumers start and connect, then the producers run, then finish
     (node, argv) once they are done (the poison pills). Returns the seconds from the producers' start until
     every consumer had ended, and the consumers' results (each with its own busy_s)."""
-    from orchestrator.scenarios import queue
     with server.serve(*broker):
         running = [node.start(*argv) for node, argv in consumers]
         for consumer in running:
             consumer.expect("consuming")
         started = time.monotonic()
-        queue.results([node.start(*argv) for node, argv in producers], 300)
+        results([node.start(*argv) for node, argv in producers], 300)
         if finish:
             finish[0].program(*finish[1])
-        consumed = queue.results(running, 300)
+        consumed = results(running, 300)
         return time.monotonic() - started, consumed
 
 

@@ -8,7 +8,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from nodes.sandbox import SANDBOX_UID
+from nodes.lib.layout import SANDBOX_UID
 from orchestrator.errors import BadProgram, NotReady, ProgramFailed, TimedOut
 from orchestrator.i18n import _
 

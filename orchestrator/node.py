@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 import docker.errors
 from docker.utils.socket import frames_iter
 
-from nodes.boot import READY_LINE
+from nodes.lib.layout import READY_LINE
 from orchestrator import labels
 from orchestrator.errors import LabError, NotReady, ProgramFailed, TimedOut
 from orchestrator.fault import Fault, Impairment
@@ -40,6 +40,22 @@ def at_once(work, items):
     items = list(items)
     with ThreadPoolExecutor(max(1, len(items))) as pool:
         return list(pool.map(work, items))
+
+
+def results(processes, timeout=60) -> list[dict]:
+    """Each Process's JSON result, in order; one that failed raises ProgramFailed."""
+    return [process.result(timeout) for process in processes]
+
+
+def outcomes(processes, timeout=30) -> list[dict]:
+    """Each Process's JSON result, or {"error", "exit_code"} for one that failed (as expected of some)."""
+    found = []
+    for process in processes:
+        try:
+            found.append(process.result(timeout))
+        except ProgramFailed as failed:
+            found.append({"error": failed.stderr_tail, "exit_code": failed.exit_code})
+    return found
 
 
 def program_argv(program, args=()):

@@ -15,9 +15,8 @@ import hmac
 import os
 import time
 
-from nodes.lib import framing, ports, program
+from nodes.lib import framing, keys, ports, program
 
-KEY_PATH = "/run/socklab/execd.key"
 FRAMED_PORT, NAIVE_PORT = ports.EXECD_FRAMED, ports.EXECD_NAIVE
 NONCE_BYTES = 32
 
@@ -26,12 +25,8 @@ class AuthError(program.ProgramError):
     """The peer did not prove it holds the lab key (or refused ours)."""
 
 
-def load_key(path=KEY_PATH):
-    try:
-        with open(path, "rb") as f:
-            return f.read().strip()
-    except FileNotFoundError:
-        raise AuthError(f"no execd key at {path}: this node is not given one") from None
+def load_key(path=keys.EXECD):
+    return keys.load(path, AuthError)
 
 
 def mac(key, nonce):

@@ -149,7 +149,9 @@ def percentiles(samples):
             "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 3)}
 
 
-def compare_step(client, p):
+def framed_vs_ssh(client, p):
+    """`true` p["repeat"] times and p["big_mib"] MiB of output, through execd and through SSH: latency
+    percentiles and throughput. The lesson's step and `make bench` both measure this."""
     framed = client.program("rexec", "server", "--json", "--repeat", p["repeat"], "true", timeout=300)["results"][0]
     ssh = client.program("sshexec", "server", "--repeat", p["repeat"], "true", timeout=300)["results"][0]
     big = sequence(p)[-1]
@@ -164,6 +166,19 @@ def compare_step(client, p):
                                  "ssh": round(mb / statistics.median(ssh_big["round_trip_s"]), 1)}}
     ratio = facts["true"]["framed"]["p50_ms"] / facts["true"]["ssh"]["p50_ms"]
     facts["p50_ratio_framed_to_ssh"] = round(ratio, 3)
+    return facts
+
+
+def measured_against_ssh(lab, p):
+    """framed_vs_ssh() on a lab whose services this starts and stops: what `make bench` reports."""
+    server, clients = lab.node("server"), lab.nodes("client")
+    with services(server, clients):
+        return framed_vs_ssh(clients[0], p)
+
+
+def compare_step(client, p):
+    facts = framed_vs_ssh(client, p)
+    ratio = facts["p50_ratio_framed_to_ssh"]
     throughput = facts["throughput_mb_s"]
     faster = "SSH" if throughput["ssh"] > throughput["framed"] else "execd"
     return Step(

@@ -11,7 +11,7 @@ import pytest
 from nodes.checkers import framing as framing_checker
 from nodes.checkers import remote_shell as shell_checker
 from nodes.checkers.wire import Reader
-from nodes.sandbox import SANDBOX_UID
+from nodes.lib.layout import SANDBOX_UID
 from orchestrator import exercises, gradescope
 from orchestrator.errors import BadParameter, BadProgram
 from orchestrator.exercises import (_procs, _source, concurrent_server, daemon, framing, producer_consumer,

@@ -12,8 +12,8 @@ import statistics
 import time
 
 from orchestrator import plots
-from orchestrator.errors import ProgramFailed
 from orchestrator.i18n import N_, _
+from orchestrator.node import outcomes, results
 from orchestrator.result import Step
 from orchestrator.scenarios.queue.history import check
 
@@ -42,22 +42,6 @@ def broker(server, maxsize, lease=1.0):
 def consumers(nodes, *options):
     """A consumer started on each node."""
     return [node.start("queues", "consume", "server", *options) for node in nodes]
-
-
-def results(processes, timeout=60) -> list[dict]:
-    """Each program's JSON result, in order; one that failed raises ProgramFailed."""
-    return [process.result(timeout) for process in processes]
-
-
-def outcomes(processes, timeout=30) -> list[dict]:
-    """Each program's JSON result, or {"error", "exit_code"} for one that failed (as expected of some)."""
-    found = []
-    for process in processes:
-        try:
-            found.append(process.result(timeout))
-        except ProgramFailed as failed:
-            found.append({"error": failed.stderr_tail, "exit_code": failed.exit_code})
-    return found
 
 
 def ids(produced):

@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from typing import TypedDict
 
 from nodes.lib import ports
-from nodes.sender import message
+from nodes.lib.numbered import message
 from orchestrator.i18n import N_, _
 from orchestrator.result import Step
 from orchestrator.scenarios.sticky.boundaries import compare, pieces
