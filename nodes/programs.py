@@ -22,8 +22,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from nodes.boot import PROGRAMS
 from nodes.lib import program
+from nodes.lib.layout import PROGRAMS
 
 GRACE = 3.0
 

@@ -15,6 +15,7 @@ exercises/   one module per exercise: check(lab, program, progress) → [Step], 
 learner.py   LearnerProgram: a learner's file, checked on the host, run on a node under nodes.sandbox.
 gradescope.py  a check's Result as Gradescope's autograder results.json.
 report.py    results for people: rich tables; a folder per run under reports/ (JSON, files, the page).
+linebreak.py line breaking for the tables: at spaces and between Chinese characters, by 禁则, never inside a word.
 pages.py     the HTML report: a page per run and the list of runs (Jinja2 templates in templates/).
 pictures/    a picture per step, drawn from its facts (matplotlib SVG), one module per scenario.
 plots.py     matplotlib pictures from measured facts.

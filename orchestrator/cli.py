@@ -12,22 +12,39 @@ import traceback
 import webbrowser
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import docker.errors
 from rich.console import Console
 
 from orchestrator import exercises, gradescope, i18n, pages, pictures, report, scenarios
-from orchestrator.errors import LabError, ProgramFailed, UnknownName
+from orchestrator.errors import LabError, UnknownName
 from orchestrator.fault import Fault
 from orchestrator.i18n import N_, _
 from orchestrator.image import Images
 from orchestrator.lab import Lab, connect_engine, default_project, workspace
 from orchestrator.node import WORKSPACE
 
-# off a terminal (a pipe, a CI log) rich would assume 80 columns and squeeze the tables
-out = Console(width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+MIN_WIDTH, PIPE_WIDTH = 60, 140
+
+
+def width(stream, environ=None):
+    """The columns to print tables in: COLUMNS when set, else the terminal's, never under MIN_WIDTH; off a
+    terminal (a pipe, a CI log) without COLUMNS, PIPE_WIDTH rather than the 80 rich would assume."""
+    environ = os.environ if environ is None else environ
+    columns = environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(MIN_WIDTH, int(columns))
+    try:
+        if stream.isatty():
+            return max(MIN_WIDTH, os.get_terminal_size(stream.fileno()).columns)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return PIPE_WIDTH
+
+
+out = Console(width=width(sys.stdout))
+err = Console(stderr=True, width=width(sys.stderr))
 
 
 @contextmanager
@@ -115,8 +132,11 @@ def cmd_exec(args):
 
 def cmd_run(args):
     """A Python file of the workspace, run on a node: `socklab run server workspace/echo_server.py 9100`."""
-    path = Path(args.file).resolve()
     home = workspace()
+    path = learner_file(args.file, home)
+    if not path.exists() and not path.is_relative_to(home) and not Path(args.file).is_absolute():
+        raise LabError(_("no file {file}, neither here nor in the workspace ({home})").format(file=args.file,
+                                                                                             home=home))
     if not path.is_relative_to(home):
         raise LabError(_("{file} is not in the workspace ({home}): put it there, and every node sees it at "
                          "{inside}").format(file=args.file, home=home, inside=WORKSPACE))
@@ -124,6 +144,21 @@ def cmd_run(args):
         raise LabError(_("no file {file} in the workspace ({home})").format(file=args.file, home=home))
     inside = f"{WORKSPACE}/{path.relative_to(home).as_posix()}"
     return live(Lab(args.project).node(args.node), ["python3", "-u", inside, *args.args], args.detach, False)
+
+
+def learner_file(given, home):
+    """The host path of FILE for `run`: as given (relative to the current directory), else, when nothing is
+    there, the same path inside the workspace (`tcp_echo_client.py`, typed as the node's shell in /workspace
+    would take it, or the node's own `/workspace/tcp_echo_client.py`)."""
+    path = Path(given).expanduser()
+    if path.exists():
+        return path.resolve()
+    inside = PurePosixPath(given)
+    if inside.is_relative_to(WORKSPACE):  # the path the nodes see, not a path of this host
+        return (home / inside.relative_to(WORKSPACE)).resolve()
+    if not inside.is_absolute() and (home / inside).exists():
+        return (home / inside).resolve()
+    return path.resolve()
 
 
 def cmd_shell(args):
@@ -157,13 +192,29 @@ def cmd_logs(args):
 
 def cmd_stop(args):
     node = Lab(args.project).node(args.node)
-    try:
-        stopped = node.program("programs", "stop", *([args.id] if args.id is not None else []))["stopped"]
-    except ProgramFailed as failed:  # no such program, or it has ended: its own one line, said as ours
-        raise LabError(failed.stderr_tail.removeprefix("nodes.programs: error: ").replace("NODE", node.name)) from None
+    answer = node.program("programs", "stop", *([args.id] if args.id is not None else []))
+    refused = answer.get("refused")
+    if refused:  # the node program says why in fields; the sentence is ours, in the user's language
+        raise LabError(stop_refused(node.name, args.id, refused, answer))
+    stopped = answer["stopped"]
     err.print(_("stopped {ids} on {node}").format(ids=", ".join(map(str, stopped)), node=node.name) if stopped else
               _("nothing was running on {node}").format(node=node.name), markup=False, highlight=False)
     return 0
+
+
+def stop_refused(node, number, refused, answer):
+    """Why `socklab stop NODE ID` stopped nothing, from nodes.programs' fields: no such program, or it ended."""
+    if refused == "ended":
+        program = answer["program"]
+        return _("program {id} ({command}) on {node} has already ended ({state}); `socklab logs {node} {id}` shows "
+                 "its output").format(id=program["id"], command=" ".join(program["argv"]), node=node,
+                                      state=report.program_state(program))
+    known = answer.get("known") or []
+    if known:
+        return _("no program {id} on {node}; there are {ids}").format(id=number, node=node,
+                                                                     ids=", ".join(map(str, known)))
+    return _("no program was started on {node} with --detach; "
+             "`socklab exec --detach {node} -- CMD` starts one").format(node=node)
 
 
 def cmd_programs(args):
@@ -188,7 +239,7 @@ def cmd_impair(args):
 
 def cmd_clear(args):
     results = Lab(args.project).node(args.node).clear()
-    err.print(json.dumps(results) if results else _("{node} had no impairment").format(node=args.node))
+    err.print(report.cleared(args.node, results), markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
@@ -316,7 +367,8 @@ def parser():
     c = sub.add_parser("run", help=_("run a Python file of the workspace on a node: run NODE FILE [ARGS...]"))
     c.add_argument("-d", "--detach", action="store_true", help=_("leave it running; see logs, stop, programs"))
     c.add_argument("node")
-    c.add_argument("file", help=_("a path on this host, inside the workspace (workspace/ or SOCKLAB_WORKSPACE)"))
+    c.add_argument("file", help=_("a path on this host, inside the workspace (workspace/ or SOCKLAB_WORKSPACE), or "
+                                        "relative to the workspace, as a node's shell in /workspace takes it"))
     c.add_argument("args", nargs=argparse.REMAINDER)
     c.set_defaults(handler=cmd_run)
     c = sub.add_parser("shell", help=_("an interactive shell in a node, as the learner, in /workspace"))
@@ -351,18 +403,23 @@ def parser():
     c.set_defaults(handler=cmd_partition)
     sub.add_parser("heal", help=_("lift every partition")).set_defaults(handler=cmd_heal)
     c = sub.add_parser("scenario", help=_("run a scenario: scenario NAME [--set key=value]...; --list"))
-    c.add_argument("name", nargs="?")
-    c.add_argument("--list", action="store_true")
+    c.add_argument("name", nargs="?", help=_("the scenario to run (--list shows them all)"))
+    c.add_argument("--list", action="store_true", help=_("list the scenarios and what each one shows"))
     c.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     c.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=_("a scenario parameter"))
     c.set_defaults(handler=cmd_scenario)
     c = sub.add_parser("check", help=_("check your own program against an exercise: check NAME --server FILE "
                                        "(or --client, --program, --consumer); --list"))
-    c.add_argument("name", nargs="?")
-    c.add_argument("--list", action="store_true")
+    c.add_argument("name", nargs="?", help=_("the exercise to check your program against (--list shows them all)"))
+    c.add_argument("--list", action="store_true",
+                   help=_("list the exercises and the option that takes each one's file"))
+    role_help = {"server": _("the learner's server program: a Python file on this host"),
+                 "client": _("the learner's client program: a Python file on this host"),
+                 "program": _("the learner's program: a Python file on this host"),
+                 "consumer": _("the learner's consumer program: a Python file on this host")}
     for role in exercises.ROLES:
-        c.add_argument(f"--{role}", metavar="FILE",
-                       help=_("the learner's {role}: a Python file on this host").format(role=role))
+        c.add_argument(f"--{role}", metavar="FILE", help=role_help.get(role) or
+                       _("the learner's {role}: a Python file on this host").format(role=role))
     c.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     c.add_argument("--gradescope", metavar="OUT.json", help=_("also write Gradescope's autograder results.json"))
     c.set_defaults(handler=cmd_check)

@@ -3,11 +3,13 @@ import json
 import time
 from pathlib import Path
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from orchestrator import pages
 from orchestrator.i18n import N_, _
+from orchestrator.linebreak import Wrapped
 
 REPORTS = Path(__file__).resolve().parent.parent / "reports"
 HEALTH = (N_("healthy"), N_("ready"), N_("starting"), N_("unhealthy"), N_("running"), N_("exited"))  # ps, said
@@ -55,26 +57,72 @@ def save_result(result, directory=REPORTS, kind="scenario"):
 
 
 def result_table(result, kind="scenario"):
-    """One row per step: verdict, name, expected, observed, why (and a failed exercise step's hint)."""
+    """One row per step: verdict, name, expected, observed, why (and a failed exercise step's hint); under the
+    table, the notes and what a failed step's program wrote last on stderr."""
     verdict = f"[green]{_('passed')}[/]" if result.passed else f"[red]{_('FAILED')}[/]"
     table = Table(title=_("{kind} {name}: {verdict} in {seconds:.1f} s").format(
         kind=_(pages.KINDS[kind]), name=result.scenario, verdict=verdict, seconds=result.duration_s), show_lines=True,
         expand=True)
     table.add_column("", width=2)
-    # fold, never cut with an ellipsis: a long hex string or a line with CJK text must lose nothing
-    table.add_column(_("step"), style="bold", ratio=2, overflow="fold")
-    table.add_column(_("expected"), ratio=3, overflow="fold")
-    table.add_column(_("observed"), ratio=3, overflow="fold")
-    table.add_column(_("why"), ratio=3, style="dim", overflow="fold")
+    # every cell is Wrapped: broken at spaces and between Chinese characters, never before a `，`; a long hex
+    # string or a line with CJK text loses nothing to an ellipsis
+    table.add_column(_("step"), style="bold", ratio=2)
+    table.add_column(_("expected"), ratio=3)
+    table.add_column(_("observed"), ratio=3)
+    table.add_column(_("why"), ratio=3, style="dim")
     for step in result.steps:
         mark = "[green]✓[/]" if step.passed else "[red]✗[/]"
         why = Text.assemble(step.why, "\n", (_("hint: "), "bold yellow"), step.hint) if step.hint else Text(step.why)
         # Text, not markup: what a program printed may hold `[/x]` or `[b'\x00']`
-        table.add_row(mark, Text(step.name, style="bold"), Text(step.expected), Text(step.observed), why)
-    if result.notes:
-        table.caption = "\n".join(_("note: {note}").format(note=note) for note in result.notes)
+        table.add_row(mark, Wrapped(Text(step.name, style="bold")), Wrapped(step.expected), Wrapped(step.observed),
+                      Wrapped(why))
+    under = [Wrapped(_("note: {note}").format(note=note)) for note in result.notes]
+    for step, parts in stderr_tails(result.steps):
+        for place, lines in parts:
+            heading = (_("{step}: what the program wrote last on stderr ({where})") if place not in ("", "record")
+                       else _("{step}: what the program wrote last on stderr")).format(step=step.name, where=place)
+            under.append(Wrapped(Text.assemble(("✗ ", "red"), heading)))
+            # as it was printed, one line each (a traceback's lines are cut at the width, not wrapped)
+            under += [Text("    " + line, style="dim", no_wrap=True, overflow="ellipsis") for line in lines]
+    if under:
+        table.caption = Group(*under)
         table.caption_justify = "left"
     return table
+
+
+STDERR_LINES = 5  # of a failed step's program, under the table
+
+
+def program_stderr(facts, where=""):
+    """[(where, text)] of what a learner's program wrote on stderr, as a step's facts keep it: a `stderr_tail`
+    text, or the `stderr` of the sandbox's record of a run (a dict with an `exit_code`), at any depth; where is
+    the path of the facts (`record`, `records.worker1`, `runs[2]`); the empty ones left out."""
+    found = []
+    if isinstance(facts, dict):
+        if isinstance(facts.get("stderr_tail"), str):
+            found.append((where, facts["stderr_tail"]))
+        elif isinstance(facts.get("stderr"), str) and "exit_code" in facts:
+            found.append((where, facts["stderr"]))
+        for key, value in facts.items():
+            if isinstance(value, (dict, list)):
+                found += program_stderr(value, f"{where}.{key}" if where else str(key))
+    elif isinstance(facts, list):
+        for index, value in enumerate(facts):
+            found += program_stderr(value, f"{where}[{index}]")
+    return [(place, text) for place, text in found if text.strip()]
+
+
+def stderr_tails(steps, limit=STDERR_LINES):
+    """[(step, [(where, [line, ...]), ...])] for each failed step whose facts keep its program's stderr: its last
+    lines, at most limit in all for a step, each stderr shown once (not again under a later step)."""
+    shown, tails = set(), []
+    for step in steps:
+        found = [] if step.passed else [(p, t) for p, t in program_stderr(step.facts) if t not in shown]
+        shown.update(text for __, text in found)
+        if found:
+            each = max(1, limit // len(found))
+            tails.append((step, [(place, text.rstrip().splitlines()[-each:]) for place, text in found][:limit]))
+    return tails
 
 
 def programs_table(rows):
@@ -95,6 +143,30 @@ def program_state(program):
     if code is None:
         return _("running") if program["state"] == "running" else _("gone")
     return _("exited {code}").format(code=code) if code >= 0 else _("killed by signal {signal}").format(signal=-code)
+
+
+def cleared(node, results):
+    """What `socklab clear NODE` lifted, in words, from the faults' own results (nodes.faults impair: delay_ms,
+    jitter_ms, loss, rate_kbit, and the packets it passed and dropped)."""
+    if not results:
+        return _("{node}: nothing to clear").format(node=node)
+    said = []
+    for result in results:
+        parts = []
+        if result.get("delay_ms"):
+            parts.append(_("delay {ms} ms").format(ms=result["delay_ms"]))
+        if result.get("jitter_ms"):
+            parts.append(_("jitter ±{ms} ms").format(ms=result["jitter_ms"]))
+        if result.get("loss"):
+            parts.append(_("loss {percent:g}%").format(percent=result["loss"]))
+        if result.get("rate_kbit"):
+            parts.append(_("rate {kbit} kbit/s").format(kbit=result["rate_kbit"]))
+        what = _(", ").join(parts) or _("an impairment")
+        if (result.get("delay_ms") or result.get("loss")) and "passed" in result:  # counted by the NFQUEUE
+            what = _("{what} ({passed} packets let through, {dropped} dropped)").format(
+                what=what, passed=result["passed"], dropped=result["dropped"])
+        said.append(what)
+    return _("{node}: cleared {what}").format(node=node, what=_("; ").join(said))
 
 
 def nodes_table(rows):

@@ -1,29 +1,37 @@
-"""A picture for every step of a report, drawn from that run's measured facts (matplotlib, SVG).
+"""A picture for the steps of a report that have one, drawn from that run's measured facts (matplotlib, SVG).
 
 Each module here draws for one scenario or exercise (its name with `_` for `-`): DRAW = {step key:
 function(facts) -> Picture}. A step without a drawer shows the plot its scenario made (a PNG file of the
-step), or else its numeric facts as bars: every step card has a picture, and every picture its alt text.
+step), or else no picture: the page shows its facts as a table (orchestrator.pages.facts_rows), since bars
+of unrelated facts (a port, a count, seconds) side by side on one axis mean nothing. Every picture has its
+alt text.
 """
 import base64
 import importlib
+import logging
 
 from orchestrator.i18n import _
-from orchestrator.pictures._draw import Picture, facts_bars, font_notice, labels_language
+from orchestrator.pictures._draw import Picture, font_notice, labels_language
 
 __all__ = ["Picture", "for_step", "font_notice", "labels_language"]
+log = logging.getLogger(__name__)
 
 
 def drawers(name):
-    """{step key: drawer} for a scenario or exercise; {} when none has a module here."""
+    """{step key: drawer} for a scenario or exercise; {} when none has a module here (a module that is there
+    but fails to import is an error, not a lesson without pictures)."""
+    module = f"{__name__}.{name.replace('-', '_')}"
     try:
-        return importlib.import_module(f"{__name__}.{name.replace('-', '_')}").DRAW
-    except ModuleNotFoundError:
+        return importlib.import_module(module).DRAW
+    except ModuleNotFoundError as missing:
+        if missing.name != module:
+            raise
         return {}
 
 
 def for_step(name, step):
-    """The step's Picture: its own drawing, else its PNG, else its facts as bars; labelled in the language in
-    use (English when no installed font draws Chinese)."""
+    """The step's Picture: its own drawing, else its PNG, else None (its facts are shown as a table); labelled
+    in the language in use (English when no installed font draws Chinese)."""
     with labels_language():
         return _picture(name, step)
 
@@ -33,10 +41,14 @@ def _picture(name, step):
     if draw:
         try:
             return draw(step.facts)
-        except (KeyError, IndexError, TypeError, ValueError):
-            pass  # facts of another shape (an older run, a failed step): the generic picture says what there is
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            # facts of another shape: an older run, a step that failed before it measured, or a fact renamed
+            # in the scenario and not here; the page shows the facts instead, and this says so
+            log.warning(_("the picture of step {step} of {name} could not be drawn from its facts ({error}: "
+                          "{message}); its facts are shown instead").format(
+                step=step.key, name=name, error=type(exc).__name__, message=exc))
     for suffix, content in step.files.items():
         if suffix.endswith("png"):
             return Picture("png", base64.b64encode(content).decode(),
                            _("{step}: the plot this run made").format(step=step.name))
-    return facts_bars(step)
+    return None

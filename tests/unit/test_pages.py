@@ -12,24 +12,39 @@ WIRE = {"nagle": {"send_calls": [40] * 5, "segments": [40, 160], "recv_chunks": 
 
 
 class Cards(HTMLParser):
-    """The step cards of a page: key, and whether each has a picture (an SVG or an img) with alt text."""
+    """The step cards of a page: key, whether each has a picture (an SVG or an img) with alt text, whether its
+    facts table is folded (in a <details>) or shown, and the table's rows as text."""
 
     def __init__(self):
         super().__init__()
-        self.cards, self.links, self.scripts = [], [], 0
+        self.cards, self.links, self.scripts, self.open, self.cell = [], [], 0, [], None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
+        self.open.append(tag)
         if tag == "section" and "data-key" in attrs:
-            self.cards.append({"key": attrs["data-key"], "svg": False, "alt": ""})
+            self.cards.append({"key": attrs["data-key"], "svg": False, "alt": "", "facts": None, "folded": False,
+                               "rows": []})
         elif tag == "svg" and self.cards:
             self.cards[-1]["svg"] = True
         elif tag == "div" and attrs.get("role") == "img" and self.cards:
             self.cards[-1]["alt"] = attrs.get("aria-label", "")
+        elif tag == "table" and "facts" in attrs.get("class", "") and self.cards:
+            self.cards[-1]["facts"], self.cards[-1]["folded"] = True, "details" in self.open
+        elif tag == "tr" and self.cards and self.cards[-1]["facts"]:
+            self.cards[-1]["rows"].append("")
         elif tag == "a":
             self.links.append(attrs.get("href"))
         elif tag == "script":
             self.scripts += 1
+
+    def handle_endtag(self, tag):
+        while self.open and self.open.pop() != tag:
+            pass
+
+    def handle_data(self, data):
+        if self.cards and self.cards[-1]["rows"] and "tr" in self.open:
+            self.cards[-1]["rows"][-1] += data + " "
 
 
 def result(name="sticky", passed=True):
@@ -49,7 +64,9 @@ def test_a_run_is_a_folder_with_its_page_json_and_files(tmp_path):
     parser = Cards()
     parser.feed(page.read_text())
     assert [c["key"] for c in parser.cards] == ["wire-view", "odd"]
-    assert all(c["svg"] and c["alt"] for c in parser.cards), parser.cards
+    drawn, plain = parser.cards
+    assert drawn["svg"] and drawn["alt"] and drawn["facts"] and drawn["folded"], drawn
+    assert not plain["svg"] and plain["facts"] and not plain["folded"], "no drawing: the facts, shown"
     assert parser.scripts == 0, "a program's output is escaped, never run"
     assert "odd.pcap" in parser.links and "result.json" in parser.links and "../index.html" in parser.links
 
@@ -59,14 +76,50 @@ def test_the_sticky_picture_is_the_three_rows():
     assert picture.kind == "svg" and "5 send() calls, 2 TCP segments, 1 recv() chunks" in picture.alt
 
 
-def test_a_step_without_a_drawer_shows_its_numbers():
-    picture = pictures.for_step("nope", Step("k", "a step", True, "e", "o", "w", {"lost": 3, "rate": {"mb_s": 1.5}}))
-    assert picture.kind == "svg" and "lost = 3" in picture.alt and "rate.mb_s = 1.5" in picture.alt
+ECHO = {"port": 9500, "messages": 20, "echoed": True, "seconds": 0.0412, "sent": b"".hex(),
+        "record": {"signal": 9, "exit_code": None, "stderr": "Traceback …\nZeroDivisionError: division by zero"},
+        "sizes": list(range(30)), "lost": [], "rate": {"mb_s": 1.5}}
 
 
-def test_facts_of_another_shape_fall_back_to_the_generic_picture():
-    picture = pictures.for_step("sticky", Step("wire-view", "w", True, "e", "o", "w", {"nagle": {}, "n": 1}))
-    assert "n = 1" in picture.alt
+def test_a_step_without_a_drawer_shows_its_facts_as_a_table_not_bars(tmp_path):
+    step = Step("k", "a step", False, "e", "o", "w", ECHO)
+    assert pictures.for_step("nope", step) is None, "no bars of a port beside seconds"
+    rows = {row["key"]: (row["label"], row["value"]) for row in pages.facts_rows(ECHO)}
+    assert rows["port"] == ("", "9500") and rows["echoed"] == ("", "yes") and rows["seconds"] == ("", "0.0412")
+    assert rows["record.signal"] == ("", "9") and rows["record.exit_code"] == ("exit code", "—")
+    assert rows["record.stderr"][1].endswith("division by zero") and rows["rate.mb_s"][1] == "1.5"
+    assert rows["sizes"][1] == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9 … (30 in all)" and rows["lost"][1] == "none"
+    parser = Cards()
+    parser.feed(report.save_result(Result("nope", {}, [step]), tmp_path).read_text())
+    card = parser.cards[0]
+    assert not card["svg"] and card["facts"] and not card["folded"]
+    assert any("exit code" in row and "record.exit_code" in row for row in card["rows"]), card["rows"]
+
+
+def test_fact_labels_speak_the_language_of_the_run():
+    from orchestrator import i18n
+    with i18n.using("zh"):
+        rows = {row["key"]: row for row in pages.facts_rows({"record": {"exit_code": 1}})}
+    assert rows["record.exit_code"]["label"] == "退出码"
+
+
+def test_facts_of_another_shape_are_shown_and_the_failed_drawing_is_logged(caplog):
+    with caplog.at_level("WARNING", logger="orchestrator.pictures"):
+        picture = pictures.for_step("sticky", Step("wire-view", "w", True, "e", "o", "w", {"nagle": {}, "n": 1}))
+    assert picture is None
+    assert "wire-view" in caplog.text and "sticky" in caplog.text and "KeyError" in caplog.text
+
+
+def test_a_drawer_module_that_fails_to_import_is_not_a_lesson_without_pictures(monkeypatch):
+    import importlib
+
+    import pytest
+
+    def broken(name):
+        raise ModuleNotFoundError("No module named 'seaborn'", name="seaborn")
+    monkeypatch.setattr(importlib, "import_module", broken)
+    with pytest.raises(ModuleNotFoundError):
+        pictures.drawers("sticky")
 
 
 def test_the_list_of_runs_is_newest_first(tmp_path):
@@ -134,8 +187,7 @@ def test_a_decoder_knows_each_frames_size_on_the_wire():
 
 def test_what_a_program_printed_is_text_everywhere(tmp_path):
     step = Step("odd", "odd", False, "e", r"got $\frac{1}{0}$ and [/x] and [b'\x00']", "w", {"left": {}})
-    picture = pictures.for_step("nope", step)  # no TeX from a learner's dollars
-    assert picture.kind == "svg"
+    assert pictures.for_step("nope", step) is None
     from rich.console import Console
     console = Console(record=True, width=200)
     console.print(report.result_table(Result("x", {}, [step])))  # no markup from it either
