@@ -1,7 +1,7 @@
 """A picture for the steps of a report that have one, drawn from that run's measured facts (matplotlib, SVG).
 
 Each module here draws for one scenario or exercise (its name with `_` for `-`): DRAW = {step key:
-function(facts) -> Picture}. A step without a drawer shows the plot its scenario made (a PNG file of the
+function(facts) -> Picture, or None when these facts have nothing to draw}. A step without a drawer shows the plot its scenario made (a PNG file of the
 step), or else no picture: the page shows its facts as a table (orchestrator.pages.facts_rows), since bars
 of unrelated facts (a port, a count, seconds) side by side on one axis mean nothing. Every picture has its
 alt text.
@@ -40,7 +40,9 @@ def _picture(name, step):
     draw = drawers(name).get(step.key)
     if draw:
         try:
-            return draw(step.facts)
+            picture = draw(step.facts)
+            if picture is not None:
+                return picture
         except (KeyError, IndexError, TypeError, ValueError) as exc:
             # facts of another shape: an older run, a step that failed before it measured, or a fact renamed
             # in the scenario and not here; the page shows the facts instead, and this says so

@@ -12,7 +12,7 @@ VERDICTS = {"short": N_("short"), "no-reply": N_("no reply"), "mismatch": N_("wr
 def echo(facts):
     failure = facts["failure"]
     if not failure or "size" not in failure:
-        raise KeyError("no failed echo with sizes")  # the generic picture then
+        return None  # an echo that did not fail, or failed before a size: nothing to draw, the facts say it
     sent = failure["size"]
     came = failure.get("received", failure.get("header", 0))
     figure, axes = plt.subplots(figsize=(8, 1.9))
