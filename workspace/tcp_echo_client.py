@@ -1,9 +1,12 @@
 """简单的通信 — the client of tcp_echo_server.py.
+简单的通信——tcp_echo_server.py 的客户端。
 
     socklab run client1 workspace/tcp_echo_client.py server 9100 hello world
 
 Sends each word as a message and prints the reply. With `socklab impair server --delay 50ms` each reply
 comes 50 ms later (`socklab clear server` lifts it).
+把每个单词作为一条消息发出去，并打印回复。执行 `socklab impair server --delay 50ms` 之后，每个回复都晚到 50 ms
+（`socklab clear server` 撤掉延迟）。
 """
 import socket
 import sys

@@ -1,4 +1,5 @@
 """The client of udp_server.py: each word one datagram, each reply awaited for one second.
+udp_server.py 的客户端：每个单词一个数据报，每个回复最多等一秒。
 
     socklab run client1 workspace/udp_client.py server 9200 hello world
 """

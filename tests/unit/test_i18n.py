@@ -58,7 +58,7 @@ def test_help_speaks_chinese_with_argparse_own_words(capsys):
     assert code == 0
     assert out.startswith("用法：") and "选项" in out and "显示帮助信息并退出" in out and "构建缺少的镜像" in out
     code, out, _ = run_cli(capsys, "check", "--help", "--lang", "zh")
-    assert code == 0 and "学习者的 server" in out
+    assert code == 0 and "学员写的服务端程序" in out
 
 
 def test_errors_speak_chinese_in_one_line(capsys):
