@@ -413,13 +413,8 @@ def parser():
     c.add_argument("name", nargs="?", help=_("the exercise to check your program against (--list shows them all)"))
     c.add_argument("--list", action="store_true",
                    help=_("list the exercises and the option that takes each one's file"))
-    role_help = {"server": _("the learner's server program: a Python file on this host"),
-                 "client": _("the learner's client program: a Python file on this host"),
-                 "program": _("the learner's program: a Python file on this host"),
-                 "consumer": _("the learner's consumer program: a Python file on this host")}
-    for role in exercises.ROLES:
-        c.add_argument(f"--{role}", metavar="FILE", help=role_help.get(role) or
-                       _("the learner's {role}: a Python file on this host").format(role=role))
+    for role, what in exercises.ROLES.items():
+        c.add_argument(f"--{role}", metavar="FILE", help=_("{what}: a Python file on this host").format(what=_(what)))
     c.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     c.add_argument("--gradescope", metavar="OUT.json", help=_("also write Gradescope's autograder results.json"))
     c.set_defaults(handler=cmd_check)

@@ -15,12 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from orchestrator import registry
-from orchestrator.i18n import _
+from orchestrator.i18n import N_, _
 from orchestrator.errors import BadParameter
 from orchestrator.learner import LearnerProgram
 from orchestrator.result import Result
 
-ROLES = ("server", "client", "program", "consumer")
+ROLES = {"server": N_("the learner's server program"), "client": N_("the learner's client program"),
+         "program": N_("the learner's program"), "consumer": N_("the learner's consumer program")}  # --ROLE FILE
 HOME = Path(__file__).resolve().parent.parent.parent / "exercises"
 
 
@@ -40,7 +41,7 @@ def program(exercise, files):
     given = {role: path for role, path in files.items() if path}
     if list(given) != [exercise.ROLE]:
         raise BadParameter("check " + exercise.NAME, " ".join(f"--{r} {p}" for r, p in given.items()) or _("no file"),
-                           _("--{role} FILE (the learner's {role})").format(role=exercise.ROLE))
+                           _("--{role} FILE ({what})").format(role=exercise.ROLE, what=_(ROLES[exercise.ROLE])))
     return LearnerProgram(given[exercise.ROLE])
 
 
