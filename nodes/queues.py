@@ -397,15 +397,16 @@ def consume_reliable(q, args, record, said):
 
 
 class Stamped:
-    """A plain queue whose task_done() notes when it was last called, on the wall clock that the producer's
-    join() is compared with."""
+    """A plain queue whose task_done() notes when it was last called (as it was sent, before the broker's
+    reply: a join() waiting on it may return first), on the wall clock the producer's join() is compared with."""
 
     def __init__(self, q):
         self.get, self._task_done, self.last_task_done = q.get, q.task_done, None
 
     def task_done(self):
+        called = time.time()
         self._task_done()
-        self.last_task_done = time.time()
+        self.last_task_done = called
 
 
 def consume(args):
