@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 
-from nodes.checkers.wire import Reader, connect, timed
+from nodes.checkers.wire import Reader, connect, run_cases
 from nodes.lib import program
 
 REPLY_S = 3.0
@@ -72,6 +72,12 @@ def converse(address, messages, writes):
     sock.close()
     writer.join(5)
     return {"messages": len(messages), "echoed": echoed, "failure": failure}
+
+
+def conversed(address, messages, writes):
+    """converse(), with the seconds it took."""
+    started = time.monotonic()
+    return {**converse(address, messages, writes), "seconds": round(time.monotonic() - started, 3)}
 
 
 def one_per_write(messages):
@@ -175,14 +181,10 @@ def run(argv):
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     rng, address = random.Random(args.seed), (args.host, args.port)
-    results = {}
-    for name, (messages, writes) in cases(rng).items():
-        started = time.monotonic()
-        results[name] = timed(lambda: {**converse(address, messages, writes),
-                                       "seconds": round(time.monotonic() - started, 3)})
-    results["five-clients"] = timed(lambda: five_clients(address, rng))
-    results["mid-frame-close"] = timed(lambda: mid_frame_close(address, rng))
-    return {"cases": results}
+    driven = {name: lambda messages=messages, writes=writes: conversed(address, messages, writes)
+              for name, (messages, writes) in cases(rng).items()}
+    return run_cases({**driven, "five-clients": lambda: five_clients(address, rng),
+                      "mid-frame-close": lambda: mid_frame_close(address, rng)})
 
 
 if __name__ == "__main__":

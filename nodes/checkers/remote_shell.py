@@ -13,7 +13,7 @@ import struct
 import threading
 import time
 
-from nodes.checkers.wire import Reader, connect, timed
+from nodes.checkers.wire import Reader, connect, run_cases
 from nodes.lib import program
 
 REPLY_S = 3.0
@@ -147,7 +147,7 @@ def run(argv):
         "slow-and-second": lambda: concurrent(address),
         "vanish-mid-reply": lambda: vanish(address),
     }
-    return {"cases": {name: timed(case) for name, case in cases.items()}}
+    return run_cases(cases)
 
 
 if __name__ == "__main__":

@@ -72,22 +72,22 @@ def clean(nodes):
         facts={"left": left})
 
 
-def after_the_end(steps, cases, record):
+def after_the_end(steps, timing, record):
     """Hints that follow the evidence: when the program ended by itself during the cases, the step it ended
     in says so (with its last stderr line), and a later failed step blames that ending, not its own case."""
     ended_at = record and record.get("ended_at")
     if not ended_at:
         return steps
-    timed = [(step, cases[step.key]) for step in steps if "started_at" in cases.get(step.key, {})]
-    during = next((step for step, case in timed if case["started_at"] <= ended_at <= case["ended_at"]), None)
-    for step, case in timed:
+    timed = [(step, timing[step.key]) for step in steps if step.key in timing]
+    during = next((step for step, (started, ended) in timed if started <= ended_at <= ended), None)
+    for step, (started, _ended) in timed:
         if step.passed:
             continue
         if step is during:
             step.hint = _("{hint} The server ended during this step: {ending}.").format(
                 hint=step.hint, ending=ending(record)) if step.hint else \
                 _("The server ended during this step: {ending}.").format(ending=ending(record))
-        elif case["started_at"] > ended_at:
+        elif started > ended_at:
             step.hint = _("The server had already ended ({ending}){when}: this step could not test it. Fix "
                           "that first.").format(ending=ending(record), when=_(", during step “{step}”").format(
                               step=during.name) if during else "")
@@ -106,5 +106,5 @@ def check_server(lab, program, progress, name, checker, args, steps_from, about=
             progress(_("{exercise}: the cases, from client1{about}").format(exercise=name, about=about))
             got = client.program(f"checkers.{checker}", "server", ports.EXERCISE, *args, timeout=240)
             record = None if running.process.running else running.finish()
-            steps += after_the_end(steps_from(got), got.get("cases", {}), record) + [survived(running)]
+            steps += after_the_end(steps_from(got), got.get("timing", {}), record) + [survived(running)]
     return steps + [clean([server])]

@@ -111,6 +111,10 @@ def outcome(verdict, index=0, **facts):
 def test_framing_hints_name_the_lesson():
     cases = {case: {"failure": None} for case in framing.CASES}
     cases["empty-then-small"] = outcome("no-reply", index=1)
+    cases["batched"] = outcome("no-reply", index=1)  # the first of five answered: not byte order
+    assert not framing.native_order(cases)
+    assert "one recv() is not one message" in framing.hint("batched", cases["batched"]["failure"])
+    cases["batched"] = outcome("no-reply", index=0)  # not even the first: its length read as 83,886,080
     assert framing.native_order(cases)
     assert "byte order" in framing.hint("sizes", {"verdict": "no-reply", "index": 0}, native=True)
     assert "missing loop" in framing.hint("sizes", {"verdict": "short", "index": 1})
@@ -258,11 +262,10 @@ def test_a_later_step_blames_the_ending_not_its_own_case():
     steps = [Step("batched", "5 batched", True, "", "", ""),
              Step("five-clients", "7 five clients at once", False, "", "", "", hint="One client at a time"),
              Step("mid-frame-close", "8 a client vanishes", False, "", "", "", hint="A client that closes mid-message")]
-    cases = {"batched": {"started_at": 10.0, "ended_at": 11.0}, "five-clients": {"started_at": 11.0, "ended_at": 14.0},
-             "mid-frame-close": {"started_at": 14.0, "ended_at": 15.0}}
+    timing = {"batched": [10.0, 11.0], "five-clients": [11.0, 14.0], "mid-frame-close": [14.0, 15.0]}
     record = {"ended_at": 12.5, "timed_out": False, "flooded": False, "stopped": False, "signal": None,
               "exit_code": 1, "stderr": "Traceback...\nBrokenPipeError: [Errno 32] Broken pipe\n"}
-    _steps.after_the_end(steps, cases, record)
+    _steps.after_the_end(steps, timing, record)
     assert steps[1].hint.startswith("One client at a time") and "BrokenPipeError" in steps[1].hint
     assert "mid-message" not in steps[2].hint and "already ended" in steps[2].hint
     assert "BrokenPipeError" in steps[2].hint and "7 five clients at once" in steps[2].hint
@@ -273,5 +276,5 @@ def test_hints_stay_the_cases_own_while_the_server_lives():
     from orchestrator.exercises import _steps
     from orchestrator.result import Step
     steps = [Step("batched", "5 batched", False, "", "", "", hint="one recv() is not one message")]
-    _steps.after_the_end(steps, {"batched": {"started_at": 1.0, "ended_at": 2.0}}, None)
+    _steps.after_the_end(steps, {"batched": [1.0, 2.0]}, None)
     assert steps[0].hint == "one recv() is not one message"
