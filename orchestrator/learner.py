@@ -1,5 +1,6 @@
 """A learner's own Python file, checked on the host, then run on a node by `nodes.sandbox`: as a user of
-its own, under limits, with everything it started killed at the end.
+its own, under limits, with everything it started killed at the end. Running, it is a Process like any
+node program's; its result() is the sandbox's record of it.
 """
 import io
 import tarfile
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nodes.lib.layout import SANDBOX_UID
-from orchestrator.errors import BadProgram, NotReady, ProgramFailed, TimedOut
+from orchestrator.errors import BadProgram
 from orchestrator.i18n import _
 
 MAX_SOURCE = 1 << 20
@@ -57,64 +58,36 @@ class LearnerProgram:
         node.container.put_archive("/", archive.getvalue())
         return directory
 
-    def start(self, node, *args, listen=None, limit_s=30, extra=None, watch=False, stdout_file=None,
-              unbuffered=False):
-        """Start the program on node under the sandbox (in a fresh directory holding it and extra); a
-        Running. watch: the sandbox also records output lines and the process table, timed; stdout_file:
-        its stdout is that file of the directory (readable with read_file even after the node is killed);
-        unbuffered: PYTHONUNBUFFERED, for output that must leave at once (a process killed loses its buffer)."""
+    def sandboxed(self, node, *args, listen=None, limit_s=30, extra=None, watch=False, stdout_file=None,
+                  unbuffered=False):
+        """The nodes.sandbox arguments that run the program on node (installed in a fresh directory with
+        extra) with args, and that directory. watch: the sandbox also records output lines and the process
+        table, timed; stdout_file: its stdout is that file of the directory (readable with read_file even
+        after the node is killed); unbuffered: PYTHONUNBUFFERED, for output that must leave at once (a process
+        killed loses its buffer)."""
         directory = self.install(node, extra)
         options = ["--limit-s", limit_s, "--workdir", directory] + (["--listen", listen] if listen else []) \
             + (["--watch"] if watch else []) + (["--stdout-file", stdout_file] if stdout_file else []) \
             + (["--unbuffered"] if unbuffered else [])
-        return Running(node.start("sandbox", *options, "--", f"{directory}/{self.path.name}", *args), directory)
+        return [*options, "--", f"{directory}/{self.path.name}", *args], directory
+
+    def start(self, node, *args, **options):
+        """The program started on node under the sandbox: a Process whose result() is the sandbox's record
+        and whose workdir is its directory (options: see sandboxed())."""
+        argv, directory = self.sandboxed(node, *args, **options)
+        process = node.start("sandbox", *argv)
+        process.workdir = directory
+        return process
 
     @contextmanager
     def serving(self, node, port, *args, proto="tcp", limit_s=120, ready_s=5):
-        """The program as a server (`python3 FILE PORT ARGS...`) for the length of a `with` block: a Running
-        whose `ready` says whether it bound the port within ready_s, and whose `record` (once the block
-        ends) is the sandbox's."""
-        running = self.start(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s)
-        try:
-            running.await_ready(ready_s)
-            yield running
-        finally:
-            running.finish()
-
-
-class Running:
-    """A learner's program under the sandbox, in its directory on the node: ready or not, and its record
-    once finished."""
-
-    def __init__(self, process, directory):
-        self.process, self.directory, self.ready, self.record = process, directory, False, None
-
-    def await_ready(self, seconds):
-        try:
-            self.process.expect("listening", timeout=seconds)
-            self.ready = True
-        except (NotReady, ProgramFailed):  # still not bound, or ended: the record says which
-            self.ready = False
-
-    def alive_after(self, seconds):
-        """True if the program still runs after seconds (the sandbox ends as soon as it does)."""
-        try:
-            self.process.wait(seconds)
-            return False
-        except TimedOut:
-            return True
-
-    def wait(self, seconds):
-        """Wait for the program to end by itself (the sandbox enforces its limit); the sandbox's record."""
-        self.record = self.process.wait(seconds).result()
-        return self.record
-
-    def finish(self):
-        """Stop it if it still runs; the sandbox's record of it."""
-        if self.record is None:
-            completed = self.process.stop() if self.process.running else self.process.wait(30)
-            self.record = completed.result()
-        return self.record
+        """The program as a server (`python3 FILE PORT ARGS...`) for the length of a `with` block: a Process
+        whose `ready` says whether it bound the port within ready_s (not binding it is a finding, not an
+        error), stopped at the end."""
+        argv, directory = self.sandboxed(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s)
+        with node.serve("sandbox", *argv, timeout=ready_s, strict=False) as process:
+            process.workdir = directory
+            yield process
 
 
 def leftovers(node):

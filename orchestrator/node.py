@@ -200,15 +200,23 @@ class Node:
         return process
 
     @contextmanager
-    def serve(self, program, *args, ready="listening", timeout=10):
+    def serve(self, program, *args, ready="listening", timeout=10, strict=True):
         """Run a server for the length of a `with` block: start it, wait until its stderr says `ready`,
         yield the Process, and stop it (with everything it started) when the block ends.
 
         ProgramFailed with its last stderr line if it died before it was ready; NotReady if it never said so.
+        strict=False (a learner's server, whose failing to start is a finding): neither is raised, and
+        `process.ready` says whether it became ready.
         """
         process = self.start(program, *args)
         try:
-            process.expect(ready, timeout=timeout)
+            try:
+                process.expect(ready, timeout=timeout)
+                process.ready = True
+            except (NotReady, ProgramFailed):
+                process.ready = False
+                if strict:
+                    raise
             yield process
         finally:
             process.stop()
@@ -334,6 +342,8 @@ class Process:
 
     def __init__(self, node, argv):
         self.node, self.argv = node, list(argv)
+        self.ready = None  # whether it said it was ready, once Node.serve has waited for it
+        self.workdir = None  # the directory it runs in, when it was given one of its own (a learner's program)
         self.pidfile = f"/tmp/socklab-spawn-{uuid.uuid4().hex[:12]}.pid"
         self.exec_id = node._exec(["setsid", "-w", "sh", "-c", IN_SESSION, "sh", self.pidfile, *self.argv])
         self.stdout, self.stderr = bytearray(), bytearray()
@@ -402,6 +412,19 @@ class Process:
     def result(self, timeout=60) -> dict:
         """Wait for the node program to end and return its JSON result; ProgramFailed if it failed."""
         return self.wait(timeout).result()
+
+    def alive_after(self, seconds) -> bool:
+        """True if the program still runs after seconds (False as soon as it ends)."""
+        try:
+            self.wait(seconds)
+            return False
+        except TimedOut:
+            return True
+
+    def finish(self, timeout=30) -> dict:
+        """Stop the program if it still runs, then its JSON result (a sandbox's record of a learner's
+        program, say)."""
+        return (self.stop() if self.running else self.wait(timeout)).result()
 
     def stop(self, grace=5) -> Completed:
         """SIGTERM every process of the program's session, SIGKILL after grace seconds; return its Completed.

@@ -26,7 +26,7 @@ def ending(record):
 
 def started(running, port, proto="tcp"):
     """The step `starts`: the server bound its port within the time it had."""
-    record = None if running.ready else running.finish()
+    record = None if running.ready else running.finish()  # running: the learner's Process
     tcp = proto == "tcp"
     return Step(
         "starts", (_("0 the server starts and listens on {proto} port {port}") if tcp else
@@ -105,6 +105,6 @@ def check_server(lab, program, progress, name, checker, args, steps_from, about=
         if running.ready:
             progress(_("{exercise}: the cases, from client1{about}").format(exercise=name, about=about))
             got = client.program(f"checkers.{checker}", "server", ports.EXERCISE, *args, timeout=240)
-            record = None if running.process.running else running.finish()
+            record = None if running.running else running.finish()
             steps += after_the_end(steps_from(got), got.get("timing", {}), record) + [survived(running)]
     return steps + [clean([server])]

@@ -28,7 +28,7 @@ def check(lab, program, progress):
     progress(_("daemon: {program} on worker1, watched with ps every 10 ms").format(program=program.path.name))
     # unbuffered: the daemon is terminated, never flushing a buffer; lines are matched by what they hold, as
     # two processes' writes may come on one line
-    record = program.start(node, limit_s=LIMIT_S, watch=True, unbuffered=True).wait(LIMIT_S + 30)
+    record = program.start(node, limit_s=LIMIT_S, watch=True, unbuffered=True).result(LIMIT_S + 30)
     lines, watch = record["lines"], record["watch"]
     ticks = sum(line.count("tick") for __, line in lines)
     done, end = _procs.first_line(lines, "done"), _procs.first_line(lines, "main: end")

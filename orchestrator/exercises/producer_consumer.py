@@ -100,9 +100,9 @@ def check(lab, program, progress):
                 n=n, runs=RUNS, command=f"{program.path.name} {ITEMS} {PRODUCERS} {CONSUMERS} {MAXSIZE}", cpus=CPUS))
             # unbuffered: a daemon consumer is terminated without flushing; lines are found by what they hold,
             # as two processes' writes may share a line
-            record = program.start(node, ITEMS, PRODUCERS, CONSUMERS, MAXSIZE, limit_s=LIMIT_S, watch=True,
-                                   unbuffered=True)
-            runs.append(judged(record.wait(LIMIT_S + 30)))
+            running = program.start(node, ITEMS, PRODUCERS, CONSUMERS, MAXSIZE, limit_s=LIMIT_S, watch=True,
+                                    unbuffered=True)
+            runs.append(judged(running.result(LIMIT_S + 30)))
             if runs[-1]["facts"]["timed_out"]:
                 break  # a hang hangs again: one is enough
     steps = []

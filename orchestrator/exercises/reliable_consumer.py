@@ -54,9 +54,9 @@ def check(lab, program, progress):
             time.sleep(KILL_AFTER_S)
             victim.kill()
             produced = producer.wait(60)
-            records = {w.name: c.wait(LIMIT_S + 30) for w, c in zip(workers, consumers) if w is not victim}
+            records = {w.name: c.result(LIMIT_S + 30) for w, c in zip(workers, consumers) if w is not victim}
             stats = server.program("queues", "history", "server", "--port", broker_port)["reliable"]
-        killed_output = read_file(victim, f"{consumers[1].directory}/out.txt").decode(errors="replace")
+        killed_output = read_file(victim, f"{consumers[1].workdir}/out.txt").decode(errors="replace")
     finally:
         victim.restart()
     outputs = {name: record["stdout"] for name, record in records.items()} | {victim.name: killed_output}

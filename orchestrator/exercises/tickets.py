@@ -71,8 +71,8 @@ def check(lab, program, progress):
                  + (_(", worker1 squeezed to {cpus} CPU").format(cpus=SQUEEZE_CPUS) if squeezed else ""))
         with node.squeezed(SQUEEZE_CPUS) if squeezed else nullcontext():
             running = program.start(node, "db.json", BUYERS, limit_s=LIMIT_S, extra={"db.json": b'{"count": 1}'})
-            record = running.wait(LIMIT_S + 30)
-        db = node.run(["cat", f"{running.directory}/db.json"]).stdout
+            record = running.result(LIMIT_S + 30)
+        db = node.run(["cat", f"{running.workdir}/db.json"]).stdout
         try:
             final = json.loads(db)["count"]
         except (ValueError, KeyError, TypeError):

@@ -124,7 +124,7 @@ def check(lab, program, progress):
         file=program.path.name))
     with server.serve("checkers.pinger", "--port", ports.PINGER_ECHO, "--count", COUNT, "--seed", seed,
                       "--loss", LOSS, "--delay-ms", ",".join(map(str, DELAY_MS)), "--idle-s", 3) as echo:
-        record = program.start(client, "server", ports.PINGER_ECHO, COUNT, limit_s=COUNT * 1.5).wait(COUNT * 1.5 + 30)
+        record = program.start(client, "server", ports.PINGER_ECHO, COUNT, limit_s=COUNT * 1.5).result(COUNT * 1.5 + 30)
         datagrams = echo.result(30)["datagrams"]
     lines, summary = parse(record["stdout"])
     steps = [finish_step(record), lines_step(lines, len(datagrams))]
