@@ -286,14 +286,14 @@ def cmd_check(args):
     with progress(_("preparing the lab to check {file}").format(file=learner.path.name)) as tell:
         lab = Lab(args.project, tell).up()
         result = exercises.run(args.name, lab, learner, tell)
-    path = report.save_result(result, kind="check")
+    path = report.save_result(result)
     if args.gradescope:
         Path(args.gradescope).write_text(json.dumps(gradescope.results(result), indent=2, ensure_ascii=False) + "\n",
                                          encoding="utf-8")
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
-        out.print(report.result_table(result, kind="check"))
+        out.print(report.result_table(result))
     tell_report(path, args.gradescope)
     return 0 if result.passed else 1
 

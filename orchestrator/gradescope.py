@@ -21,5 +21,5 @@ def results(result, visibility="visible"):
     passed = sum(1 for step in result.steps if step.passed)
     return {"score": float(passed), "execution_time": max(1, round(result.duration_s)),
             "output": _("socklab check {exercise}: {passed}/{total} steps passed").format(
-                exercise=result.scenario, passed=passed, total=len(result.steps)),
+                exercise=result.name, passed=passed, total=len(result.steps)),
             "visibility": visibility, "tests": tests}

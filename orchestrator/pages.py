@@ -86,15 +86,15 @@ def compact(value):
     return text if len(text) <= 300 else text[:300] + " …"
 
 
-def write_run(folder, result, kind):
+def write_run(folder, result):
     """Write folder/index.html for a result saved in folder (its files beside it), in the result's language;
     the page's path."""
     files = sorted(p.name for p in folder.iterdir() if p.name not in PAGE_FILES)
     with i18n.using(result.lang):
-        cards = [{"step": step, "picture": pictures.for_step(result.scenario, step), "facts": facts_rows(step.facts),
+        cards = [{"step": step, "picture": pictures.for_step(result.name, step), "facts": facts_rows(step.facts),
                   "files": [name for name in files if name.startswith(f"{step.key}.")]} for step in result.steps]
         page = environment.get_template("run.html").render(
-            result=result, kind=kind, kind_text=i18n._(KINDS[kind]), cards=cards, files=files, css=css(),
+            result=result, kind=result.kind, kind_text=i18n._(KINDS[result.kind]), cards=cards, files=files, css=css(),
             lang=result.lang, notice=pictures.font_notice())
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")
@@ -110,8 +110,8 @@ def runs(directory):
         except (OSError, ValueError):
             continue  # a run being written, or a damaged one: the list shows the others
         steps = data.get("steps", [])
-        found.append({"folder": saved.parent.name, "kind": data.get("kind", "scenario"), "name": data.get("scenario"),
-                      "started": data.get("started", ""), "passed": data.get("passed", False), "steps": len(steps),
+        found.append({"folder": saved.parent.name, "kind": data.get("kind", "scenario"),
+                      "name": data.get("name", data.get("scenario")), "started": data.get("started", ""), "passed": data.get("passed", False), "steps": len(steps),
                       "passed_steps": sum(1 for s in steps if s.get("passed"))})
     return sorted(found, key=lambda run: (run["started"], run["folder"]), reverse=True)
 

@@ -39,29 +39,29 @@ def run_folder(name, directory=REPORTS):
     return folder
 
 
-def save_result(result, directory=REPORTS, kind="scenario"):
+def save_result(result, directory=REPORTS):
     """Save a run under reports/<name>-<time>/: result.json, each step's files (a pcap, a plot) named after
-    the step (their paths go into its facts), and the HTML page; the list of runs is written anew. Returns
+    the step (their paths in its artifacts), and the HTML page; the list of runs is written anew. Returns
     the page's path."""
-    folder = run_folder(result.scenario, directory)
+    folder = run_folder(result.name, directory)
     for step in result.steps:
         for suffix, content in step.files.items():
             artifact = folder / f"{step.key}.{suffix}"
             artifact.write_bytes(content)
-            step.facts[suffix] = str(artifact)
-    (folder / "result.json").write_text(json.dumps({**result.to_dict(), "kind": kind}, indent=2,
-                                                   ensure_ascii=False) + "\n", encoding="utf-8")
-    page = pages.write_run(folder, result, kind)
+            step.artifacts[suffix] = str(artifact)
+    (folder / "result.json").write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
+    page = pages.write_run(folder, result)
     pages.write_index(directory)
     return page
 
 
-def result_table(result, kind="scenario"):
+def result_table(result):
     """One row per step: verdict, name, expected, observed, why (and a failed exercise step's hint); under the
     table, the notes and what a failed step's program wrote last on stderr."""
     verdict = f"[green]{_('passed')}[/]" if result.passed else f"[red]{_('FAILED')}[/]"
     table = Table(title=_("{kind} {name}: {verdict} in {seconds:.1f} s").format(
-        kind=_(pages.KINDS[kind]), name=result.scenario, verdict=verdict, seconds=result.duration_s), show_lines=True,
+        kind=_(pages.KINDS[result.kind]), name=result.name, verdict=verdict, seconds=result.duration_s), show_lines=True,
         expand=True)
     table.add_column("", width=2)
     # every cell is Wrapped: broken at spaces and between Chinese characters, never before a `，`; a long hex

@@ -2,7 +2,11 @@
 
 A step's `key` is stable and language-neutral (`tcp-merge-nagle`): tests and reports find steps by it; its
 `name` is for people and may change. Texts are in the result's `lang` (orchestrator.i18n); keys and facts
-never are.
+never are. Facts are measurements only: where a saved step's files went is its `artifacts`.
+
+A Result knows what it is: `kind` "scenario" (a lesson) or "check" (an exercise graded) and its `name`. Its
+JSON keeps the key it always had for a scenario, "scenario": NAME (scripts rely on it), and says
+"exercise": NAME for a check, beside the neutral "kind" and "name".
 """
 from dataclasses import asdict, dataclass, field
 
@@ -20,22 +24,27 @@ class Step:
     facts: dict = field(default_factory=dict)
     hint: str = ""  # an exercise's failed step: the course concept at fault
     files: dict = field(default_factory=dict, repr=False)  # {suffix: bytes}, saved beside the report
+    artifacts: dict = field(default_factory=dict)  # {suffix: path} of the files, once saved
+
+
+SUBJECT = {"scenario": "scenario", "check": "exercise"}  # the JSON key that names what ran, by kind
 
 
 @dataclass
 class Result:
-    scenario: str
+    name: str  # the scenario's or the exercise's
     params: dict
     steps: list
     started: str = ""
     duration_s: float = 0.0
     notes: list = field(default_factory=list)  # what a user should know beyond the steps (a scenario's NOTES)
     lang: str = field(default_factory=i18n.current)  # the language its texts were written in
+    kind: str = "scenario"  # or "check"
 
     def __post_init__(self):
         keys = [step.key for step in self.steps]
         if not all(keys) or len(set(keys)) != len(keys):
-            raise ValueError(f"{self.scenario}: every step needs a key of its own, got {keys}")
+            raise ValueError(f"{self.name}: every step needs a key of its own, got {keys}")
 
     @property
     def passed(self):
@@ -47,10 +56,11 @@ class Result:
         for step in self.steps:
             if step.key == key:
                 return step
-        raise KeyError(f"no step {key!r} in {self.scenario}; steps: {[s.key for s in self.steps]}")
+        raise KeyError(f"no step {key!r} in {self.name}; steps: {[s.key for s in self.steps]}")
 
     def to_dict(self):
-        return {"scenario": self.scenario, "passed": self.passed, "params": self.params, "started": self.started,
-                "duration_s": self.duration_s, "lang": self.lang, "notes": self.notes,
-                "steps": [{k: v for k, v in asdict(step).items() if k != "files" and (k != "hint" or v)}
+        return {SUBJECT[self.kind]: self.name, "kind": self.kind, "name": self.name, "passed": self.passed,
+                "params": self.params, "started": self.started, "duration_s": self.duration_s, "lang": self.lang,
+                "notes": self.notes,
+                "steps": [{k: v for k, v in asdict(step).items() if k != "files" and (v or k not in ("hint", "artifacts"))}
                           for step in self.steps]}

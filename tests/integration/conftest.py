@@ -22,7 +22,7 @@ if os.getuid() == 0:  # that user's own workspace, as a learner's clone of the r
     os.environ["SOCKLAB_WORKSPACE"] = str(WORKSPACE)
 
 
-RESULTS = []  # (kind, Result) of every scenario and check this session ran: the browser test shows them
+RESULTS = []  # every Result of a scenario or check this session ran: the browser test shows them
 
 
 def pytest_collection_modifyitems(items):
@@ -41,7 +41,7 @@ def recorded():
     def keeping(kind):
         def run(*args, **kwargs):
             result = originals[kind](*args, **kwargs)
-            RESULTS.append((kind, result))
+            RESULTS.append(result)
             return result
         return run
     scenarios.run, exercises.run = keeping("scenario"), keeping("check")

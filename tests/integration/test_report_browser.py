@@ -8,7 +8,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from orchestrator import report, scenarios
+from orchestrator import pictures, report, scenarios
 from tests.integration.conftest import RESULTS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -27,14 +27,12 @@ def browser():
 
 @pytest.fixture(scope="module")
 def pages(lab):
-    """[(kind, Result, page path)]: one saved page per scenario (and per exercise checked), the latest run."""
-    latest = {}
-    for kind, result in RESULTS:
-        latest[(kind, result.scenario)] = result
+    """[(Result, page path)]: one saved page per scenario (and per exercise checked), the latest run."""
+    latest = {(result.kind, result.name): result for result in RESULTS}
     for name in scenarios.available():
         if ("scenario", name) not in latest:
             latest[("scenario", name)] = scenarios.run(name, lab)
-    return [(kind, result, report.save_result(result, kind=kind)) for (kind, _), result in sorted(latest.items())]
+    return [(result, report.save_result(result)) for _, result in sorted(latest.items())]
 
 
 def check_page(browser, page_path, result):
@@ -49,6 +47,9 @@ def check_page(browser, page_path, result):
     for index, step in enumerate(result.steps):
         card = cards.nth(index)
         assert card.get_attribute("data-key") == step.key
+        if pictures.for_step(result.name, step) is None:  # no drawing of its own: its facts, as a table
+            assert not step.facts or card.locator("table.facts tr").count() >= 1, step.key
+            continue
         picture = card.locator("figure.picture svg, figure.picture img").first
         box = picture.bounding_box()
         assert box and box["width"] > 100 and box["height"] > 40, (step.key, box)
@@ -65,10 +66,20 @@ def check_page(browser, page_path, result):
 
 
 def test_every_report_in_a_real_browser(browser, pages):
-    assert {result.scenario for kind, result, _ in pages if kind == "scenario"} == set(scenarios.available())
-    for kind, result, page_path in pages:
+    assert {result.name for result, _ in pages if result.kind == "scenario"} == set(scenarios.available())
+    for result, page_path in pages:
         check_page(browser, page_path, result)
         assert (page_path.parent / "screenshot.png").stat().st_size > 10_000
+
+
+def test_every_step_with_a_drawing_of_its_own_got_it(pages, caplog):
+    """A renamed fact must not quietly cost a lesson its picture: every drawer of a step that ran draws."""
+    for result, _page in pages:
+        drawers = pictures.drawers(result.name)
+        for step in result.steps:
+            if step.key in drawers and (result.kind == "scenario" or not step.passed):
+                assert pictures.for_step(result.name, step) is not None, (result.name, step.key)
+    assert not [r for r in caplog.records if "could not be drawn" in r.getMessage()]
 
 
 def test_the_list_of_runs_links_every_page(browser, pages):
@@ -77,4 +88,4 @@ def test_the_list_of_runs_links_every_page(browser, pages):
     page.goto(index.as_uri())
     listed = set(page.locator("table.runs a").evaluate_all("links => links.map(a => a.href)"))
     page.close()
-    assert {path.as_uri() for _, _, path in pages} <= listed
+    assert {path.as_uri() for _, path in pages} <= listed

@@ -60,7 +60,8 @@ def test_a_run_is_a_folder_with_its_page_json_and_files(tmp_path):
     assert page.name == "index.html" and folder.parent == tmp_path
     assert {p.name for p in folder.iterdir()} == {"index.html", "result.json", "odd.pcap"}
     saved = json.loads((folder / "result.json").read_text())
-    assert saved["kind"] == "scenario" and saved["steps"][1]["facts"]["pcap"] == str(folder / "odd.pcap")
+    assert saved["kind"] == "scenario" and saved["scenario"] == saved["name"]
+    assert saved["steps"][1]["artifacts"] == {"pcap": str(folder / "odd.pcap")} and "pcap" not in saved["steps"][1]["facts"]
     parser = Cards()
     parser.feed(page.read_text())
     assert [c["key"] for c in parser.cards] == ["wire-view", "odd"]
@@ -126,7 +127,8 @@ def test_the_list_of_runs_is_newest_first(tmp_path):
     report.save_result(result("sticky"), tmp_path)
     later = result("ping", passed=False)
     later.started = "2026-11-27T11:00:00+00:00"
-    report.save_result(later, tmp_path, kind="check")
+    later.kind = "check"
+    report.save_result(later, tmp_path)
     runs = pages.runs(tmp_path)
     assert [(r["name"], r["kind"], r["passed"]) for r in runs] == [("ping", "check", False), ("sticky", "scenario", False)]
     assert "ping-" in (tmp_path / "index.html").read_text()

@@ -121,6 +121,14 @@ def test_result_passes_only_when_every_step_passes():
     assert Result("s", {}, [ok, bad]).step("b") is bad
 
 
+def test_a_result_says_what_it_is_and_keeps_the_scenario_key():
+    step = Step("a", "one", True, "e", "o", "w")
+    lesson = Result("sticky", {}, [step]).to_dict()
+    assert lesson["scenario"] == lesson["name"] == "sticky" and lesson["kind"] == "scenario"
+    check = Result("framing", {}, [step], kind="check").to_dict()
+    assert check["exercise"] == check["name"] == "framing" and check["kind"] == "check" and "scenario" not in check
+
+
 def test_a_result_refuses_missing_or_repeated_step_keys():
     with pytest.raises(ValueError, match="key of its own"):
         Result("s", {}, [Step("a", "one", True, "e", "o", "w"), Step("a", "two", True, "e", "o", "w")])
