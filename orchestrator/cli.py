@@ -260,10 +260,10 @@ def cmd_scenario(args):
         for name, module in sorted(scenarios.available().items()):
             out.print(f"[bold]{name:12}[/] {_(module.SUMMARY)}")
         return 0
-    scenarios.parameters(scenarios.get(args.name), args.set)  # bad names and values fail before the lab starts
+    params = scenarios.parameters(scenarios.get(args.name), args.set)  # bad ones fail before the lab starts
     with progress(_("preparing the lab for {scenario}").format(scenario=args.name)) as tell:
         lab = Lab(args.project, tell).up()
-        result = scenarios.run(args.name, lab, args.set, tell)
+        result = scenarios.run(args.name, lab, params, tell)
     path = report.save_result(result)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -79,10 +79,11 @@ def parameters(scenario, settings):
     return params
 
 
-def run(name, lab, settings=(), progress=lambda text: None):
-    """Run a scenario on a lab that is up and return its Result."""
+def run(name, lab, params=None, progress=lambda text: None):
+    """Run a scenario on a lab that is up and return its Result. params: typed values ({"frames": 25}) over
+    the defaults, as parameters() makes them from `--set key=value` settings."""
     scenario = get(name)
-    params = parameters(scenario, settings)
+    params = {**defaults(scenario), **(params or {})}
     started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
     try:
         steps = scenario.run(lab, params, progress)

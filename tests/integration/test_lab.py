@@ -29,7 +29,7 @@ def test_containers_are_found_by_compose_labels_not_names(lab):
 
 
 def test_ping_scenario_reaches_everyone_by_name_and_ip_and_shows_a_delay(lab):
-    result = scenarios.run("ping", lab, ["count=3"])
+    result = scenarios.run("ping", lab, {"count": 3})
     assert result.passed, [s.observed for s in result.steps if not s.passed]
     names, ips = result.step("reach-by-name").facts, result.step("reach-by-ip").facts
     assert names["answered"] == names["sent"] > 0

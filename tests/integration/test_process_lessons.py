@@ -20,8 +20,8 @@ print(framing.read_frame(s, timeout=5).header['count'])
 """
 
 
-def run(lab, name, *settings):
-    result = assert_passed(scenarios.run(name, lab, list(settings)))
+def run(lab, name, **params):
+    result = assert_passed(scenarios.run(name, lab, params))
     return {step.key: step.facts for step in result.steps}
 
 
@@ -83,7 +83,7 @@ def test_ticket_store_survives_bad_input(lab):
 
 
 def test_concurrency_models(lab):
-    facts = run(lab, "concurrency", "clients=6")
+    facts = run(lab, "concurrency", clients=6)
     io = facts["io-bound-models"]["models"]
     for model in ("threads", "fork", "selectors"):
         assert io["iterative"]["seconds"] >= 2 * io[model]["seconds"], (model, io)
@@ -98,7 +98,7 @@ def test_concurrency_models(lab):
 
 
 def test_ipc_pipe_and_queue_internals(lab):
-    facts = run(lab, "ipc", "mib=8")
+    facts = run(lab, "ipc", mib=8)
     assert facts["pipe-two-ends"]["one_way_send"].startswith("OSError")
     feeder = facts["queue-feeder-thread"]
     assert feeder["put_returned_after_s"] < feeder["arrived_after_s"] / 5 and feeder["bytes"] == 8 << 20

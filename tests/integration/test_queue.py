@@ -7,7 +7,7 @@ from tests.integration.conftest import assert_passed
 
 @pytest.fixture(scope="module")
 def queue(lab):
-    return assert_passed(scenarios.run("queue", lab, ["items=40"]))
+    return assert_passed(scenarios.run("queue", lab, {"items": 40}))
 
 
 def test_depth_never_exceeds_maxsize_and_producers_block(queue):

@@ -33,7 +33,7 @@ print(f"half-open dropped after {time.monotonic() - started:.1f} s")
 
 @pytest.fixture(scope="module")
 def remote_exec(lab):
-    return scenarios.run("remote-exec", lab, ["repeat=50"])
+    return scenarios.run("remote-exec", lab, {"repeat": 50})
 
 
 def test_every_step_passed(remote_exec):

@@ -7,7 +7,7 @@ from tests.integration.conftest import assert_passed
 
 @pytest.fixture(scope="module")
 def sticky(lab):
-    return scenarios.run("sticky", lab, ["frames=25"])
+    return scenarios.run("sticky", lab, {"frames": 25})
 
 
 def test_every_step_passed(sticky):
