@@ -1,12 +1,11 @@
 """A picture for the steps of a report that have one, drawn from that run's measured facts (matplotlib, SVG).
 
 Each module here draws for one scenario or exercise (its name with `_` for `-`): DRAW = {step key:
-function(facts) -> Picture, or None when these facts have nothing to draw}. A step without a drawer shows the plot its scenario made (a PNG file of the
-step), or else no picture: the page shows its facts as a table (orchestrator.pages.facts_rows), since bars
+function(facts) -> Picture, or None when these facts have nothing to draw}. A step without a drawer has no
+picture: the page shows its facts as a table (orchestrator.pages.facts_rows), since bars
 of unrelated facts (a port, a count, seconds) side by side on one axis mean nothing. Every picture has its
 alt text.
 """
-import base64
 import importlib
 import logging
 
@@ -30,7 +29,7 @@ def drawers(name):
 
 
 def for_step(name, step):
-    """The step's Picture: its own drawing, else its PNG, else None (its facts are shown as a table); labelled
+    """The step's Picture: its own drawing, else None (its facts are shown as a table); labelled
     in the language in use (English when no installed font draws Chinese)."""
     with labels_language():
         return _picture(name, step)
@@ -38,19 +37,14 @@ def for_step(name, step):
 
 def _picture(name, step):
     draw = drawers(name).get(step.key)
-    if draw:
-        try:
-            picture = draw(step.facts)
-            if picture is not None:
-                return picture
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
-            # facts of another shape: an older run, a step that failed before it measured, or a fact renamed
-            # in the scenario and not here; the page shows the facts instead, and this says so
-            log.warning(_("the picture of step {step} of {name} could not be drawn from its facts ({error}: "
-                          "{message}); its facts are shown instead").format(
-                step=step.key, name=name, error=type(exc).__name__, message=exc))
-    for suffix, content in step.files.items():
-        if suffix.endswith("png"):
-            return Picture("png", base64.b64encode(content).decode(),
-                           _("{step}: the plot this run made").format(step=step.name))
-    return None
+    if not draw:
+        return None
+    try:
+        return draw(step.facts)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        # facts of another shape: an older run, a step that failed before it measured, or a fact renamed in
+        # the scenario and not here; the page shows the facts instead, and this says so
+        log.warning(_("the picture of step {step} of {name} could not be drawn from its facts ({error}: "
+                      "{message}); its facts are shown instead").format(
+            step=step.key, name=name, error=type(exc).__name__, message=exc))
+        return None

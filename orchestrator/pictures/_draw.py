@@ -69,7 +69,7 @@ HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
 
 @dataclass
 class Picture:
-    kind: str  # "svg": data is SVG text; "png": data is base64
+    kind: str  # "svg": data is SVG text (the one kind drawn)
     data: str
     alt: str
 

@@ -1,4 +1,5 @@
-"""The queue's crash pictures: every completion on the broker's clock, per consumer, the killed one's last."""
+"""The queue lesson's pictures: the depth under backpressure, throughput against workers, and every completion
+on the broker's clock per consumer around a killed one's last."""
 import matplotlib.pyplot as plt
 
 from orchestrator.i18n import _
@@ -36,4 +37,30 @@ def crash(facts):
                                                                  produced=checker["produced"], kept=kept))
 
 
-DRAW = {"crash-plain-loses": crash, "crash-leases-keep": crash}
+def depth(facts):
+    """Depth after every put and get, with the queue's maxsize drawn as its ceiling."""
+    samples, maxsize = facts["depths"], facts["maxsize"]  # [[seconds, depth]]
+    figure, axes = plt.subplots(figsize=(8, 3.2))
+    axes.step([t for t, _d in samples], [d for _t, d in samples], where="post",
+              label=_("depth after every put and get"))
+    axes.axhline(maxsize, color="#D55E00", linestyle="--", label=_("maxsize = {maxsize}").format(maxsize=maxsize))
+    axes.set(xlabel=_("seconds"), ylabel=_("items in the queue"), title=_("queue depth under backpressure"),
+             ylim=(0, maxsize + 1.5))
+    axes.legend(loc="upper right")
+    return svg(figure, _("The queue's depth over {seconds:.1f} s: it reaches maxsize {maxsize} ({max_depth} at most) "
+                         "and never passes it.").format(seconds=samples[-1][0] - samples[0][0], maxsize=maxsize,
+                                                       max_depth=facts["max_depth"]))
+
+
+def throughput(facts):
+    """Tasks per second against the number of workers."""
+    rates = {int(workers): rate for workers, rate in facts["tasks_per_s"].items()}
+    figure, axes = plt.subplots(figsize=(5, 3.2))
+    axes.plot(list(rates), list(rates.values()), marker="o")
+    axes.set(xlabel=_("workers"), ylabel=_("tasks per second"), title=_("CPU-bound tasks"), xticks=list(rates),
+             ylim=(0, max(rates.values()) * 1.2))
+    return svg(figure, _("CPU-bound tasks per second with {workers} workers: {rates}.").format(
+        workers=", ".join(map(str, rates)), rates=", ".join(f"{rate:g}" for rate in rates.values())))
+
+
+DRAW = {"backpressure": depth, "scaling": throughput, "crash-plain-loses": crash, "crash-leases-keep": crash}

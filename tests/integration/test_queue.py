@@ -1,7 +1,7 @@
 """The queue scenario on the lab: its verdicts come from the history checker, and must show."""
 import pytest
 
-from orchestrator import scenarios
+from orchestrator import pictures, scenarios
 from tests.integration.conftest import assert_passed
 
 
@@ -14,7 +14,8 @@ def test_depth_never_exceeds_maxsize_and_producers_block(queue):
     facts = queue.step("backpressure").facts
     assert facts["max_depth"] == facts["maxsize"] == 5 and all(b > 0.2 for b in facts["blocked_s"])
     assert facts["checker"]["ok"] and facts["checker"]["produced"] == 80
-    assert queue.step("backpressure").files["depth.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    drawn = pictures.for_step("queue", queue.step("backpressure"))
+    assert drawn.kind == "svg" and "maxsize" in drawn.data
 
 
 def test_throughput_rises_from_one_to_two_workers(queue):

@@ -11,7 +11,6 @@ the lab's nodes have it.
 import statistics
 import time
 
-from orchestrator import plots
 from orchestrator.i18n import N_, _
 from orchestrator.node import outcomes, results
 from orchestrator.result import Step
@@ -83,8 +82,7 @@ def backpressure_step(server, clients, worker, p):
         why=_("put() on a full Queue(maxsize) waits for room: the slow consumer sets the pace, and memory stays "
               "bounded — the producer-consumer model's balance of speeds."),
         facts={"maxsize": p["maxsize"], "max_depth": max(depths), "samples": len(depths), "blocked_s": blocked,
-               "producers": producers, "consumer": consumed, "checker": verdict},
-        files={"depth.png": plots.queue_depth(h["depths"], p["maxsize"], N_("queue depth under backpressure"))})
+               "depths": h["depths"], "producers": producers, "consumer": consumed, "checker": verdict})
 
 
 def scaling_step(server, client, workers, p):
@@ -117,8 +115,7 @@ def scaling_step(server, client, workers, p):
               "once, and on a shared virtual machine less than the ideal. The clock runs on the broker, from the "
               "first put to the last completion: program start-up is not counted.").format(cores=cores),
         facts={"tasks_per_s": rates, "rounds": {c: [round(x, 2) for x in r] for c, r in runs.items()},
-               "per_worker": per_worker, "gain_2_over_1": round(gain, 2), "cores": cores},
-        files={"throughput.png": plots.throughput(list(rates), list(rates.values()), N_("CPU-bound tasks"))})
+               "per_worker": per_worker, "gain_2_over_1": round(gain, 2), "cores": cores})
 
 
 def shutdown_step(server, client, workers):
