@@ -12,12 +12,12 @@ import traceback
 import webbrowser
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import docker.errors
 from rich.console import Console
 
-from orchestrator import exercises, gradescope, i18n, pages, pictures, report, scenarios
+from orchestrator import exercises, gradescope, i18n, pages, pictures, practice, report, scenarios
 from orchestrator.errors import LabError, UnknownName
 from orchestrator.fault import Fault
 from orchestrator.i18n import N_, _
@@ -47,6 +47,11 @@ out = Console(width=width(sys.stdout))
 err = Console(stderr=True, width=width(sys.stderr))
 
 
+def say(text):
+    """A line for people on stderr, printed as it is: no rich markup or highlighting read into it."""
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
 @contextmanager
 def progress(text):
     """Yields a callback for news of long work: a spinner on a terminal, else a line now and then."""
@@ -59,7 +64,7 @@ def progress(text):
     def tell(line):
         phase, now = line.replace("：", ":").split(":")[0], time.monotonic()
         if phase != last["phase"] or now - last["at"] >= 5:
-            err.print(line[:150], markup=False, highlight=False, soft_wrap=True)
+            say(line[:150])
             last.update(phase=phase, at=now)
     tell(text)
     yield tell
@@ -68,7 +73,7 @@ def progress(text):
 def cmd_up(args):
     with progress(_("preparing the lab")) as tell:
         lab = Lab(args.project, tell).up(workers=args.workers)
-    err.print(_("lab {project} is up: {nodes} nodes ready ({subnet})").format(
+    say(_("lab {project} is up: {nodes} nodes ready ({subnet})").format(
         project=lab.project, nodes=len(lab.nodes()), subnet=lab.subnet))
     return 0
 
@@ -76,14 +81,14 @@ def cmd_up(args):
 def cmd_build(args):
     with progress(_("checking the node images")) as tell:
         tag = Images(connect_engine(), tell).ensure()
-    err.print(_("node image {tag} is ready").format(tag=tag))
+    say(_("node image {tag} is ready").format(tag=tag))
     return 0
 
 
 def cmd_down(args):
     with progress(_("taking the lab down")):
         Lab(args.project).down()
-    err.print(_("lab {project} is down").format(project=args.project))
+    say(_("lab {project} is down").format(project=args.project))
     return 0
 
 
@@ -101,7 +106,7 @@ def cmd_ps(args):
     elif rows:
         out.print(report.nodes_table(rows))
     else:
-        err.print(_("lab {project} has no nodes: `make up` starts it").format(project=lab.project))
+        say(_("lab {project} has no nodes: `make up` starts it").format(project=lab.project))
     return 0
 
 
@@ -115,10 +120,7 @@ def command(args, usage):
 def live(node, argv, detach, root):
     """Run argv in the node as the learner (or root), in /workspace: streamed, or left running detached."""
     if detach:
-        started = node.program("programs", "start", "--", *argv, user="" if root else node.learner)
-        err.print(_("started program {id} on {node} (pid {pid}): `socklab logs {node} {id}` shows its output, "
-                    "`socklab stop {node} {id}` stops it").format(id=started["id"], node=node.name, pid=started["pid"]),
-                  markup=False, highlight=False, soft_wrap=True)
+        say(practice.start_detached(node, argv, root))
         return 0
     stdin = None if sys.stdin is None or sys.stdin.isatty() else sys.stdin.buffer
     return node.attach(argv, sys.stdout.buffer, sys.stderr.buffer, stdin=stdin, user="" if root else node.learner,
@@ -132,33 +134,8 @@ def cmd_exec(args):
 
 def cmd_run(args):
     """A Python file of the workspace, run on a node: `socklab run server workspace/echo_server.py 9100`."""
-    home = workspace()
-    path = learner_file(args.file, home)
-    if not path.exists() and not path.is_relative_to(home) and not Path(args.file).is_absolute():
-        raise LabError(_("no file {file}, neither here nor in the workspace ({home})").format(file=args.file,
-                                                                                             home=home))
-    if not path.is_relative_to(home):
-        raise LabError(_("{file} is not in the workspace ({home}): put it there, and every node sees it at "
-                         "{inside}").format(file=args.file, home=home, inside=WORKSPACE))
-    if not path.is_file():
-        raise LabError(_("no file {file} in the workspace ({home})").format(file=args.file, home=home))
-    inside = f"{WORKSPACE}/{path.relative_to(home).as_posix()}"
+    inside = practice.workspace_file(args.file, workspace())
     return live(Lab(args.project).node(args.node), ["python3", "-u", inside, *args.args], args.detach, False)
-
-
-def learner_file(given, home):
-    """The host path of FILE for `run`: as given (relative to the current directory), else, when nothing is
-    there, the same path inside the workspace (`tcp_echo_client.py`, typed as the node's shell in /workspace
-    would take it, or the node's own `/workspace/tcp_echo_client.py`)."""
-    path = Path(given).expanduser()
-    if path.exists():
-        return path.resolve()
-    inside = PurePosixPath(given)
-    if inside.is_relative_to(WORKSPACE):  # the path the nodes see, not a path of this host
-        return (home / inside.relative_to(WORKSPACE)).resolve()
-    if not inside.is_absolute() and (home / inside).exists():
-        return (home / inside).resolve()
-    return path.resolve()
 
 
 def cmd_shell(args):
@@ -172,86 +149,52 @@ def cmd_shell(args):
 
 def cmd_logs(args):
     node = Lab(args.project).node(args.node)
-    known = node.program("programs", "list")["programs"]
-    if not known:
-        raise LabError(_("no program was started on {node} with --detach; "
-                         "`socklab exec --detach {node} -- CMD` starts one").format(node=node.name))
-    chosen = [p for p in known if args.id is None or p["id"] == args.id]
-    if not chosen:
-        raise LabError(_("no program {id} on {node}; there are {ids}").format(
-            id=args.id, node=node.name, ids=", ".join(str(p["id"]) for p in known)))
-    program = chosen[-1]
-    tail = ["tail", "-c", "+1", *(["-F", "--pid", str(program["pid"])] if args.follow and program["pid"] else []),
-            program["output"]]
-    node.attach(tail, sys.stdout.buffer, sys.stderr.buffer)
-    err.print(_("program {id} on {node}: {command} — {state}").format(
-        id=program["id"], node=node.name, command=" ".join(program["argv"]), state=report.program_state(program)),
-        markup=False, highlight=False, soft_wrap=True)
+    program = practice.chosen(node, args.id)
+    node.attach(practice.output_argv(program, args.follow), sys.stdout.buffer, sys.stderr.buffer)
+    say(practice.described(node, program))
     return 0
 
 
 def cmd_stop(args):
-    node = Lab(args.project).node(args.node)
-    answer = node.program("programs", "stop", *([args.id] if args.id is not None else []))
-    refused = answer.get("refused")
-    if refused:  # the node program says why in fields; the sentence is ours, in the user's language
-        raise LabError(stop_refused(node.name, args.id, refused, answer))
-    stopped = answer["stopped"]
-    err.print(_("stopped {ids} on {node}").format(ids=", ".join(map(str, stopped)), node=node.name) if stopped else
-              _("nothing was running on {node}").format(node=node.name), markup=False, highlight=False)
+    say(practice.stop(Lab(args.project).node(args.node), args.id))
     return 0
-
-
-def stop_refused(node, number, refused, answer):
-    """Why `socklab stop NODE ID` stopped nothing, from nodes.programs' fields: no such program, or it ended."""
-    if refused == "ended":
-        program = answer["program"]
-        return _("program {id} ({command}) on {node} has already ended ({state}); `socklab logs {node} {id}` shows "
-                 "its output").format(id=program["id"], command=" ".join(program["argv"]), node=node,
-                                      state=report.program_state(program))
-    known = answer.get("known") or []
-    if known:
-        return _("no program {id} on {node}; there are {ids}").format(id=number, node=node,
-                                                                     ids=", ".join(map(str, known)))
-    return _("no program was started on {node} with --detach; "
-             "`socklab exec --detach {node} -- CMD` starts one").format(node=node)
 
 
 def cmd_programs(args):
     lab = Lab(args.project)
     rows = [{"node": node.name, **p} for node in ([lab.node(args.node)] if args.node else lab.nodes())
-            for p in node.program("programs", "list")["programs"]]
+            for p in practice.detached(node)]
     if args.json:
         print(json.dumps(rows, indent=2))
     elif rows:
         out.print(report.programs_table(rows))
     else:
-        err.print(_("no program was started with --detach"))
+        say(_("no program was started with --detach"))
     return 0
 
 
 def cmd_impair(args):
     node = Lab(args.project).node(args.node)
     node.impair(delay=args.delay, jitter=args.jitter, loss=args.loss, rate=args.rate)
-    err.print(_("{node} impaired; `socklab clear {node}` lifts it").format(node=node.name))
+    say(_("{node} impaired; `socklab clear {node}` lifts it").format(node=node.name))
     return 0
 
 
 def cmd_clear(args):
     results = Lab(args.project).node(args.node).clear()
-    err.print(report.cleared(args.node, results), markup=False, highlight=False, soft_wrap=True)
+    say(report.cleared(args.node, results))
     return 0
 
 
 def cmd_partition(args):
     Lab(args.project).partition(args.a, args.b)
-    err.print(_("{a} and {b} are cut off from each other; `socklab heal` joins them").format(a=args.a, b=args.b))
+    say(_("{a} and {b} are cut off from each other; `socklab heal` joins them").format(a=args.a, b=args.b))
     return 0
 
 
 def cmd_heal(args):
     healed = Lab(args.project).heal()
-    err.print(_("lifted {count} partition rule sets").format(count=len(healed)) if healed else _("no partitions"))
+    say(_("lifted {count} partition rule sets").format(count=len(healed)) if healed else _("no partitions"))
     return 0
 
 
@@ -278,8 +221,8 @@ def cmd_check(args):
         for name, module in sorted(exercises.available().items()):
             out.print(f"[bold]{name:18}[/] --{module.ROLE:8} {_(module.SUMMARY)}", highlight=False)
         statement = "README.zh-CN.md" if i18n.current() == "zh" else "README.md"
-        err.print(_("each exercise's task and protocol: exercises/NAME/{statement}, with a starter.py beside "
-                    "it").format(statement=statement), markup=False, highlight=False, soft_wrap=True)
+        say(_("each exercise's task and protocol: exercises/NAME/{statement}, with a starter.py beside "
+              "it").format(statement=statement))
         return 0
     exercise = exercises.get(args.name)
     learner = exercises.program(exercise, {role: getattr(args, role) for role in exercises.ROLES})
@@ -300,12 +243,11 @@ def cmd_check(args):
 
 def tell_report(path, gradescope=None):
     """Where the run's report is (and its Gradescope results), and whether its pictures could speak Chinese."""
-    err.print(_("report: {path}").format(path=path)
-              + (_("; Gradescope results: {file}").format(file=gradescope) if gradescope else ""),
-              markup=False, highlight=False, soft_wrap=True)
+    say(_("report: {path}").format(path=path)
+        + (_("; Gradescope results: {file}").format(file=gradescope) if gradescope else ""))
     notice = pictures.font_notice()
     if notice:
-        err.print(notice, markup=False, highlight=False, soft_wrap=True)
+        say(notice)
 
 
 def cmd_report(args):
@@ -334,11 +276,13 @@ def cmd_bench(args):
         results = bench.run(args.project, tell, cold=args.cold)
     path = report.save("bench", results)
     out.print(bench.table(results))
-    err.print(_("report: {path}").format(path=path))
+    say(_("report: {path}").format(path=path))
     return 0
 
 
 def parser():
+    """socklab's argument parser: the lab's lifecycle, the learner's practice commands, faults, and the
+    lessons, checks and reports; --lang on every command."""
     common = argparse.ArgumentParser(add_help=False, allow_abbrev=False)  # --lang before or after the command
     common.add_argument("--lang", metavar="zh|en", default=argparse.SUPPRESS,
                         help=_("the language to speak (default: SOCKLAB_LANG, else LANGUAGE, LC_ALL or LANG: zh_* "
@@ -348,6 +292,12 @@ def parser():
     p.add_argument("--project", default=default_project(), help=_("Compose project name (COMPOSE_PROJECT_NAME)"))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser = functools.partial(sub.add_parser, parents=[common], allow_abbrev=False)
+    for commands in (lab_commands, practice_commands, fault_commands, lesson_commands):
+        commands(sub)
+    return p
+
+
+def lab_commands(sub):
     c = sub.add_parser("up", help=_("build what is missing and start the lab"))
     c.add_argument("--workers", type=int, default=None, help=_("worker nodes (default: as running, else 3)"))
     c.set_defaults(handler=cmd_up)
@@ -357,6 +307,9 @@ def parser():
     c = sub.add_parser("ps", help=_("the lab's nodes: service, container, IP, health, uptime, faults"))
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_ps)
+
+
+def practice_commands(sub):
     c = sub.add_parser("exec", help=_("run a command in a node as the learner, in /workspace: exec NODE -- CMD...; "
                                       "output streams as it comes, piped input goes in"))
     c.add_argument("node")
@@ -387,6 +340,9 @@ def parser():
     c.add_argument("node", nargs="?")
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_programs)
+
+
+def fault_commands(sub):
     c = sub.add_parser("impair", help=_("delay, jitter, loss or rate-limit what a node sends"))
     c.add_argument("node")
     c.add_argument("--delay", help=_("e.g. 50ms"))
@@ -402,6 +358,9 @@ def parser():
     c.add_argument("b")
     c.set_defaults(handler=cmd_partition)
     sub.add_parser("heal", help=_("lift every partition")).set_defaults(handler=cmd_heal)
+
+
+def lesson_commands(sub):
     c = sub.add_parser("scenario", help=_("run a scenario: scenario NAME [--set key=value]...; --list"))
     c.add_argument("name", nargs="?", help=_("the scenario to run (--list shows them all)"))
     c.add_argument("--list", action="store_true", help=_("list the scenarios and what each one shows"))
@@ -426,7 +385,6 @@ def parser():
     c = sub.add_parser("bench", help=_("measure the lab and the framing against baselines; JSON under reports/"))
     c.add_argument("--cold", action="store_true", help=_("also time a cold image build (about a minute)"))
     c.set_defaults(handler=cmd_bench)
-    return p
 
 
 def guessed_language(argv):
@@ -459,25 +417,24 @@ def main(argv=None):
         args = parser().parse_args(argv)
         i18n.use(language(args))
     except ValueError as exc:
-        err.print(f"socklab: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        say(f"socklab: error: {exc}")
         sys.exit(2)
     try:
         code = args.handler(args)
     except LabError as exc:
-        err.print(_("socklab: error: {message}").format(message=exc), markup=False, highlight=False, soft_wrap=True)
+        say(_("socklab: error: {message}").format(message=exc))
         code = 2
     except docker.errors.DockerException as exc:
-        err.print(_("socklab: error: Docker: {message}").format(message=exc), markup=False, highlight=False,
-                  soft_wrap=True)
+        say(_("socklab: error: Docker: {message}").format(message=exc))
         code = 2
     except KeyboardInterrupt:
-        err.print(_("socklab: interrupted"), markup=False, soft_wrap=True)
+        say(_("socklab: interrupted"))
         code = 130
     except Exception as exc:  # a bug: one line here, the whole traceback kept in a file
         path = report.REPORTS / f"error-{time.strftime('%Y%m%d-%H%M%S')}.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(traceback.format_exc(), encoding="utf-8")
-        err.print(_("socklab: internal error: {error}: {message} (traceback in {path})").format(
-            error=type(exc).__name__, message=exc, path=path), markup=False, soft_wrap=True)
+        say(_("socklab: internal error: {error}: {message} (traceback in {path})").format(
+            error=type(exc).__name__, message=exc, path=path))
         code = 2
     sys.exit(code)
