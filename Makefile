@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 60
 ATHERIS := atheris==3.0.0
 LOCALE := orchestrator/locale
 PYBABEL := $(VENV)/bin/pybabel
-HOST_PACKAGES := fonts-noto-cjk tmux chromium
+FONT_DIRS ?= /usr/share/fonts /usr/local/share/fonts $(HOME)/.local/share/fonts $(HOME)/.fonts
 
 .DEFAULT_GOAL := help
 .PHONY: help venv host build up down ps shell scenario check test bench fuzz i18n
@@ -26,9 +26,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 venv: $(VENV)/.installed ## make .venv with the pinned host dependencies
 
-host: ## Debian packages the lab and its tests use: fonts-noto-cjk (Chinese in pictures), tmux and chromium (tests)
-	@missing=""; for p in $(HOST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -z "$$missing" ]; then echo "host: $(HOST_PACKAGES) are installed"; \
+host: ## what the lab and its tests use: chromium and tmux (tests), a Chinese font (pictures); installs Debian's
+	@missing=""; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="$$missing chromium"; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	[ -n "$$(find $(FONT_DIRS) \( -name 'NotoSansCJK*' -o -name 'SourceHanSans*' -o -name 'wqy-*' \) -print -quit 2>/dev/null)" ] \
+	  || missing="$$missing fonts-noto-cjk"; \
+	if [ -z "$$missing" ]; then echo "host: chromium, tmux and a Chinese font are there"; \
+	elif ! command -v apt-get >/dev/null; then echo "host: the tests need$$missing (Debian's names): install them with your package manager, then run make test again" >&2; exit 2; \
 	elif [ "$$(id -u)" = 0 ]; then echo "host: installing$$missing from Debian's packages (a minute or two)"; \
 	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \
 	elif sudo -n true 2>/dev/null; then echo "host: installing$$missing from Debian's packages (a minute or two)"; \

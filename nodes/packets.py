@@ -14,6 +14,7 @@ import sys
 import time
 
 from nodes.lib import program
+from nodes.lib.checksum import internet
 
 ETH_P_ALL, ETH_P_IP = 0x0003, 0x0800
 TCP, UDP = 6, 17
@@ -42,6 +43,7 @@ def ipv4(packet):
         "!BBHHHBBH4s4s", packet)
     ihl = (version_ihl & 0x0F) * 4
     return ({"version": version_ihl >> 4, "header_bytes": ihl, "total_length": total, "id": ident,
+             "checksum_ok": internet(packet[:ihl]) == 0,
              "dont_fragment": bool(flags_frag & 0x4000), "ttl": ttl, "protocol": {TCP: "TCP", UDP: "UDP"}.get(proto, proto),
              "checksum": f"0x{checksum:04x}", "src": socket.inet_ntoa(src), "dst": socket.inet_ntoa(dst)},
             packet[ihl:total])

@@ -13,18 +13,9 @@ import struct
 import time
 
 from nodes.lib import program
+from nodes.lib.checksum import internet as checksum
 
 ECHO_REQUEST, ECHO_REPLY = 8, 0
-
-
-def checksum(data):
-    """The Internet checksum (RFC 1071) of data."""
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    total = (total >> 16) + (total & 0xFFFF)
-    total += total >> 16
-    return ~total & 0xFFFF
 
 
 def echo_request(ident, seq, payload=b"socklab"):

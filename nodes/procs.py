@@ -139,15 +139,21 @@ def daemon(args):
 
 
 def daemon_main_ends(args):
-    """A daemon and an ordinary child that works --seconds; the main code ends at SIGUSR1 without join():
-    multiprocessing ends the daemon at once, then waits for the ordinary child."""
+    """A daemon and an ordinary child that works until its own SIGUSR1; the main code ends at SIGUSR1 without
+    join(): multiprocessing ends the daemon at once, then waits for the ordinary child."""
     ticking = mp.Process(target=sleep_detached, args=(60,), daemon=True)
-    working = mp.Process(target=sleep_detached, args=(args.seconds,))
+    working = mp.Process(target=work_until_go)
     ticking.start()
     working.start()
     say_ready(os.getpid(), ticking.pid, working.pid)
     wait_for_go()
     return {"parent": os.getpid(), "daemon": ticking.pid, "ordinary": working.pid}  # main code ends here
+
+
+def work_until_go():
+    """An ordinary child's work, as long as the observer needs to look: until SIGUSR1 (blocked, inherited)."""
+    detach()
+    wait_for_go()
 
 
 def daemon_killed(args):
@@ -185,7 +191,7 @@ def run(argv):
     commands.add_parser("orphans").add_argument("--count", type=int, default=5)
     commands.add_parser("daemon")
     commands.add_parser("daemon-child")
-    commands.add_parser("daemon-main-ends").add_argument("--seconds", type=float, default=2.0)
+    commands.add_parser("daemon-main-ends")
     commands.add_parser("daemon-killed")
     commands.add_parser("implicit-join").add_argument("--seconds", type=float, default=1.0)
     args = parser.parse_args(argv)

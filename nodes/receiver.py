@@ -73,6 +73,7 @@ def run(argv):
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before the first read")
     parser.add_argument("--reads", type=int, default=None, help="stop after this many reads (streams)")
     parser.add_argument("--idle", type=float, default=1.0, help="datagrams: stop after this long without one")
+    parser.add_argument("--rcvbuf", type=int, help="set SO_RCVBUF to this many bytes (Linux doubles it)")
     args = parser.parse_args(argv)
     family, kind = FAMILIES[args.proto]
     if family == socket.AF_UNIX:
@@ -84,18 +85,20 @@ def run(argv):
     with socket.socket(family, kind) as sock:
         if family == socket.AF_INET and kind == socket.SOCK_STREAM:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if args.rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
         sock.bind(address)
         if kind == socket.SOCK_STREAM:
             sock.listen(1)
         print("listening", file=sys.stderr, flush=True)
         if kind == socket.SOCK_DGRAM:
-            errors = udp_rcvbuf_errors() if family == socket.AF_INET else 0
+            counted = udp_rcvbuf_errors if family == socket.AF_INET else lambda: 0
+            errors = counted()
             first_arrival(sock, 30.0)
             time.sleep(args.delay)  # counted from the first datagram: the sender has started by then
             got = datagrams(sock, args.bufsize, args.idle)
             return {"proto": args.proto, "bufsize": args.bufsize, "datagrams": got,
-                    "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
-                    "rcvbuf_errors": (udp_rcvbuf_errors() if family == socket.AF_INET else 0) - errors}
+                    "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), "rcvbuf_errors": counted() - errors}
         conn, _ = sock.accept()
         with conn:
             time.sleep(args.delay)  # the lesson: the receiver is late, the bytes wait in its buffer

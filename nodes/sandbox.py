@@ -166,6 +166,15 @@ class FileOutput:
         return os.pread(self.fd, OUTPUT_KEPT, 0).decode(errors="replace")
 
 
+def stamp_exit(pid, stamps):
+    """Append the wall-clock time pid exits, waiting without reaping it (WNOWAIT: Popen still does)."""
+    try:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:  # reaped already
+        return
+    stamps.append(round(time.time(), 3))
+
+
 def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.sandbox")
     parser.add_argument("--listen", help="tcp:PORT or udp:PORT: say `listening` once the program is bound there")
@@ -188,6 +197,9 @@ def run(argv):
     child = subprocess.Popen(["python3", args.file, *args.args], cwd=args.workdir, env=env, stdin=subprocess.DEVNULL,
                              stdout=stdout, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
                              extra_groups=[], start_new_session=True, preexec_fn=limited)
+    exited_at = []  # the wall-clock moment it ended (not when the loop below noticed), for a checker's timeline
+    stamper = threading.Thread(target=stamp_exit, args=(child.pid, exited_at), daemon=True)
+    stamper.start()
     total, watch = [0], []
     out = FileOutput(stdout) if args.stdout_file else Output(child.stdout, total, started if args.watch else None)
     err = Output(child.stderr, total)
@@ -213,7 +225,6 @@ def run(argv):
                 break
             time.sleep(0.01)
         ended = child.poll() is not None
-        ended_at = round(time.time(), 3) if ended else None  # the wall clock: a checker's cases are timed on it
         outlived = len(sandbox_pids()) if ended else None
         lingering = time.monotonic() + (LINGER_S if args.watch and ended else 0)
         while time.monotonic() < lingering and sandbox_pids():
@@ -223,11 +234,13 @@ def run(argv):
     finally:
         kill_all()  # whatever went wrong here, nothing of the program outlives the sandbox
     code = child.wait()
+    stamper.join(1)
     out.wait(5)
     err.wait(5)
     return {"exit_code": code if code >= 0 else None, "signal": -code if code < 0 else None,
             "timed_out": timed_out, "flooded": flooded, "stopped": stopped.is_set() and not ended,
-            "seconds": round(time.monotonic() - started, 3), "ended_at": ended_at, "stdout": out.text(),
+            "seconds": round(time.monotonic() - started, 3), "ended_at": exited_at[0] if ended and exited_at else None,
+            "stdout": out.text(),
             "stderr": err.text(),
             "stdout_bytes": out.count, "stderr_bytes": err.count, "outlived": outlived,
             **({"lines": out.lines, "watch": watch} if args.watch else {})}

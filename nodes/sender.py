@@ -77,7 +77,8 @@ def run(argv):
                 started = time.monotonic()
                 sends.append(sock.sendto(message(index, size), address))
                 longest = max(longest, time.monotonic() - started)
-            info = {"longest_send_ms": round(longest * 1000, 2)}  # a full AF_UNIX queue blocks; UDP never does
+            info = {"longest_send_ms": round(longest * 1000, 2)}  # a full AF_UNIX queue blocks: UDP never waits
+            # for its receiver (only for its own send buffer)
             if family == socket.AF_UNIX:
                 with open("/proc/sys/net/unix/max_dgram_qlen") as qlen:
                     info["max_dgram_qlen"] = int(qlen.read())

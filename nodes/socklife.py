@@ -1,6 +1,6 @@
 """A socket's life, the parts that surprise: the end of a stream, TIME_WAIT, an empty reply, merged commands.
 
-    python3 -m nodes.socklife eof | time-wait [--port P] | empty-reply | merged-commands
+    python3 -m nodes.socklife eof | time-wait | empty-reply | merged-commands
 
 Each runs its server in a thread and its client in the main thread, over loopback inside the node, and
 prints one JSON line of what happened.
@@ -128,9 +128,7 @@ def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.socklife")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("eof").set_defaults(handler=eof)
-    p = commands.add_parser("time-wait")
-    p.add_argument("--port", type=int, default=0, help="default: one the kernel picks")
-    p.set_defaults(handler=time_wait)
+    commands.add_parser("time-wait").set_defaults(handler=time_wait)
     commands.add_parser("empty-reply").set_defaults(handler=empty_reply)
     commands.add_parser("merged-commands").set_defaults(handler=merged_commands)
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from orchestrator import registry
 from orchestrator.i18n import N_, _
-from orchestrator.errors import BadParameter
+from orchestrator.errors import BadParameter, LabError
 from orchestrator.learner import LearnerProgram
 from orchestrator.result import Result
 
@@ -39,8 +39,11 @@ def program(exercise, files):
     """The LearnerProgram given for the exercise's role in files ({role: path or None}); BadParameter if
     the file comes under another role or none; BadProgram if it cannot be read or compiled."""
     given = {role: path for role, path in files.items() if path}
+    if not given:
+        raise LabError(_("check {exercise} needs --{role} FILE ({what}), and no file was given").format(
+            exercise=exercise.NAME, role=exercise.ROLE, what=_(ROLES[exercise.ROLE])))
     if list(given) != [exercise.ROLE]:
-        raise BadParameter("check " + exercise.NAME, " ".join(f"--{r} {p}" for r, p in given.items()) or _("no file"),
+        raise BadParameter("check " + exercise.NAME, " ".join(f"--{r} {p}" for r, p in given.items()),
                            _("--{role} FILE ({what})").format(role=exercise.ROLE, what=_(ROLES[exercise.ROLE])))
     return LearnerProgram(given[exercise.ROLE])
 

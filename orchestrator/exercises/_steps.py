@@ -80,17 +80,17 @@ def after_the_end(steps, timing, record):
         return steps
     timed = [(step, timing[step.key]) for step in steps if step.key in timing]
     during = next((step for step, (started, ended) in timed if started <= ended_at <= ended), None)
+    said = ending(record)
     for step, (started, _ended) in timed:
         if step.passed:
             continue
         if step is during:
-            step.hint = _("{hint} The server ended during this step: {ending}.").format(
-                hint=step.hint, ending=ending(record)) if step.hint else \
-                _("The server ended during this step: {ending}.").format(ending=ending(record))
+            ended_here = _("The server ended during this step: {ending}.").format(ending=said)
+            step.hint = f"{step.hint} {ended_here}" if step.hint else ended_here
         elif started > ended_at:
+            when = _(", during step “{step}”").format(step=during.name) if during else ""
             step.hint = _("The server had already ended ({ending}){when}: this step could not test it. Fix "
-                          "that first.").format(ending=ending(record), when=_(", during step “{step}”").format(
-                              step=during.name) if during else "")
+                          "that first.").format(ending=said, when=when)
     return steps
 
 
@@ -105,6 +105,6 @@ def check_server(lab, program, progress, name, checker, args, steps_from, about=
         if running.ready:
             progress(_("{exercise}: the cases, from client1{about}").format(exercise=name, about=about))
             got = client.program(f"checkers.{checker}", "server", ports.EXERCISE, *args, timeout=240)
-            record = None if running.running else running.finish()
-            steps += after_the_end(steps_from(got), got.get("timing", {}), record) + [survived(running)]
+            lasted = survived(running)  # waits a second: an end in the last case is reported by then
+            steps += after_the_end(steps_from(got), got.get("timing", {}), lasted.facts["record"]) + [lasted]
     return steps + [clean([server])]

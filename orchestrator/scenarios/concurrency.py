@@ -105,9 +105,8 @@ def reqserver(model, p):
     return program_argv("reqserver", [model, "--idle", p["idle"]])
 
 
-def cpu_step(server, clients, p):
+def cpu_step(server, clients, p, cores):
     measured = cpu_rounds(server, clients, p, {model: reqserver(model, p) for model in ("threads", "fork")})
-    cores = int(server.run(["nproc"]).stdout)
     ratio = measured["fork"]["seconds"] / measured["threads"]["seconds"]
     return Step(
         "cpu-bound-threads-vs-processes", _("{requests} CPU-bound requests: threads vs processes on "
@@ -124,12 +123,11 @@ def cpu_step(server, clients, p):
         facts={"models": measured, "processes_to_threads": round(ratio, 3), "cores": cores})
 
 
-def one_core_step(server, clients, p):
+def one_core_step(server, clients, p, cores):
     """The process-per-client server again, pinned to one CPU: concurrency is left, parallelism is gone."""
     fork = reqserver("fork", p)
     measured = cpu_rounds(server, clients, p, {"all cores": fork, "one core": ["taskset", "-c", "0", *fork]})
     every, one = measured["all cores"], measured["one core"]
-    cores = int(server.run(["nproc"]).stdout)
     slowdown = one["seconds"] / every["seconds"]
     together = one["p50_ms"] / one["p95_ms"]
     return Step(
@@ -157,7 +155,8 @@ def run(lab, params, progress):
         clients=params["clients"], models=_(", ").join(model_name(m) for m in MODELS)))
     steps = [io_step(io_models(server, clients, params), params)]
     progress(_("{clients} CPU-bound clients: threads, then processes").format(clients=params["cpu_clients"]))
-    steps += [cpu_step(server, clients, params), one_core_step(server, clients, params),
+    cores = int(server.run(["nproc"]).stdout)  # the CPUs the server's processes may run on
+    steps += [cpu_step(server, clients, params, cores), one_core_step(server, clients, params, cores),
               nothing_left([server], ["nodes.reqserver"], _("The fork server reaps its children on SIGCHLD; every "
                                                              "server was stopped with its whole session."))]
     return steps

@@ -66,9 +66,10 @@ def by_ip(nodes, pings):
                                                                               max_ms=max(rtts)) if rtts else ""),
         why=(_("The nodes share one bridge: an echo crosses veth, bridge, veth — {p50_ms:.3f} ms at the median, "
                "well under a millisecond.") if rtts and statistics.median(rtts) < 1 else
-             _("The nodes share one bridge: an echo crosses veth, bridge, veth, usually well under a millisecond; "
-               "here the median was {p50_ms:.3f} ms — the host was busy.")).format(
-            p50_ms=statistics.median(rtts) if rtts else float("nan")),
+             _("The nodes share one bridge: an echo crosses veth, bridge, veth; here the median was {p50_ms:.3f} "
+               "ms, not the fraction of a millisecond a bridge takes when the host is idle.") if rtts else
+             _("No echo came back: there was no round trip to measure.")).format(
+            p50_ms=statistics.median(rtts) if rtts else None),
         facts={"rtt_p50_ms": matrix, "lost_pairs": lost,
                "rtt_p50_all_ms": round(statistics.median(rtts), 3) if rtts else None})
 

@@ -176,11 +176,12 @@ def daemon_step(node):
 def daemon_main_ends_step(node):
     """The course's subtlety: the daemon ends when the main code ends, while the parent still waits for an
     ordinary child; a daemon that lived as long as the parent process would outlast the main code."""
-    proc = node.start("procs", "daemon-main-ends", "--seconds", 2)
+    proc = node.start("procs", "daemon-main-ends")
     parent, daemon, ordinary = ready_pids(proc)
     go(node, parent)
     wait_for_state(node, [daemon], "Z")
     seen = node.ps()
+    go(node, ordinary)  # looked: the ordinary child's work may end, and the parent with it
     proc.result(30)
     daemon_gone = daemon not in seen or seen[daemon]["stat"].startswith("Z")
     parent_waits = parent in seen and not seen[parent]["stat"].startswith("Z")

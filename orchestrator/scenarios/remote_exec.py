@@ -191,12 +191,12 @@ def compare_step(client, p):
             framed_p50=facts['true']['framed']['p50_ms'], framed_p95=facts['true']['framed']['p95_ms'],
             ssh_p50=facts['true']['ssh']['p50_ms'], ssh_p95=facts['true']['ssh']['p95_ms'], ratio=ratio,
             size=p['big_mib'], framed_mb_s=throughput['framed'], ssh_mb_s=throughput['ssh']),
-        why=_("`true` prints nothing, so there is almost nothing to encrypt: what was measured is the protocol. "
-              "Both fork a shell per command; execd answers one framed request with one reply, one round trip, "
-              "while SSH opens a channel, asks it to exec, waits for the exit status and closes the channel — "
-              "several round trips — and sshd forks a session process for each. For a large output {faster} was "
-              "faster here: SSH streams output as the command writes it, while execd holds the whole output in "
-              "memory and hashes it before the first byte leaves.").format(faster=faster),
+        why=_("`true` prints nothing, so there is almost nothing to encrypt: what was measured is each protocol's "
+              "cost per command. Both start a shell for it; execd answers one framed request with one reply, one "
+              "round trip, while SSH opens a channel, asks it to exec, waits for the exit status and closes the "
+              "channel: several round trips. For a large output {faster} was faster here: SSH streams output as "
+              "the command writes it, while execd holds the whole output in memory and hashes it before the first "
+              "byte leaves.").format(faster=faster),
         facts=facts)
 
 
@@ -232,7 +232,7 @@ def peak_overlap(intervals):
 
 
 def concurrency_step(clients, p):
-    per_node, seconds = p["clients_per_node"], 0.5
+    per_node, seconds = p["clients_per_node"], 1.0  # long enough to overlap however slowly the clients start
     def one(args):
         node, i = args
         tag = f"{node.name}-{i}"

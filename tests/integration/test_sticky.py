@@ -49,8 +49,9 @@ def test_udp_keeps_boundaries_truncates_and_loses(sticky):
 def test_udp_rcvbuf_charges_each_datagram_more_than_its_payload(sticky):
     facts = sticky.step("udp-rcvbuf").facts
     assert 0 < facts["fit"] < facts["sent"] and facts["dropped"] > 0
-    # payload accounting would have held every one of them: the buffer counts whole skbs
+    # payload accounting would have held every one of them: the buffer counts whole skbs, and Linux doubled it
     assert facts["sent"] * facts["size"] < facts["rcvbuf"] and facts["bytes_per_datagram"] > 4 * facts["size"]
+    assert facts["rcvbuf"] == 2 * facts["rcvbuf_set"]
 
 
 def test_framing_delivers_everything_intact_over_an_impaired_link(sticky):

@@ -168,15 +168,15 @@ def test_usage_errors_read_naturally_in_chinese():
     """An unknown parameter says whose parameter it is (not 'unknown scenario'); a check without its file says
     which option takes it and that none was given."""
     from orchestrator import exercises
-    from orchestrator.errors import BadParameter, UnknownName
+    from orchestrator.errors import LabError, UnknownName
     from orchestrator.i18n import N_
     with i18n.using("zh"):
         unknown = str(UnknownName(N_("parameter of scenario {scenario}"), "cont", ["count", "size"], scenario="sticky"))
-        with pytest.raises(BadParameter) as raised:
+        with pytest.raises(LabError) as raised:
             exercises.program(exercises.get("framing"), {role: None for role in exercises.ROLES})
         missing = str(raised.value)
     assert unknown == "场景 sticky 的参数 'cont' 不存在；可用的有：count, size", unknown
-    assert missing == "check framing 需要 --server FILE（学员写的服务端程序），实际给出的是 '无'", missing
+    assert missing == "check framing 需要 --server FILE（学员写的服务端程序），但没有给出文件", missing
 
 
 def test_a_chinese_page_title_uses_a_full_width_colon(tmp_path):

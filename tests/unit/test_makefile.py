@@ -1,40 +1,62 @@
-"""The Makefile's promises to a fresh host, run against stand-ins for dpkg, id and sudo."""
+"""The Makefile's promises to a fresh host, run with a PATH of stand-ins: what is missing is looked for by
+what it does (a chromium, a tmux, a Chinese font), installed with Debian's apt as root, else said in a line."""
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+MAKE = shutil.which("make")
 
 
-def host(tmp_path, uid, sudo_works):
-    """`make host` where no package is installed, as uid, with or without a working sudo."""
+def host(tmp_path, uid, sudo_works=False, apt=True, tools=()):
+    """`make host` where only `tools` (names) exist and no Chinese font, as uid, with or without sudo or apt."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    scripts = {"dpkg": "exit 1", "id": f"echo {uid}", "sudo": "exit 0" if sudo_works else "exit 1",
-               "apt-get": f"echo apt-get \"$@\" >> {tmp_path}/apt.log"}
+    scripts = {"id": f"echo {uid}", "sudo": "exit 0" if sudo_works else "exit 1",
+               **({"apt-get": f"echo apt-get \"$@\" >> {tmp_path}/apt.log"} if apt else {}),
+               **{tool: "exit 0" for tool in tools}}
     for name, body in scripts.items():
         (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
         (bin_dir / name).chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    return subprocess.run(["make", "--no-print-directory", "-s", "host"], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    (bin_dir / "find").symlink_to(shutil.which("find"))
+    env = {**os.environ, "PATH": str(bin_dir)}
+    return subprocess.run([MAKE, "--no-print-directory", "-s", "host", f"FONT_DIRS={tmp_path}/fonts"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+def ours(stderr):
+    return [line for line in stderr.splitlines() if not line.startswith("make: ***")]  # make adds its own
 
 
 def test_without_root_or_sudo_host_says_what_to_install_in_one_line_and_fails(tmp_path):
-    done = host(tmp_path, 1000, sudo_works=False)
-    ours = [line for line in done.stderr.splitlines() if not line.startswith("make: ***")]  # make adds its own
-    assert done.returncode != 0 and len(ours) == 1, done.stderr
+    done = host(tmp_path, 1000)
+    assert done.returncode != 0 and len(ours(done.stderr)) == 1, done.stderr
     assert "chromium" in done.stderr and "tmux" in done.stderr and "fonts-noto-cjk" in done.stderr
     assert not (tmp_path / "apt.log").exists(), "nothing was tried"
 
 
-def test_as_root_host_installs_what_is_missing(tmp_path):
-    done = host(tmp_path, 0, sudo_works=False)
+def test_as_root_host_installs_only_what_is_missing(tmp_path):
+    done = host(tmp_path, 0, tools=["chromium-browser"])  # Ubuntu's name: it is there
     assert done.returncode == 0, done.stderr
     installed = (tmp_path / "apt.log").read_text()
-    assert "install" in installed and "chromium" in installed and "fonts-noto-cjk" in installed
+    assert "install" in installed and "tmux" in installed and "fonts-noto-cjk" in installed
+    assert "chromium" not in installed
+
+
+def test_a_host_without_apt_that_has_everything_passes_and_one_that_lacks_says_so(tmp_path):
+    fonts = tmp_path / "fonts" / "opentype"
+    fonts.mkdir(parents=True)
+    (fonts / "NotoSansCJK-Regular.ttc").write_bytes(b"")
+    assert host(tmp_path, 1000, apt=False, tools=["chromium", "tmux"]).returncode == 0
+    (fonts / "NotoSansCJK-Regular.ttc").unlink()
+    (tmp_path / "bin").rename(tmp_path / "bin-before")
+    done = host(tmp_path, 0, apt=False, tools=["chromium", "tmux"])
+    assert done.returncode != 0 and ours(done.stderr) == [
+        "host: the tests need fonts-noto-cjk (Debian's names): install them with your package manager, then run "
+        "make test again"]
 
 
 def test_make_test_runs_host_before_any_test():
-    plan = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True).stdout
-    assert plan.index("dpkg -s") < plan.index("pytest")
+    plan = subprocess.run([MAKE, "-n", "test"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert plan.index("command -v chromium") < plan.index("pytest")

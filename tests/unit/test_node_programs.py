@@ -64,8 +64,10 @@ def _frame(vlan=False, trailer=b""):
     """An Ethernet frame of an IPv4 TCP segment with a 3-byte payload, optionally tagged and with a trailer."""
     payload = b"abc"
     tcp = struct.pack("!HHIIHHHH", 40000, 9000, 1, 0, (5 << 12) | 0x18, 512, 0, 0)
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 1, 0x4000, 64, 6, 0,
-                     bytes([10, 0, 0, 2]), bytes([10, 0, 0, 3]))
+    from nodes.lib.checksum import internet
+    fields = [0x45, 0, 20 + len(tcp) + len(payload), 1, 0x4000, 64, 6, 0, bytes([10, 0, 0, 2]), bytes([10, 0, 0, 3])]
+    fields[7] = internet(struct.pack("!BBHHHBBH4s4s", *fields))
+    ip = struct.pack("!BBHHHBBH4s4s", *fields)
     eth = bytes(12) + (struct.pack("!HH", 0x8100, 7) if vlan else b"") + struct.pack("!H", 0x0800)
     return eth + ip + tcp + payload + trailer
 
@@ -76,4 +78,24 @@ def test_the_ethernet_header_and_trailer_are_read_off_the_frame(vlan, trailer, h
     from nodes import packets
     layers = packets.dissect(_frame(vlan, trailer))
     assert layers["ethernet"]["header_bytes"] == header and layers["ethernet"]["trailer_bytes"] == after
-    assert layers["tcp"]["dst_port"] == 9000 and layers["payload"]["bytes"] == 3
+    assert layers["tcp"]["dst_port"] == 9000 and layers["payload"]["bytes"] == 3 and layers["ipv4"]["checksum_ok"]
+
+
+def test_the_sandbox_stamps_the_moment_a_program_exits_and_leaves_it_to_be_reaped():
+    import threading
+    import time
+
+    from nodes.sandbox import stamp_exit
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    stamps, started = [], time.time()
+    stamper = threading.Thread(target=stamp_exit, args=(child.pid, stamps))
+    stamper.start()
+    time.sleep(0.6)  # noticed late, as the sandbox's loop may notice it
+    assert child.wait() == 0 and stamper.join(5) is None
+    assert 0.25 <= stamps[0] - started <= 0.5, stamps[0] - started
+
+
+def test_a_header_read_from_the_wrong_offset_fails_its_checksum():
+    from nodes import packets
+    frame = _frame()
+    assert not packets.ipv4(frame[13:])[0]["checksum_ok"]  # one byte early: not the header that was sent

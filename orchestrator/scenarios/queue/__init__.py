@@ -130,11 +130,12 @@ def shutdown_step(server, client, workers):
         done = results(running, timeout=30)
     exits = [r.get("exit") for r in pills + done]  # nodes.queues' words: POISON_PILL, or "idle N s"
     last_done = max((d.get("last_task_done_at") or 0 for d in done), default=0)
+    least = items * work_ms / 1000 / len(workers)  # the work that was still to do when the last put returned, at most
     after_ms = round((joined["joined_at"] - last_done) * 1000, 1) if joined["joined_at"] and last_done else None
     return Step(
         "shutdown", _("shutdown: poison pills, and join() with task_done()"),
         passed=exits == ["poison pill"] * 2 * len(workers) and after_ms is not None and after_ms >= 0
-        and sum(d["processed"] for d in done) == items,
+        and joined["join_s"] >= least / 4 and sum(d["processed"] for d in done) == items,
         expected=_("one pill per consumer ends all {consumers}; with task_done() the producer's join() returns "
                    "only after the last of the {items} items ({work_ms} ms of work each) is marked done").format(
             consumers=len(workers), items=items, work_ms=work_ms),
@@ -147,7 +148,7 @@ def shutdown_step(server, client, workers):
               "for work it could not see. (In the course's API, join() and task_done() are JoinableQueue's; this "
               "lesson's queue is a queue.Queue served by a manager, which has them too.)"),
         facts={"pill_consumers": pills, "task_done_consumers": done, "join_s": joined["join_s"],
-               "join_after_last_task_done_ms": after_ms})
+               "join_after_last_task_done_ms": after_ms, "work_left_s_at_most": least})
 
 
 def crash_step(lab, server, client, p, mode):
