@@ -82,8 +82,10 @@ def result_table(result):
             heading = (_("{step}: what the program wrote last on stderr ({where})") if place not in ("", "record")
                        else _("{step}: what the program wrote last on stderr")).format(step=step.name, where=place)
             under.append(Wrapped(Text.assemble(("✗ ", "red"), heading)))
-            # as it was printed, one line each (a traceback's lines are cut at the width, not wrapped)
-            under += [Text("    " + line, style="dim", no_wrap=True, overflow="ellipsis") for line in lines]
+            # as it was printed, one line each: a traceback's frames cut at the width, its last line (the error
+            # itself, what a learner must read) wrapped whole
+            under += [Text("    " + line, style="dim", no_wrap=True, overflow="ellipsis") for line in lines[:-1]]
+            under += [Text("    " + line, style="dim") for line in lines[-1:]]
     if under:
         table.caption = Group(*under)
         table.caption_justify = "left"

@@ -71,6 +71,7 @@ def run(argv):
     args = parser.parse_args(argv)
     address, pause = (args.host, args.port), args.pause_ms / 1000
     alone_budget = args.lines * (pause + 0.2) + 3
+    marks = [time.time()]  # the wall clock at each case's start and at the end, for the orchestrator's timeline
     before = client(address, 0, args.lines, pause, time.monotonic() + alone_budget)
     alone = before["seconds"]
     idle = None
@@ -79,6 +80,7 @@ def run(argv):
     except OSError:
         pass
     limit = 1.5 * alone if not before["failure"] else alone_budget
+    marks.append(time.time())
     crowd, crowd_s = together(address, args.clients, args.lines, pause, time.monotonic() + limit + 1.0)
     if idle:
         idle.close()
@@ -91,8 +93,12 @@ def run(argv):
                 sock.sendall(b"half a li")
         except OSError:
             pass
+    marks.append(time.time())
     survivor, _ = together(address, 1, args.lines, pause, time.monotonic() + alone_budget, extra=vanish)
-    return {"alone": {"before": before, "after": after},
+    marks.append(time.time())
+    return {"timing": {key: [round(start, 3), round(end, 3)] for key, start, end in
+                       zip(("alone", "crowd", "half-line-vanish"), marks, marks[1:])},
+            "alone": {"before": before, "after": after},
             "crowd": {"clients": crowd, "seconds": crowd_s, "idle_connection": idle is not None,
                       "alone_seconds": round((before["seconds"] + after["seconds"]) / 2, 3)},
             "vanish": survivor[0] or {"right": 0, "lines": args.lines, "failure": {"verdict": "no-reply"}}}

@@ -1,4 +1,4 @@
-"""daemon: the learner's daemon child ends with its parent; its ordinary child is joined."""
+"""daemon: the learner's daemon child ends with the parent's main code; its ordinary child is joined."""
 from orchestrator.exercises import _procs, _steps
 from orchestrator.i18n import N_, _
 from orchestrator.result import Step
@@ -13,12 +13,12 @@ HINTS = {
     "hang": N_("The program never ended: the ticking child is not a daemon, and at exit the parent waits for "
                "every non-daemon child, forever. Set daemon=True before start()."),
     "order": N_("`main: end` must come after `done`: the parent must join() the ordinary child before it ends."),
-    "gone": N_("The ticking child outlived the parent: a daemon child is ended when its parent ends. Was it "
-               "started with daemon=True?"),
+    "gone": N_("The ticking child outlived the parent: a daemon child is ended when the parent's main code "
+               "ends. Was it started with daemon=True?"),
     # {error} is DAEMONIC, Python's own words
-    "daemonic": N_("AssertionError: {error}. A daemon is killed when its parent ends, so it could not "
-                   "clean up after children of its own: multiprocessing refuses to let it start any. Start "
-                   "the helper from the parent instead, or do the work in the daemon itself."),
+    "daemonic": N_("AssertionError: {error}. A daemon is terminated when the parent's main code ends, so it "
+                   "could not clean up after children of its own: multiprocessing refuses to let it start any. "
+                   "Start the helper from the parent instead, or do the work in the daemon itself."),
     "crash": N_("The program failed: read its error below (`socklab run` shows it live)."),
 }
 
@@ -57,14 +57,18 @@ def check(lab, program, progress):
              observed=_("all gone {seconds} s after main: end").format(seconds=round(gone - end, 2))
                       if gone is not None else _("main: end never came") if end is None else
                       _("processes still there when the program was stopped"),
-             why=_("multiprocessing terminates a parent's daemon children when the parent exits."),
+             why=_("When the parent's main code ends, multiprocessing terminates its daemon children (then joins "
+                   "the others); this protocol joins the ordinary child first, so the daemon goes at `main: end`. "
+                   "The processes lesson shows the daemon going while the parent still waits, and surviving a "
+                   "parent killed with SIGKILL."),
              facts={"gone_s": gone, "orphans": record["outlived"]},
              hint="" if gone is not None and gone - end <= GONE_S else _(HINTS["gone" if in_order else "order"])),
         Step("no-grandchild", _("4 the daemon starts no child of its own"), passed=not daemonic,
              expected=_("no AssertionError from a daemonic process"),
              observed=_("stderr says: AssertionError: {error}").format(error=DAEMONIC) if daemonic else
              _("no such error"),
-             why=_("A daemon dies with its parent without cleaning up, so it may not have children."),
+             why=_("A daemon is terminated with the parent's main code, without cleaning up, so it may not have "
+                   "children."),
              facts={"stderr_tail": record["stderr"][-400:]},
              hint=_(HINTS["daemonic"]).format(error=DAEMONIC) if daemonic else ""),
     ]

@@ -130,3 +130,12 @@ def test_the_stderr_heading_goes_through_the_catalog(monkeypatch):
     with i18n.using("zh"):
         text = rendered(Result("framing", {}, [FAILED]), 140)
     assert "⟦0 the server starts and listens on tcp port 9500: what the program wrote last on stderr⟧" in text
+
+
+def test_the_error_line_of_a_traceback_is_wrapped_whole_not_cut():
+    long_error = "OSError: [Errno 98] Address already in use: " + "while binding port 9500 on every address " * 4
+    step = Step("starts", "0 the server starts", False, "e", "o", "w",
+                {"record": {"exit_code": 1, "stderr": f"Traceback (most recent call last):\n{long_error}\n"}})
+    text = rendered(Result("framing", {}, [step]), 80)
+    assert " ".join(line.strip() for line in text.splitlines()).count("every address") == 4, text
+

@@ -26,7 +26,7 @@ def worker():
 
 
 def main():
-    ticking = Process(target=ticker, daemon=True)  # daemon: ends when the parent does
+    ticking = Process(target=ticker, daemon=True)  # daemon: terminated when the main code ends
     working = Process(target=worker)
     ticking.start()
     working.start()
