@@ -4,6 +4,7 @@ Format (Gradescope's "Autograder Specifications"): top level `score`, `execution
 `visibility`, `tests`; each test `name`, `number`, `score`, `max_score`, `status`, `output`, `visibility`.
 """
 from orchestrator.i18n import _
+from orchestrator.result import numbered
 
 
 def test_output(step):
@@ -15,9 +16,9 @@ def test_output(step):
 
 def results(result, visibility="visible"):
     """The results.json dict of a check."""
-    tests = [{"name": step.name, "number": str(index), "score": 1.0 if step.passed else 0.0, "max_score": 1.0,
+    tests = [{"name": step.name, "number": str(number), "score": 1.0 if step.passed else 0.0, "max_score": 1.0,
               "status": "passed" if step.passed else "failed", "output": test_output(step),
-              "visibility": visibility} for index, step in enumerate(result.steps, 1)]
+              "visibility": visibility} for number, step in numbered(result.steps)]
     passed = sum(1 for step in result.steps if step.passed)
     return {"score": float(passed), "execution_time": max(1, round(result.duration_s)),
             "output": _("socklab check {exercise}: {passed}/{total} steps passed").format(

@@ -91,8 +91,9 @@ def write_run(folder, result):
     the page's path."""
     files = sorted(p.name for p in folder.iterdir() if p.name not in PAGE_FILES)
     with i18n.using(result.lang):
-        cards = [{"step": step, "picture": pictures.for_step(result.name, step), "facts": facts_rows(step.facts),
-                  "files": [name for name in files if name.startswith(f"{step.key}.")]} for step in result.steps]
+        cards = [{"step": step, "label": result.label(step), "picture": pictures.for_step(result.name, step),
+                  "facts": facts_rows(step.facts), "files": [name for name in files if name.startswith(f"{step.key}.")]}
+                 for step in result.steps]
         page = environment.get_template("run.html").render(
             result=result, kind=result.kind, kind_text=i18n._(KINDS[result.kind]), cards=cards, files=files, css=css(),
             lang=result.lang, notice=pictures.font_notice())

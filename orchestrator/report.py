@@ -74,13 +74,14 @@ def result_table(result):
         mark = "[green]✓[/]" if step.passed else "[red]✗[/]"
         why = Text.assemble(step.why, "\n", (_("hint: "), "bold yellow"), step.hint) if step.hint else Text(step.why)
         # Text, not markup: what a program printed may hold `[/x]` or `[b'\x00']`
-        table.add_row(mark, Wrapped(Text(step.name, style="bold")), Wrapped(step.expected), Wrapped(step.observed),
-                      Wrapped(why))
+        table.add_row(mark, Wrapped(Text(result.label(step), style="bold")), Wrapped(step.expected),
+                      Wrapped(step.observed), Wrapped(why))
     under = [Wrapped(_("note: {note}").format(note=note)) for note in result.notes]
     for step, parts in stderr_tails(result.steps):
         for place, lines in parts:
             heading = (_("{step}: what the program wrote last on stderr ({where})") if place not in ("", "record")
-                       else _("{step}: what the program wrote last on stderr")).format(step=step.name, where=place)
+                       else _("{step}: what the program wrote last on stderr")).format(step=result.label(step),
+                                                                                        where=place)
             under.append(Wrapped(Text.assemble(("✗ ", "red"), heading)))
             # as it was printed, one line each: a traceback's frames cut at the width, its last line (the error
             # itself, what a learner must read) wrapped whole

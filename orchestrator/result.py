@@ -30,6 +30,17 @@ class Step:
 SUBJECT = {"scenario": "scenario", "check": "exercise"}  # the JSON key that names what ran, by kind
 
 
+def numbered(steps):
+    """[(number, step)] as people see them: numbered here, never in a step's name; from 1, or from 0 when the
+    first step starts the learner's program (a server exercise's `starts`: its cases are 1, 2, …)."""
+    return list(enumerate(steps, 0 if steps and steps[0].key == "starts" else 1))
+
+
+def label(steps, step):
+    """The step's name with its number, as people see it: `2 1 B to 1 MiB, the last bytes 50 ms late`."""
+    return next(f"{number} {step.name}" for number, each in numbered(steps) if each is step)
+
+
 @dataclass
 class Result:
     name: str  # the scenario's or the exercise's
@@ -50,6 +61,10 @@ class Result:
     def passed(self):
         """True when there are steps and every one passed."""
         return bool(self.steps) and all(step.passed for step in self.steps)
+
+    def label(self, step) -> str:
+        """The step's name with its number (see label())."""
+        return label(self.steps, step)
 
     def step(self, key) -> Step:
         """The step with this key; KeyError naming the keys there are."""

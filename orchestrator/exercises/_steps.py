@@ -3,7 +3,7 @@ left running; the record of how it ended, told in one line."""
 from nodes.lib import ports
 from orchestrator.i18n import _
 from orchestrator.learner import leftovers
-from orchestrator.result import Step
+from orchestrator.result import Step, label
 
 
 def ending(record):
@@ -29,8 +29,8 @@ def started(running, port, proto="tcp"):
     record = None if running.ready else running.finish()  # running: the learner's Process
     tcp = proto == "tcp"
     return Step(
-        "starts", (_("0 the server starts and listens on {proto} port {port}") if tcp else
-                   _("0 the server starts and binds on {proto} port {port}")).format(proto=proto, port=port),
+        "starts", (_("the server starts and listens on {proto} port {port}") if tcp else
+                   _("the server starts and binds on {proto} port {port}")).format(proto=proto, port=port),
         passed=running.ready,
         expected=(_("`python3 FILE {port}` listens on port {port} within 5 s") if tcp else
                   _("`python3 FILE {port}` is bound on port {port} within 5 s")).format(port=port),
@@ -78,7 +78,7 @@ def after_the_end(steps, timing, record):
     ended_at = record and record.get("ended_at")
     if not ended_at:
         return steps
-    timed = [(step, timing[step.key]) for step in steps if step.key in timing]
+    timed = [(step, timing[step.key]) for step in steps if step.key in timing]  # steps: all, for their numbers
     during = next((step for step, (started, ended) in timed if started <= ended_at <= ended), None)
     said = ending(record)
     for step, (started, _ended) in timed:
@@ -88,7 +88,7 @@ def after_the_end(steps, timing, record):
             ended_here = _("The server ended during this step: {ending}.").format(ending=said)
             step.hint = f"{step.hint} {ended_here}" if step.hint else ended_here
         elif started > ended_at:
-            when = _(", during step “{step}”").format(step=during.name) if during else ""
+            when = _(", during step “{step}”").format(step=label(steps, during)) if during else ""
             step.hint = _("The server had already ended ({ending}){when}: this step could not test it. Fix "
                           "that first.").format(ending=said, when=when)
     return steps
@@ -106,5 +106,5 @@ def check_server(lab, program, progress, name, checker, args, steps_from, about=
             progress(_("{exercise}: the cases, from client1{about}").format(exercise=name, about=about))
             got = client.program(f"checkers.{checker}", "server", ports.EXERCISE, *args, timeout=240)
             lasted = survived(running)  # waits a second: an end in the last case is reported by then
-            steps += after_the_end(steps_from(got), got.get("timing", {}), lasted.facts["record"]) + [lasted]
+            steps = after_the_end(steps + steps_from(got), got.get("timing", {}), lasted.facts["record"]) + [lasted]
     return steps + [clean([server])]

@@ -34,7 +34,7 @@ def told(outcome):
 
 def alone_step(alone):
     bad = next((o for o in (alone["before"], alone["after"]) if o["failure"]), None)
-    return Step("alone", _("1 one client alone"), passed=bad is None,
+    return Step("alone", _("one client alone"), passed=bad is None,
                 expected=_("{lines} lines, {pause} ms apart, each answered upper-cased (once before the crowd, "
                            "once after)").format(lines=LINES, pause=PAUSE_MS),
                 observed=_("before: {before}; after: {after}").format(before=told(alone["before"]),
@@ -53,7 +53,7 @@ def crowd_step(crowd):
     verdicts = {c["failure"]["verdict"] for c in failed}
     key = "wrong" if verdicts == {"wrong"} else "one-at-a-time"
     hint = "" if not failed and in_time else _(HINTS[key])
-    return Step("crowd", _("2 {clients} clients at once beside a silent connection").format(clients=CLIENTS),
+    return Step("crowd", _("{clients} clients at once beside a silent connection").format(clients=CLIENTS),
                 passed=not failed and in_time,
                 expected=_("with one connection open and silent, {clients} clients of {lines} lines each all "
                            "answered within {ratio}× the time one client takes alone ({limit} s)").format(
@@ -70,7 +70,7 @@ def crowd_step(crowd):
 
 
 def vanish_step(outcome):
-    return Step("half-line-vanish", _("3 a client sends half a line and vanishes"),
+    return Step("half-line-vanish", _("a client sends half a line and vanishes"),
                 passed=outcome["failure"] is None,
                 expected=_("a client in the middle of its {lines} lines is not disturbed when another sends "
                            "'half a li' and closes").format(lines=LINES),

@@ -37,20 +37,20 @@ def check(lab, program, progress):
     gone = _procs.gone_at(watch, end) if end is not None else None
     daemonic = DAEMONIC in record["stderr"]
     steps = [
-        Step("ends", _("1 it ends by itself"), passed=ended,
+        Step("ends", _("it ends by itself"), passed=ended,
              expected=_("`python3 FILE` ends with status 0 within {limit} s, though one child ticks forever").format(
                  limit=LIMIT_S),
              observed=_("{ending} after {seconds} s").format(ending=_steps.ending(record), seconds=record["seconds"]),
              why=_("At exit a parent waits for its ordinary children and ends its daemon children."),
              facts={"exit_code": record["exit_code"], "timed_out": record["timed_out"], "seconds": record["seconds"]},
              hint="" if ended else _(HINTS["hang" if record["timed_out"] else "crash"])),
-        Step("order", _("2 tick, then done, then main: end"), passed=in_order,
+        Step("order", _("tick, then done, then main: end"), passed=in_order,
              expected=_("`tick` lines, `done` after about 1 s, `main: end` after `done`"),
              observed=_("{ticks} tick(s); done at {done} s; main: end at {end} s").format(ticks=ticks, done=done,
                                                                                           end=end),
              why=_("join() waits for the child to end, so whatever the parent does after it comes after `done`."),
              facts={"ticks": ticks, "done_s": done, "end_s": end}, hint="" if in_order else _(HINTS["order"])),
-        Step("daemon-gone", _("3 the daemon is gone within {seconds} s of main: end").format(seconds=GONE_S),
+        Step("daemon-gone", _("the daemon is gone within {seconds} s of main: end").format(seconds=GONE_S),
              passed=gone is not None and gone - end <= GONE_S,
              expected=_("no process of the program left {seconds} s after `main: end` (seen with ps every 10 ms)")
              .format(seconds=GONE_S),
@@ -63,7 +63,7 @@ def check(lab, program, progress):
                    "parent killed with SIGKILL."),
              facts={"gone_s": gone, "orphans": record["outlived"]},
              hint="" if gone is not None and gone - end <= GONE_S else _(HINTS["gone" if in_order else "order"])),
-        Step("no-grandchild", _("4 the daemon starts no child of its own"), passed=not daemonic,
+        Step("no-grandchild", _("the daemon starts no child of its own"), passed=not daemonic,
              expected=_("no AssertionError from a daemonic process"),
              observed=_("stderr says: AssertionError: {error}").format(error=DAEMONIC) if daemonic else
              _("no such error"),

@@ -106,11 +106,11 @@ def told(failure):
     return _("{where}: the connection was closed").format(where=at)
 
 
-def case_step(number, case, outcome, native):
+def case_step(case, outcome, native):
     title, does, why = CASES[case]
     failure = outcome["failure"]
     return Step(
-        case, f"{number} {_(title)}", passed=failure is None,
+        case, _(title), passed=failure is None,
         expected=_("{does}: every echo byte-exact, in order, framed with its own length").format(does=_(does)),
         observed=_("{echoed}/{messages} echoed right").format(echoed=outcome["echoed"], messages=outcome["messages"])
         + (_("; {failure}").format(failure=told(failure)) if failure else ""),
@@ -120,5 +120,5 @@ def case_step(number, case, outcome, native):
 def check(lab, program, progress):
     def steps(got):
         native = native_order(got["cases"])
-        return [case_step(n, case, got["cases"][case], native) for n, case in enumerate(CASES, 1)]
+        return [case_step(case, got["cases"][case], native) for case in CASES]
     return _steps.check_server(lab, program, progress, NAME, "framing", (), steps)

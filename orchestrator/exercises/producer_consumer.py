@@ -70,21 +70,21 @@ def judged(record):
 def step_texts():
     """Each step's name, expected and why, in the language in use."""
     return {
-        "ends": (_("1 it ends by itself"),
+        "ends": (_("it ends by itself"),
                  _("`python3 FILE {items} {producers} {consumers} {maxsize}` ends with status 0 within {limit} s")
                  .format(items=ITEMS, producers=PRODUCERS, consumers=CONSUMERS, maxsize=MAXSIZE, limit=LIMIT_S),
                  _("A consumer cannot tell 'no item yet' from 'no item ever': someone has to tell it to stop.")),
-        "each-once": (_("2 every item consumed exactly once"),
+        "each-once": (_("every item consumed exactly once"),
                       _("{lines} lines `consumed P-I`, one for each of {items} items from each of {producers} "
                         "producers").format(lines=PRODUCERS * ITEMS, items=ITEMS, producers=PRODUCERS),
                       _("A queue hands each item to exactly one consumer; an item is lost only if nobody is left to "
                         "take it.")),
-        "children": (_("3 the producers and consumers are the parent's children"),
+        "children": (_("the producers and consumers are the parent's children"),
                      _("every process seen while the parent runs (its {producers} producers and {consumers} "
                        "consumers, as ps catches them every 10 ms) has the parent's pid as its ppid").format(
                          producers=PRODUCERS, consumers=CONSUMERS),
                      _("A parent can only join (and reap) its own children.")),
-        "no-zombies": (_("4 no zombie or orphan left"),
+        "no-zombies": (_("no zombie or orphan left"),
                        _("no child stays a zombie for a second, and none is still running when the parent has ended"),
                        _("A child that ended stays a zombie until its parent waits for it; one that outlives its "
                          "parent is an orphan, adopted by PID 1.")),

@@ -68,7 +68,7 @@ def check(lab, program, progress):
     never = stats["redelivered"] >= TASKS
     per_node = {name: len(done_items(text)) for name, text in outputs.items()}
     steps = [
-        Step("consumers-end", _("1 the surviving consumers end by themselves"), passed=ended,
+        Step("consumers-end", _("the surviving consumers end by themselves"), passed=ended,
              expected=_("on worker1 and worker3, `python3 FILE server {port}` ends with status 0 once idle for "
                         "3 s, within {limit} s").format(port=broker_port, limit=LIMIT_S),
              observed="; ".join(_("{node}: {ending} after {seconds} s").format(node=name, ending=_steps.ending(r),
@@ -79,7 +79,7 @@ def check(lab, program, progress):
                     "broker": stats},
              hint="" if ended else
              _(HINTS["never-ack" if never else "hang" if any(r["timed_out"] for r in records.values()) else "crash"])),
-        Step("nothing-lost", _("2 no task lost though {node} was killed mid-run").format(node=victim.name),
+        Step("nothing-lost", _("no task lost though {node} was killed mid-run").format(node=victim.name),
              passed=not lost and bool(done),
              expected=_("every one of {tasks} tasks printed `done` by some consumer (duplicates allowed, counted)")
              .format(tasks=TASKS),

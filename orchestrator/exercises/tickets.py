@@ -78,8 +78,8 @@ def check(lab, program, progress):
         except (ValueError, KeyError, TypeError):
             final = None
         got = outcome(record, final)
-        key, title = ("squeezed", _("{number} on a node squeezed to {cpus} CPU").format(number=n, cpus=SQUEEZE_CPUS)) \
-            if squeezed else (f"run-{n}", _("{number} run {run} of {runs}").format(number=n, run=n, runs=RUNS))
+        key, title = ("squeezed", _("on a node squeezed to {cpus} CPU").format(cpus=SQUEEZE_CPUS)) \
+            if squeezed else (f"run-{n}", _("run {run} of {runs}").format(run=n, runs=RUNS))
         steps.append(run_step(key, title, got, locked, _steps.ending(record)))
         if got["timed_out"]:
             break  # a hang hangs again: one is enough

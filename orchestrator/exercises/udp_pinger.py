@@ -43,7 +43,7 @@ def parse(stdout):
 
 def finish_step(record):
     ok = record["exit_code"] == 0 and not record["timed_out"]
-    return Step("finishes", _("1 it finishes within {count} × 1.5 s").format(count=COUNT), passed=ok,
+    return Step("finishes", _("it finishes within {count} × 1.5 s").format(count=COUNT), passed=ok,
                 expected=_("`python3 FILE server {port} {count}` ends by itself with status 0 within "
                            "{seconds:.0f} s, though {loss_percent} of the pings get no reply").format(
                     port=ports.PINGER_ECHO, count=COUNT, seconds=COUNT * 1.5, loss_percent=f"{LOSS}%"),
@@ -58,7 +58,7 @@ def lines_step(lines, record_count):
     start = seqs[0] if seqs else 0
     ok = len(lines) == COUNT and seqs == list(range(start, start + COUNT)) and start in (0, 1) \
         and record_count == COUNT
-    return Step("lines", _("2 one line per ping, in order"), passed=ok,
+    return Step("lines", _("one line per ping, in order"), passed=ok,
                 expected=_("{count} datagrams sent and {count} lines `seq N: X ms` or `seq N: timeout`, N counting "
                            "up from 0 or 1").format(count=COUNT),
                 observed=_("the server received {datagrams} datagram(s); {lines} line(s), seq {seqs}").format(
@@ -74,7 +74,7 @@ def timeouts_step(lines, record):
     wrong = [i + 1 for i, (s, d) in enumerate(zip(said, due)) if s != d]
     late = [i + 1 for i, d in enumerate(record[:len(lines)]) if d["fate"] == "late"]
     ok = not wrong and len(lines) == len(record)
-    return Step("timeouts", _("3 timeouts exactly where the server dropped or was late"), passed=ok,
+    return Step("timeouts", _("timeouts exactly where the server dropped or was late"), passed=ok,
                 expected=_("`timeout` for the pings the server dropped ({dropped}) or answered after 1.3 s "
                            "(ping {late}), a time for every other").format(
                     dropped=sum(d["fate"] == "dropped" for d in record), late=late),
@@ -89,7 +89,7 @@ def rtts_step(lines, record):
     checks = [(i + 1, rtt, d["delay_ms"]) for i, ((__, rtt), d) in enumerate(zip(lines, record))
               if rtt is not None and d["fate"] == "echoed"]
     off = [(n, rtt, delay) for n, rtt, delay in checks if not delay - 1 <= rtt <= delay + SLACK_MS]
-    return Step("rtts", _("4 each time is that ping's own round trip"), passed=bool(checks) and not off,
+    return Step("rtts", _("each time is that ping's own round trip"), passed=bool(checks) and not off,
                 expected=_("every reported time at least the server's delay for that ping ({low}–{high} ms, "
                            "jittered) and at most {slack} ms more").format(
                     low=DELAY_MS[0], high=DELAY_MS[1], slack=SLACK_MS),
@@ -109,7 +109,7 @@ def summary_step(lines, summary):
         ([min(rtts), sum(rtts) / len(rtts), max(rtts)] if rtts else [0, 0, 0])
     tolerance = [0, 0, 1, 1.0, 1.0, 1.0]  # the loss rounded to a whole percent; times to a whole ms or finer
     ok = summary is not None and all(abs(a - b) <= t for a, b, t in zip(summary, want, tolerance))
-    return Step("summary", _("5 the summary agrees with the lines"), passed=ok,
+    return Step("summary", _("the summary agrees with the lines"), passed=ok,
                 expected="`{} sent, {} received, {:.0f}% loss, rtt min/avg/max = {:.2f}/{:.2f}/{:.2f} ms`".format(*want),
                 observed=_("no summary line") if summary is None else
                          "`{:g} sent, {:g} received, {:g}% loss, rtt min/avg/max = {:g}/{:g}/{:g} ms`".format(*summary),

@@ -120,7 +120,7 @@ def test_framing_hints_name_the_lesson():
     assert "missing loop" in framing.hint("sizes", {"verdict": "short", "index": 1})
     assert "recv(4)" in framing.hint("paused-prefix", {"verdict": "closed", "index": 0})
     assert "One client at a time" in framing.hint("five-clients", {"verdict": "no-reply", "index": 0})
-    step = framing.case_step(5, "batched", outcome("merged", sent=20, header=44), native=False)
+    step = framing.case_step("batched", outcome("merged", sent=20, header=44), native=False)
     assert not step.passed and "one recv() is not one message" in step.hint and "said 44 B" in step.observed
 
 
@@ -259,22 +259,22 @@ def test_a_later_step_blames_the_ending_not_its_own_case():
     hint says the server had already ended, quoting the error, and guesses no cause of its own."""
     from orchestrator.exercises import _steps
     from orchestrator.result import Step
-    steps = [Step("batched", "5 batched", True, "", "", ""),
-             Step("five-clients", "7 five clients at once", False, "", "", "", hint="One client at a time"),
-             Step("mid-frame-close", "8 a client vanishes", False, "", "", "", hint="A client that closes mid-message")]
+    steps = [Step("starts", "the server starts", True, "", "", ""), Step("batched", "batched", True, "", "", ""),
+             Step("five-clients", "five clients at once", False, "", "", "", hint="One client at a time"),
+             Step("mid-frame-close", "a client vanishes", False, "", "", "", hint="A client that closes mid-message")]
     timing = {"batched": [10.0, 11.0], "five-clients": [11.0, 14.0], "mid-frame-close": [14.0, 15.0]}
     record = {"ended_at": 12.5, "timed_out": False, "flooded": False, "stopped": False, "signal": None,
               "exit_code": 1, "stderr": "Traceback...\nBrokenPipeError: [Errno 32] Broken pipe\n"}
     _steps.after_the_end(steps, timing, record)
-    assert steps[1].hint.startswith("One client at a time") and "BrokenPipeError" in steps[1].hint
-    assert "mid-message" not in steps[2].hint and "already ended" in steps[2].hint
-    assert "BrokenPipeError" in steps[2].hint and "7 five clients at once" in steps[2].hint
-    assert steps[0].hint == ""
+    assert steps[2].hint.startswith("One client at a time") and "BrokenPipeError" in steps[2].hint
+    assert "mid-message" not in steps[3].hint and "already ended" in steps[3].hint
+    assert "BrokenPipeError" in steps[3].hint and "“2 five clients at once”" in steps[3].hint
+    assert steps[1].hint == ""
 
 
 def test_hints_stay_the_cases_own_while_the_server_lives():
     from orchestrator.exercises import _steps
     from orchestrator.result import Step
-    steps = [Step("batched", "5 batched", False, "", "", "", hint="one recv() is not one message")]
+    steps = [Step("batched", "batched", False, "", "", "", hint="one recv() is not one message")]
     _steps.after_the_end(steps, {"batched": [1.0, 2.0]}, None)
     assert steps[0].hint == "one recv() is not one message"

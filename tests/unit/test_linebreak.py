@@ -12,13 +12,13 @@ from orchestrator import i18n, report
 from orchestrator.linebreak import CLOSING, OPENING, Wrapped, spans
 from orchestrator.result import Result, Step
 
-ENGLISH = Step("tcp-merge-nagle", "1 TCP sticky packets, Nagle on", True,
+ENGLISH = Step("tcp-merge-nagle", "TCP sticky packets, Nagle on", True,
                "20 send() calls: fewer segments on the wire than sends, as AF_PACKET sees them",
                "20 send → 3 segments → 2 recv(n) calls; UdpRcvbufErrors stayed 0; TCP_NODELAY off",
                "Both ends merge: the sender's Nagle algorithm and the receiver's buffer; recv(n) returns at most n "
                "bytes, whatever the sender's send() calls were.", hint="Frame each message: a 4-byte length header "
                                                                      "(struct.pack('!I', n)) before the data.")
-CHINESE = Step("tcp-merge-nagle", "1 TCP 粘包，Nagle 开启", True,
+CHINESE = Step("tcp-merge-nagle", "TCP 粘包，Nagle 开启", True,
                "20 次 send()：线路上的报文段少于 send 次数，用 AF_PACKET 套接字（原始套接字）看到的。",
                "20 次 send → 3 个报文段 → 2 次 recv(n)；UdpRcvbufErrors 一直是 0，TCP_NODELAY 关闭。",
                "两端都会合并：发送端的 Nagle 算法，接收端的缓冲区；recv(n) 最多返回 n 个字节，不管发送端调用了"
@@ -50,7 +50,7 @@ def rendered(result, width):
 def test_no_latin_word_split_and_no_closing_punctuation_first(step, width):
     text = rendered(Result("sticky", {}, [step]), width)
     cells = cells_of(text)
-    fields = {1: step.name, 2: step.expected, 3: step.observed, 4: step.why + " " + step.hint}
+    fields = {1: f"1 {step.name}", 2: step.expected, 3: step.observed, 4: step.why + " " + step.hint}
     for (row, column), lines in cells.items():
         if column not in fields or row == 0:
             continue
@@ -88,7 +88,7 @@ def test_styles_survive_the_breaks():
     assert lines[1].spans and lines[1].spans[0].style == "bold yellow"
 
 
-FAILED = Step("starts", "0 the server starts and listens on tcp port 9500", False,
+FAILED = Step("starts", "the server starts and listens on tcp port 9500", False,
               "`python3 FILE 9500` listens on port 9500 within 5 s", "not bound: exited with status 1",
               "Every other step talks to it there.",
               {"port": 9500, "record": {"exit_code": 1, "signal": None, "stderr": "\n".join(
@@ -134,7 +134,7 @@ def test_the_stderr_heading_goes_through_the_catalog(monkeypatch):
 
 def test_the_error_line_of_a_traceback_is_wrapped_whole_not_cut():
     long_error = "OSError: [Errno 98] Address already in use: " + "while binding port 9500 on every address " * 4
-    step = Step("starts", "0 the server starts", False, "e", "o", "w",
+    step = Step("starts", "the server starts", False, "e", "o", "w",
                 {"record": {"exit_code": 1, "stderr": f"Traceback (most recent call last):\n{long_error}\n"}})
     text = rendered(Result("framing", {}, [step]), 80)
     assert " ".join(line.strip() for line in text.splitlines()).count("every address") == 4, text

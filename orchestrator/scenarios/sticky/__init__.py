@@ -102,7 +102,7 @@ def merge_step(nagle_run, nodelay_run, nodelay, p):
         expected = _("{count} send() calls of {size} bytes: fewer TCP segments than sends on the wire, and fewer "
                      "recv() calls than messages").format(count=p["count"], size=p["size"])
     return Step("tcp-merge-nodelay" if nodelay else "tcp-merge-nagle",
-                _("1 TCP merge, TCP_NODELAY") if nodelay else _("1 TCP merge, Nagle on"), passed=passed,
+                _("TCP merge, TCP_NODELAY") if nodelay else _("TCP merge, Nagle on"), passed=passed,
                 expected=expected,
                 observed=_("{sends} sends → {segment_count} segments {segments} → {reads} recv(): {recvs} bytes; "
                            "{merged_reads} read(s) held several messages (up to {most})").format(
@@ -126,7 +126,7 @@ def leftover_step(exchange, p):
              "second_read_head": read, "message_0_at_offset": message(0, p["big"])[n:n + 8].hex(),
              "message_1_head": message(1, p["size"])[:8].hex()}
     return Step(
-        "tcp-leftover", _("2 TCP leftover: a message larger than recv(n)"),
+        "tcp-leftover", _("TCP leftover: a message larger than recv(n)"),
         passed=bool(chunks) and chunks[0] == n and leftover > 0 and read == facts["message_0_at_offset"],
         expected=_("recv({bufsize}) returns {bufsize} of the {big}-byte message 0; the next recv, meant for "
                    "message 1, returns the rest of message 0").format(bufsize=n, big=p["big"]),
@@ -150,7 +150,7 @@ def udp_boundaries_step(exchange, p):
     kept = len(got) == p["count"] and all(d["length"] == d["received"] == p["size"] for d in got)
     order = [d["index"] for d in got]
     return Step(
-        "udp-boundaries", _("3 UDP keeps boundaries"),
+        "udp-boundaries", _("UDP keeps boundaries"),
         passed=kept and sorted(order) == list(range(p["count"])),
         expected=_("after the same {delay_ms} ms delay, each of the {count} datagrams comes out of its own "
                    "recvfrom(), {size} bytes each").format(delay_ms=p["receiver_delay_ms"], count=p["count"],
@@ -176,7 +176,7 @@ def udp_rcvbuf_step(exchange, p):
     payload = fit * p["size"]
     charged = rcvbuf // fit if fit else None
     return Step(
-        "udp-rcvbuf", _("3 UDP's receive buffer is charged each datagram's whole buffer, not its payload"),
+        "udp-rcvbuf", _("UDP's receive buffer is charged each datagram's whole buffer, not its payload"),
         passed=0 < fit < p["flood"] and dropped > 0 and 2 * payload < rcvbuf and rcvbuf == 2 * asked,
         expected=_("{flood} datagrams of {size} bytes sent to a reader that sleeps: the buffer fills long before "
                    "their payload would fill it, and the rest is dropped").format(flood=p["flood"], size=p["size"]),
@@ -198,7 +198,7 @@ def udp_truncation_step(exchange, p):
     got = run["got"]["datagrams"]
     big = got[1] if len(got) > 1 else {}
     return Step(
-        "udp-truncation", _("3 UDP truncates a datagram larger than the buffer"),
+        "udp-truncation", _("UDP truncates a datagram larger than the buffer"),
         passed=len(got) == 3 and big.get("truncated") and big["length"] == sizes[1]
         and got[2]["received"] == got[2]["length"] == p["size"],
         expected=_("a {datagram}-byte datagram read with a {udp_bufsize}-byte buffer gives {udp_bufsize} bytes, "
@@ -229,7 +229,7 @@ def loss_step(server, client, p):
     # {loss_rate:.0%} prints "20%": a literal "20% loss" or "20% of" would read as a %-format to Babel
     return Step(
         "udp-loss-tcp-intact",
-        _("3 {loss_rate:.0%} loss: UDP loses datagrams, TCP delivers everything").format(loss_rate=loss / 100),
+        _("{loss_rate:.0%} loss: UDP loses datagrams, TCP delivers everything").format(loss_rate=loss / 100),
         passed=lost > 0 and intact and resent > 0,
         expected=_("with {loss_rate:.0%} of the client's packets dropped, UDP loses about {loss_rate:.0%} of {count} "
                    "datagrams; TCP (one segment per message: TCP_NODELAY, 1 ms apart) resends what was dropped and "
@@ -262,7 +262,7 @@ def framing_step(server, client, p):
     errors = [c["error"] for c in got["connections"] if c["error"]]
     intact = sum(1 for a, b in zip(expected, delivered) if a == b)
     return Step(
-        "framing-fix", _("4 the fix: length-prefixed frames"),
+        "framing-fix", _("the fix: length-prefixed frames"),
         passed=delivered == expected and not errors,
         expected=_("{frames} frames of 0 B to {max_frame} B, read in varying chunks over a link with {delay_ms} ms "
                    "delay and {loss_rate:.0%} loss: all delivered, every sha256 verified").format(
@@ -291,7 +291,7 @@ def wire_step(nagle, nodelay):
         sends=len(l["send_calls"]), segment_count=len(l["segments"]), segments=l["segments"],
         reads=len(l["recv_chunks"]), chunks=l["recv_chunks"])
     return Step(
-        "wire-view", _("5 wire view: three boundary lists for one stream"),
+        "wire-view", _("wire view: three boundary lists for one stream"),
         passed=differ and sum(a["segments"]) == sum(a["send_calls"]) == sum(a["recv_chunks"]),
         expected=_("the sender's send() calls, the TCP segments on the wire and the receiver's recv() chunks cut "
                    "the same bytes differently"),
@@ -312,7 +312,7 @@ def dissect_step(run):
     headers = eth["header_bytes"] + ip["header_bytes"] + tcp.get("header_bytes", 0)
     trailer = eth["trailer_bytes"]  # what follows the IP packet in the frame: a 4-byte FCS, if the card kept it
     return Step(
-        "frame-dissected", _("5 one frame, layer by layer (AF_PACKET raw socket)"),
+        "frame-dissected", _("one frame, layer by layer (AF_PACKET raw socket)"),
         passed=bool(tcp) and tcp.get("dst_port") == ports.STICKY and ip["protocol"] == "TCP" and first_message
         and tcp["header_bytes"] == 20 + option_bytes and ip["version"] == 4 and ip["checksum_ok"]
         and trailer in (0, 4),  # IPv4 begins where the Ethernet header was measured to end, its checksum holds
@@ -360,7 +360,7 @@ def unix_step(server, p):
     testable = p["count"] > qlen and p["receiver_delay_ms"] > 0
     blocked = waited_ms >= p["receiver_delay_ms"] / 2 if testable else None
     return Step(
-        "unix-sockets", _("6 AF_UNIX: boundaries belong to the socket type"),
+        "unix-sockets", _("AF_UNIX: boundaries belong to the socket type"),
         passed=merged > 0 and reads == [p["size"]] * p["count"] and order == list(range(p["count"]))
         and blocked is not False,
         expected=_("inside one node, a SOCK_STREAM Unix socket merges messages like TCP; a SOCK_DGRAM one keeps "
@@ -383,22 +383,22 @@ def unix_step(server, p):
 def run(lab, params, progress):
     server, client = lab.node("server"), lab.node("client1")
     tcp = Exchange(server, client, "tcp")
-    progress(_("1 TCP merge: Nagle on, then TCP_NODELAY, over a link with {rtt_ms} ms more RTT").format(
+    progress(_("TCP merge: Nagle on, then TCP_NODELAY, over a link with {rtt_ms} ms more RTT").format(
         rtt_ms=params["rtt_ms"]))
     with server.impaired(delay=f"{params['rtt_ms']}ms"):  # delays the ACKs: Nagle's waiting shows on the wire
         nagle, nodelay = merge_exchange(tcp, False, params), merge_exchange(tcp, True, params)
     steps = [merge_step(nagle, nodelay, False, params), merge_step(nagle, nodelay, True, params)]
-    progress(_("2 TCP leftover"))
+    progress(_("TCP leftover"))
     steps.append(leftover_step(tcp, params))
-    progress(_("3 UDP: boundaries, the receive buffer, truncation, loss"))
+    progress(_("UDP: boundaries, the receive buffer, truncation, loss"))
     udp = Exchange(server, client, "udp")
     steps += [udp_boundaries_step(udp, params), udp_rcvbuf_step(udp, params), udp_truncation_step(udp, params),
               loss_step(server, client, params)]
-    progress(_("4 framing: {frames} frames up to {max_frame} bytes over an impaired link").format(
+    progress(_("framing: {frames} frames up to {max_frame} bytes over an impaired link").format(
         frames=params["frames"], max_frame=params["max_frame"]))
     steps.append(framing_step(server, client, params))
-    progress(_("5 the wire view and one frame dissected"))
+    progress(_("the wire view and one frame dissected"))
     steps += [wire_step(nagle, nodelay), dissect_step(nagle)]
-    progress(_("6 AF_UNIX inside the server node"))
+    progress(_("AF_UNIX inside the server node"))
     steps.append(unix_step(server, params))
     return steps
