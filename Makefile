@@ -16,7 +16,7 @@ PYBABEL := $(VENV)/bin/pybabel
 FONT_DIRS ?= /usr/share/fonts /usr/local/share/fonts $(HOME)/.local/share/fonts $(HOME)/.fonts
 
 .DEFAULT_GOAL := help
-.PHONY: help venv host build up down ps shell scenario check test bench fuzz i18n
+.PHONY: help venv host build up down ps shell scenario check test test-unit bench fuzz i18n
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,9 @@ check: venv ## check your program against an exercise: make check NAME=framing A
 test: venv host ## unit and integration tests (installs what they need first; integration brings its own lab up and down)
 	@$(SOCKLAB) build || [ "$$CI" != true ]  # without Docker: integration tests skip here, fail in CI
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-unit: venv ## the unit tests alone: no Docker, seconds
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
 
 fuzz: venv ## fuzz the framing library with atheris for FUZZ_SECONDS (60); a crash is saved under reports/fuzz/
 	$(VENV)/bin/pip install -q --disable-pip-version-check $(ATHERIS)

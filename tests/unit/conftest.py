@@ -1,8 +1,38 @@
-"""Fakes shared by the unit tests: containers, nodes and an engine whose exec streams a test controls."""
+"""What the unit tests share: fakes of containers, nodes and an engine whose exec streams a test controls;
+the CLI run in-process; a Chinese result."""
 import queue
 import time
 
 import pytest
+
+from orchestrator import cli, i18n
+from orchestrator.result import Result, Step
+
+
+def run_cli(capsys, *argv):
+    """socklab's main(argv) in this process: (exit code, stdout, stderr)."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(list(argv))
+    captured = capsys.readouterr()
+    return exit_.value.code, captured.out, captured.err
+
+
+def assert_one_line_error(code, err, text):
+    """The CLI's promise for a failure: exit 2, one line on stderr that says text, no traceback."""
+    assert code == 2
+    assert err.startswith("socklab: error: ") and err.count("\n") == 1 and text in err
+    assert "Traceback" not in err
+
+
+def chinese_result():
+    """A sticky result written in Chinese, one step passed and one failed with a hint."""
+    with i18n.using("zh"):
+        steps = [Step("tcp-merge-nagle", "TCP 粘包，Nagle 开启", True, "20 次 send()：线路上的报文段少于 send 次数",
+                      "20 次 send → 3 个报文段 → 2 次 recv()", "两端都会合并：发送端的 Nagle 算法，接收端的缓冲区",
+                      {"sends": [40] * 20}),
+                 Step("tcp-leftover", "TCP 残留：消息比 recv(n) 大", False, "recv(1024) 返回 1024 字节",
+                      "reads [1024, 1976]", "剩下的留在缓冲区里", {"reads": [1024, 1976]}, hint="粘包：用报头")]
+        return Result("sticky", {"count": 20}, steps, "2026-11-27T10:00:00+00:00", 2.5, ["说明：一行"])
 
 
 class FakeContainer:

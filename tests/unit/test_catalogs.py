@@ -181,7 +181,7 @@ def test_usage_errors_read_naturally_in_chinese():
 
 def test_a_chinese_page_title_uses_a_full_width_colon(tmp_path):
     from orchestrator import report
-    from tests.unit.test_i18n import chinese_result
+    from tests.unit.conftest import chinese_result
     page = report.save_result(chinese_result(), tmp_path).read_text()
     title = re.search(r"<title>(.*?)</title>", page).group(1)
     assert "：" in title and ": " not in title, title

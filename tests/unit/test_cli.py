@@ -7,19 +7,7 @@ import pytest
 
 from orchestrator import cli, report
 from orchestrator.result import Result, Step
-
-
-def run_cli(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_:
-        cli.main(list(argv))
-    captured = capsys.readouterr()
-    return exit_.value.code, captured.out, captured.err
-
-
-def assert_one_line_error(code, err, text):
-    assert code == 2
-    assert err.startswith("socklab: error: ") and err.count("\n") == 1 and text in err
-    assert "Traceback" not in err
+from tests.unit.conftest import assert_one_line_error, run_cli
 
 
 def test_unknown_scenario(capsys):

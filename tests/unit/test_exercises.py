@@ -18,7 +18,7 @@ from orchestrator.exercises import (_procs, _source, concurrent_server, daemon, 
                                     reliable_consumer, remote_shell, tickets, udp_pinger)
 from orchestrator.learner import LearnerProgram
 from orchestrator.result import Result, Step
-from tests.unit.test_cli import assert_one_line_error, run_cli
+from tests.unit.conftest import assert_one_line_error, run_cli
 
 
 def test_the_eight_exercises_and_their_roles():

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from orchestrator import cli, i18n, report
 from orchestrator.result import Result, Step
-from tests.unit.test_cli import run_cli
+from tests.unit.conftest import chinese_result, run_cli
 
 
 @pytest.mark.parametrize("environ,lang", [
@@ -72,16 +72,6 @@ def test_errors_speak_chinese_in_one_line(capsys):
 def test_english_output_is_english(capsys):
     code, out, _ = run_cli(capsys, "--help")
     assert code == 0 and out.startswith("usage: ") and "build what is missing and start the lab" in out
-
-
-def chinese_result():
-    with i18n.using("zh"):
-        steps = [Step("tcp-merge-nagle", "1 TCP 粘包，Nagle 开启", True, "20 次 send()：线路上的报文段少于 send 次数",
-                      "20 次 send → 3 个报文段 → 2 次 recv()", "两端都会合并：发送端的 Nagle 算法，接收端的缓冲区",
-                      {"sends": [40] * 20}),
-                 Step("tcp-leftover", "2 TCP 残留：消息比 recv(n) 大", False, "recv(1024) 返回 1024 字节",
-                      "reads [1024, 1976]", "剩下的留在缓冲区里", {"reads": [1024, 1976]}, hint="粘包：用报头")]
-        return Result("sticky", {"count": 20}, steps, "2026-11-27T10:00:00+00:00", 2.5, ["说明：一行"])
 
 
 def test_a_result_records_its_language():

@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 from orchestrator import pages, pictures, report
 from orchestrator.result import Result, Step
-from tests.unit.test_cli import assert_one_line_error, run_cli
+from tests.unit.conftest import assert_one_line_error, run_cli
 
 WIRE = {"nagle": {"send_calls": [40] * 5, "segments": [40, 160], "recv_chunks": [200]},
         "nodelay": {"send_calls": [40] * 5, "segments": [40] * 5, "recv_chunks": [120, 80]}}
