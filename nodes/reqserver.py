@@ -114,68 +114,91 @@ def reap():
         pass
 
 
-def multiplexed(listener, idle):
-    selector = selectors.DefaultSelector()
-    listener.setblocking(False)
-    selector.register(listener, selectors.EVENT_READ)
-    buffers, timers, seen = {}, [], {}  # conn -> bytes; heap of (due, conn, started); conn -> last activity
-    peers = {}  # conn -> peer name, for the log
+class Multiplexed:
+    """One thread, one selector: every connection's request read without blocking, I/O waits kept as timers
+    on the loop, CPU work done in the loop (multiplexing is not parallelism)."""
 
-    def close(conn, why=None):
-        if why:
-            serving.log("reqserver", peers.get(conn), why)
-        if conn in buffers:
-            selector.unregister(conn)
-        buffers.pop(conn, None)
-        seen.pop(conn, None)
-        peers.pop(conn, None)
-        conn.close()
-    while True:
-        wait = min(1.0, max(0.0, timers[0][0] - time.monotonic())) if timers else 1.0
-        for key, _ in selector.select(wait):
-            if key.fileobj is listener:
-                conn, peer = accepted(listener)
-                peers[conn] = peer
-                conn.setblocking(False)
-                selector.register(conn, selectors.EVENT_READ)
-                buffers[conn], seen[conn] = b"", time.monotonic()
-                continue
-            conn = key.fileobj
-            try:
-                data = conn.recv(MAX_LINE)
-            except OSError:
-                data = b""
-            if not data:
-                close(conn)
-                continue
-            buffers[conn] += data
-            seen[conn] = time.monotonic()
-            if b"\n" not in buffers[conn] and len(buffers[conn]) <= MAX_LINE:
-                continue
-            started = time.monotonic()
-            try:
-                kind, amount = parse(buffers[conn].decode(errors="replace"))
-            except ValueError as exc:
-                with serving.contained("reqserver", peers[conn], "reply failed"):
-                    conn.send(f"error {exc}\n".encode())  # a short line; a peer that does not read loses it
-                close(conn, f"connection ended: ValueError: {exc}")
-                continue
-            selector.unregister(conn)
-            buffers.pop(conn)
-            seen.pop(conn)
-            if kind == "io":  # no sleep: the loop answers when the timer falls due
-                heapq.heappush(timers, (started + amount / 1000, id(conn), conn, started))
-            else:
-                work(kind, amount)  # CPU work blocks the loop: multiplexing is not parallelism
-                heapq.heappush(timers, (0, id(conn), conn, started))
-        while timers and timers[0][0] <= time.monotonic():
-            _, _, conn, started = heapq.heappop(timers)
-            with serving.contained("reqserver", peers.get(conn), "reply failed"):
+    def __init__(self, listener, idle):
+        self.listener, self.idle = listener, idle
+        self.selector = selectors.DefaultSelector()
+        listener.setblocking(False)
+        self.selector.register(listener, selectors.EVENT_READ)
+        self.buffers, self.seen, self.peers = {}, {}, {}  # conn -> bytes read; its last activity; its peer's name
+        self.timers = []  # a heap of (due, id, conn, started): the answers the loop owes
+
+    def serve(self):
+        while True:
+            wait = min(1.0, max(0.0, self.timers[0][0] - time.monotonic())) if self.timers else 1.0
+            for key, _ in self.selector.select(wait):
+                if key.fileobj is self.listener:
+                    self.accept()
+                else:
+                    self.read(key.fileobj)
+            self.answer_due()
+            self.drop_idle()
+
+    def accept(self):
+        conn, peer = accepted(self.listener)
+        self.peers[conn] = peer
+        conn.setblocking(False)
+        self.selector.register(conn, selectors.EVENT_READ)
+        self.buffers[conn], self.seen[conn] = b"", time.monotonic()
+
+    def read(self, conn):
+        """Take what came; a whole request line (or too long a one) is parsed and its answer scheduled."""
+        try:
+            data = conn.recv(MAX_LINE)
+        except OSError:
+            data = b""
+        if not data:
+            self.close(conn)
+            return
+        self.buffers[conn] += data
+        self.seen[conn] = time.monotonic()
+        if b"\n" not in self.buffers[conn] and len(self.buffers[conn]) <= MAX_LINE:
+            return
+        started = time.monotonic()
+        try:
+            kind, amount = parse(self.buffers[conn].decode(errors="replace"))
+        except ValueError as exc:
+            with serving.contained("reqserver", self.peers[conn], "reply failed"):
+                conn.send(f"error {exc}\n".encode())  # a short line; a peer that does not read loses it
+            self.close(conn, f"connection ended: ValueError: {exc}")
+            return
+        self.selector.unregister(conn)
+        self.buffers.pop(conn)
+        self.seen.pop(conn)
+        if kind == "io":  # no sleep: the loop answers when the timer falls due
+            heapq.heappush(self.timers, (started + amount / 1000, id(conn), conn, started))
+        else:
+            work(kind, amount)  # CPU work blocks the loop: multiplexing is not parallelism
+            heapq.heappush(self.timers, (0, id(conn), conn, started))
+
+    def answer_due(self):
+        while self.timers and self.timers[0][0] <= time.monotonic():
+            _, _, conn, started = heapq.heappop(self.timers)
+            with serving.contained("reqserver", self.peers.get(conn), "reply failed"):
                 conn.send(reply(started))
-            close(conn)
-        for conn, last in list(seen.items()):
-            if time.monotonic() - last > idle:
-                close(conn, f"connection ended: silent for {idle} s")
+            self.close(conn)
+
+    def drop_idle(self):
+        for conn, last in list(self.seen.items()):
+            if time.monotonic() - last > self.idle:
+                self.close(conn, f"connection ended: silent for {self.idle} s")
+
+    def close(self, conn, why=None):
+        if why:
+            serving.log("reqserver", self.peers.get(conn), why)
+        if conn in self.buffers:
+            self.selector.unregister(conn)
+        self.buffers.pop(conn, None)
+        self.seen.pop(conn, None)
+        self.peers.pop(conn, None)
+        conn.close()
+
+
+def multiplexed(listener, idle):
+    Multiplexed(listener, idle).serve()
 
 
 class Stopped(Exception):

@@ -175,7 +175,7 @@ def stamp_exit(pid, stamps):
     stamps.append(round(time.time(), 3))
 
 
-def run(argv):
+def arguments(argv):
     parser = argparse.ArgumentParser(prog="nodes.sandbox")
     parser.add_argument("--listen", help="tcp:PORT or udp:PORT: say `listening` once the program is bound there")
     parser.add_argument("--limit-s", type=float, default=30.0, help="wall-clock limit")
@@ -187,50 +187,79 @@ def run(argv):
                              "writes, which other processes' lines can come between)")
     parser.add_argument("file")
     parser.add_argument("args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    return parser.parse_args(argv)
+
+
+def start(args, stdout):
+    """The learner's program, started as the sandbox user under the limits, in a session of its own."""
     env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": args.workdir, "LANG": "C.UTF-8",
            "PYTHONDONTWRITEBYTECODE": "1", **({"PYTHONUNBUFFERED": "1"} if args.unbuffered else {})}
+    return subprocess.Popen(["python3", args.file, *args.args], cwd=args.workdir, env=env, stdin=subprocess.DEVNULL,
+                            stdout=stdout, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
+                            extra_groups=[], start_new_session=True, preexec_fn=limited)
+
+
+class Watch:
+    """The sandbox user's process table, kept each time it changed (with --watch), on the sandbox's clock."""
+
+    def __init__(self, on, started):
+        self.on, self.started, self.snapshots = on, started, []
+
+    def sample(self):
+        if self.on and len(self.snapshots) < MAX_SNAPSHOTS:
+            table = processes()
+            if not self.snapshots or self.snapshots[-1][1] != table:
+                self.snapshots.append([round(time.monotonic() - self.started, 3), table])
+
+
+def supervise(child, args, out, total, watch, stopped, started):
+    """Until the program ends, is stopped, floods or outlives its limit: say `listening` once it is bound
+    (--listen). (timed_out, flooded)."""
+    proto, _, port = (args.listen or "").partition(":")
+    said = not args.listen
+    while child.poll() is None and not stopped.is_set():
+        watch.sample()
+        if not said and bound(proto, int(port)):
+            print("listening", file=sys.stderr, flush=True)
+            said = True
+        if total[0] + (out.count if args.stdout_file else 0) > OUTPUT_FLOOD:
+            return False, True
+        if time.monotonic() - started > args.limit_s:
+            return True, False
+        time.sleep(0.01)
+    return False, False
+
+
+def linger(watch):
+    """With --watch, what the program left running, sampled for up to LINGER_S."""
+    until = time.monotonic() + (LINGER_S if watch.on else 0)
+    while time.monotonic() < until and sandbox_pids():
+        watch.sample()
+        time.sleep(0.01)
+    watch.sample()
+
+
+def run(argv):
+    args = arguments(argv)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     started = time.monotonic()
     stdout = open(os.path.join(args.workdir, args.stdout_file), "w+b") if args.stdout_file else subprocess.PIPE
-    child = subprocess.Popen(["python3", args.file, *args.args], cwd=args.workdir, env=env, stdin=subprocess.DEVNULL,
-                             stdout=stdout, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
-                             extra_groups=[], start_new_session=True, preexec_fn=limited)
+    child = start(args, stdout)
     exited_at = []  # the wall-clock moment it ended (not when the loop below noticed), for a checker's timeline
     stamper = threading.Thread(target=stamp_exit, args=(child.pid, exited_at), daemon=True)
     stamper.start()
-    total, watch = [0], []
+    total, watch = [0], Watch(args.watch, started)
     out = FileOutput(stdout) if args.stdout_file else Output(child.stdout, total, started if args.watch else None)
     err = Output(child.stderr, total)
-
-    def sample():
-        if args.watch and len(watch) < MAX_SNAPSHOTS:
-            table = processes()
-            if not watch or watch[-1][1] != table:
-                watch.append([round(time.monotonic() - started, 3), table])
-    proto, _, port = (args.listen or "").partition(":")
-    said, timed_out, flooded = not args.listen, False, False
     try:
-        while child.poll() is None and not stopped.is_set():
-            sample()
-            if not said and bound(proto, int(port)):
-                print("listening", file=sys.stderr, flush=True)
-                said = True
-            if total[0] + (out.count if args.stdout_file else 0) > OUTPUT_FLOOD:
-                flooded = True
-                break
-            if time.monotonic() - started > args.limit_s:
-                timed_out = True
-                break
-            time.sleep(0.01)
+        timed_out, flooded = supervise(child, args, out, total, watch, stopped, started)
         ended = child.poll() is not None
         outlived = len(sandbox_pids()) if ended else None
-        lingering = time.monotonic() + (LINGER_S if args.watch and ended else 0)
-        while time.monotonic() < lingering and sandbox_pids():
-            sample()
-            time.sleep(0.01)
-        sample()
+        if ended:
+            linger(watch)
+        else:
+            watch.sample()
     finally:
         kill_all()  # whatever went wrong here, nothing of the program outlives the sandbox
     code = child.wait()
@@ -240,10 +269,8 @@ def run(argv):
     return {"exit_code": code if code >= 0 else None, "signal": -code if code < 0 else None,
             "timed_out": timed_out, "flooded": flooded, "stopped": stopped.is_set() and not ended,
             "seconds": round(time.monotonic() - started, 3), "ended_at": exited_at[0] if ended and exited_at else None,
-            "stdout": out.text(),
-            "stderr": err.text(),
-            "stdout_bytes": out.count, "stderr_bytes": err.count, "outlived": outlived,
-            **({"lines": out.lines, "watch": watch} if args.watch else {})}
+            "stdout": out.text(), "stderr": err.text(), "stdout_bytes": out.count, "stderr_bytes": err.count,
+            "outlived": outlived, **({"lines": out.lines, "watch": watch.snapshots} if args.watch else {})}
 
 
 if __name__ == "__main__":

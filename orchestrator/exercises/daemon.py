@@ -29,47 +29,61 @@ def check(lab, program, progress):
     # unbuffered: the daemon is terminated, never flushing a buffer; lines are matched by what they hold, as
     # two processes' writes may come on one line
     record = program.start(node, limit_s=LIMIT_S, watch=True, unbuffered=True).result(LIMIT_S + 30)
-    lines, watch = record["lines"], record["watch"]
+    lines = record["lines"]
     ticks = sum(line.count("tick") for __, line in lines)
     done, end = _procs.first_line(lines, "done"), _procs.first_line(lines, "main: end")
-    ended = record["exit_code"] == 0 and not record["timed_out"]
     in_order = ticks > 0 and done is not None and end is not None and done <= end
-    gone = _procs.gone_at(watch, end) if end is not None else None
+    return [ends_step(record), order_step(ticks, done, end, in_order), gone_step(record, end, in_order),
+            grandchild_step(record), _steps.clean([node])]
+
+
+def ends_step(record):
+    ended = record["exit_code"] == 0 and not record["timed_out"]
+    return Step(
+        "ends", _("it ends by itself"), passed=ended,
+        expected=_("`python3 FILE` ends with status 0 within {limit} s, though one child ticks forever").format(
+            limit=LIMIT_S),
+        observed=_("{ending} after {seconds} s").format(ending=_steps.ending(record), seconds=record["seconds"]),
+        why=_("At exit a parent waits for its ordinary children and ends its daemon children."),
+        facts={"exit_code": record["exit_code"], "timed_out": record["timed_out"], "seconds": record["seconds"],
+               "stderr_tail": record["stderr"][-2000:]},
+        hint="" if ended else _(HINTS["hang" if record["timed_out"] else "crash"]))
+
+
+def order_step(ticks, done, end, in_order):
+    return Step(
+        "order", _("tick, then done, then main: end"), passed=in_order,
+        expected=_("`tick` lines, `done` after about 1 s, `main: end` after `done`"),
+        observed=_("{ticks} tick(s); done at {done} s; main: end at {end} s").format(ticks=ticks, done=done, end=end),
+        why=_("join() waits for the child to end, so whatever the parent does after it comes after `done`."),
+        facts={"ticks": ticks, "done_s": done, "end_s": end}, hint="" if in_order else _(HINTS["order"]))
+
+
+def gone_step(record, end, in_order):
+    gone = _procs.gone_at(record["watch"], end) if end is not None else None
+    passed = gone is not None and gone - end <= GONE_S
+    return Step(
+        "daemon-gone", _("the daemon is gone within {seconds} s of main: end").format(seconds=GONE_S), passed=passed,
+        expected=_("no process of the program left {seconds} s after `main: end` (seen with ps every 10 ms)")
+        .format(seconds=GONE_S),
+        observed=_("all gone {seconds} s after main: end").format(seconds=round(gone - end, 2))
+        if gone is not None else _("main: end never came") if end is None else
+        _("processes still there when the program was stopped"),
+        why=_("When the parent's main code ends, multiprocessing terminates its daemon children (then joins "
+              "the others); this protocol joins the ordinary child first, so the daemon goes at `main: end`. "
+              "The processes lesson shows the daemon going while the parent still waits, and surviving a "
+              "parent killed with SIGKILL."),
+        facts={"gone_s": gone, "orphans": record["outlived"]},
+        hint="" if passed else _(HINTS["gone" if in_order else "order"]))
+
+
+def grandchild_step(record):
     daemonic = DAEMONIC in record["stderr"]
-    steps = [
-        Step("ends", _("it ends by itself"), passed=ended,
-             expected=_("`python3 FILE` ends with status 0 within {limit} s, though one child ticks forever").format(
-                 limit=LIMIT_S),
-             observed=_("{ending} after {seconds} s").format(ending=_steps.ending(record), seconds=record["seconds"]),
-             why=_("At exit a parent waits for its ordinary children and ends its daemon children."),
-             facts={"exit_code": record["exit_code"], "timed_out": record["timed_out"], "seconds": record["seconds"]},
-             hint="" if ended else _(HINTS["hang" if record["timed_out"] else "crash"])),
-        Step("order", _("tick, then done, then main: end"), passed=in_order,
-             expected=_("`tick` lines, `done` after about 1 s, `main: end` after `done`"),
-             observed=_("{ticks} tick(s); done at {done} s; main: end at {end} s").format(ticks=ticks, done=done,
-                                                                                          end=end),
-             why=_("join() waits for the child to end, so whatever the parent does after it comes after `done`."),
-             facts={"ticks": ticks, "done_s": done, "end_s": end}, hint="" if in_order else _(HINTS["order"])),
-        Step("daemon-gone", _("the daemon is gone within {seconds} s of main: end").format(seconds=GONE_S),
-             passed=gone is not None and gone - end <= GONE_S,
-             expected=_("no process of the program left {seconds} s after `main: end` (seen with ps every 10 ms)")
-             .format(seconds=GONE_S),
-             observed=_("all gone {seconds} s after main: end").format(seconds=round(gone - end, 2))
-                      if gone is not None else _("main: end never came") if end is None else
-                      _("processes still there when the program was stopped"),
-             why=_("When the parent's main code ends, multiprocessing terminates its daemon children (then joins "
-                   "the others); this protocol joins the ordinary child first, so the daemon goes at `main: end`. "
-                   "The processes lesson shows the daemon going while the parent still waits, and surviving a "
-                   "parent killed with SIGKILL."),
-             facts={"gone_s": gone, "orphans": record["outlived"]},
-             hint="" if gone is not None and gone - end <= GONE_S else _(HINTS["gone" if in_order else "order"])),
-        Step("no-grandchild", _("the daemon starts no child of its own"), passed=not daemonic,
-             expected=_("no AssertionError from a daemonic process"),
-             observed=_("stderr says: AssertionError: {error}").format(error=DAEMONIC) if daemonic else
-             _("no such error"),
-             why=_("A daemon is terminated with the parent's main code, without cleaning up, so it may not have "
-                   "children."),
-             facts={"stderr_tail": record["stderr"][-400:]},
-             hint=_(HINTS["daemonic"]).format(error=DAEMONIC) if daemonic else ""),
-    ]
-    return steps + [_steps.clean([node])]
+    return Step(
+        "no-grandchild", _("the daemon starts no child of its own"), passed=not daemonic,
+        expected=_("no AssertionError from a daemonic process"),
+        observed=_("stderr says: AssertionError: {error}").format(error=DAEMONIC) if daemonic else _("no such error"),
+        why=_("A daemon is terminated with the parent's main code, without cleaning up, so it may not have "
+              "children."),
+        facts={"stderr_tail": record["stderr"][-400:]},
+        hint=_(HINTS["daemonic"]).format(error=DAEMONIC) if daemonic else "")

@@ -13,6 +13,7 @@ ROLE = "consumer"
 SUMMARY = N_("a consumer of the lab's reliable queue on three workers, one killed mid-run: acknowledge after the "
              "work")
 TASKS, LEASE_S, MAXSIZE, LIMIT_S = 2000, 1.0, 200, 25
+WORKERS, VICTIM = ("worker1", "worker2", "worker3"), "worker2"  # the consumers' nodes, and the one killed
 # The queue stays empty EMPTY_S after the consumers start, and the kill comes KILL_AFTER_S after production
 # began: the conditions under test, not waits. A consumer must stay until idle for IDLE_S (the protocol).
 EMPTY_S, KILL_AFTER_S, IDLE_S = 1.0, 1.0, 3.0
@@ -35,10 +36,12 @@ def done_items(text):
     return [int(item) for item in DONE.findall(text)]
 
 
-def check(lab, program, progress):
+def run(lab, program, progress):
+    """The consumers on three workers, the tasks from client1, worker2 killed mid-run: (the survivors'
+    sandbox records by node, the killed one's output, the broker's counts, the producer's Completed)."""
     server, client = lab.node("server"), lab.node("client1")
-    workers = [lab.node(f"worker{n}") for n in (1, 2, 3)]
-    victim = workers[1]
+    workers = [lab.node(name) for name in WORKERS]
+    victim = lab.node(VICTIM)
     broker_port = ports.EXERCISE_BROKER
     try:
         with server.serve("queues", "broker", "--port", broker_port, "--maxsize", MAXSIZE, "--lease", LEASE_S):
@@ -56,10 +59,17 @@ def check(lab, program, progress):
             produced = producer.wait(60)
             records = {w.name: c.result(LIMIT_S + 30) for w, c in zip(workers, consumers) if w is not victim}
             stats = server.program("queues", "history", "server", "--port", broker_port)["reliable"]
-        killed_output = read_file(victim, f"{consumers[1].workdir}/out.txt").decode(errors="replace")
+        killed_output = read_file(victim, f"{consumers[WORKERS.index(VICTIM)].workdir}/out.txt").decode(
+            errors="replace")
     finally:
         victim.restart()
-    outputs = {name: record["stdout"] for name, record in records.items()} | {victim.name: killed_output}
+    return records, killed_output, stats, produced
+
+
+def check(lab, program, progress):
+    records, killed_output, stats, produced = run(lab, program, progress)
+    victim, broker_port = VICTIM, ports.EXERCISE_BROKER
+    outputs = {name: record["stdout"] for name, record in records.items()} | {victim: killed_output}
     done = [item for text in outputs.values() for item in done_items(text)]
     lost = sorted(set(range(TASKS)) - set(done))
     duplicates = len(done) - len(set(done))
@@ -79,7 +89,7 @@ def check(lab, program, progress):
                     "broker": stats},
              hint="" if ended else
              _(HINTS["never-ack" if never else "hang" if any(r["timed_out"] for r in records.values()) else "crash"])),
-        Step("nothing-lost", _("no task lost though {node} was killed mid-run").format(node=victim.name),
+        Step("nothing-lost", _("no task lost though {node} was killed mid-run").format(node=victim),
              passed=not lost and bool(done),
              expected=_("every one of {tasks} tasks printed `done` by some consumer (duplicates allowed, counted)")
              .format(tasks=TASKS),
@@ -94,4 +104,4 @@ def check(lab, program, progress):
              hint="" if not lost and done else
              _(HINTS["first-empty" if early else "never-ack" if never else "ack-first"])),
     ]
-    return steps + [_steps.clean([workers[0], workers[2]])]
+    return steps + [_steps.clean([lab.node(name) for name in WORKERS if name != VICTIM])]
