@@ -38,6 +38,43 @@ def parse_sizes(text):
     return [int(part) for part in text.split(",") if part]
 
 
+def stream(sock, address, sizes, nodelay, gap_ms):
+    """Send each message over a stream, recording every send() call: (sends, sha256, TCP_INFO once all is
+    acknowledged, for TCP)."""
+    sends, digest = [], hashlib.sha256()
+    if nodelay:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.connect(address)
+    started = time.monotonic()
+    for index, size in enumerate(sizes):
+        data = memoryview(message(index, size))
+        digest.update(data)
+        while data:  # send() may take less than it was given: record every call
+            taken = sock.send(data)
+            sends.append(taken)
+            data = data[taken:]
+        if gap_ms:
+            time.sleep(gap_ms / 1000)
+    tcp = {**acknowledged(sock), "seconds": round(time.monotonic() - started, 4)} if sock.family == socket.AF_INET \
+        else None
+    return sends, digest.hexdigest(), tcp
+
+
+def datagrams(sock, address, sizes):
+    """Send each message as a datagram: (sendto() results, what waiting there was). A full AF_UNIX queue makes
+    sendto() wait for its receiver; UDP never waits for its receiver (only for its own send buffer)."""
+    sends, longest = [], 0.0
+    for index, size in enumerate(sizes):
+        started = time.monotonic()
+        sends.append(sock.sendto(message(index, size), address))
+        longest = max(longest, time.monotonic() - started)
+    waited = {"longest_send_ms": round(longest * 1000, 2)}
+    if sock.family == socket.AF_UNIX:
+        with open("/proc/sys/net/unix/max_dgram_qlen") as qlen:
+            waited["max_dgram_qlen"] = int(qlen.read())
+    return sends, waited
+
+
 def run(argv):
     parser = argparse.ArgumentParser(prog="nodes.sender")
     parser.add_argument("proto", choices=FAMILIES)
@@ -53,38 +90,14 @@ def run(argv):
     sizes = args.sizes or [args.size] * args.count
     family, kind = FAMILIES[args.proto]
     address = (args.address, args.port) if family == socket.AF_INET else args.address
-    sends, digest, info = [], hashlib.sha256(), None
+    result = {"proto": args.proto, "nodelay": args.nodelay, "sizes": sizes}
     with socket.socket(family, kind) as sock:
         if kind == socket.SOCK_STREAM:
-            if args.nodelay:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            sock.connect(address)
-            started = time.monotonic()
-            for index, size in enumerate(sizes):
-                data = memoryview(message(index, size))
-                digest.update(data)
-                while data:  # send() may take less than it was given: record every call
-                    taken = sock.send(data)
-                    sends.append(taken)
-                    data = data[taken:]
-                if args.gap_ms:
-                    time.sleep(args.gap_ms / 1000)
-            if family == socket.AF_INET:
-                info = {**acknowledged(sock), "seconds": round(time.monotonic() - started, 4)}
-        else:
-            longest = 0.0
-            for index, size in enumerate(sizes):
-                started = time.monotonic()
-                sends.append(sock.sendto(message(index, size), address))
-                longest = max(longest, time.monotonic() - started)
-            info = {"longest_send_ms": round(longest * 1000, 2)}  # a full AF_UNIX queue blocks: UDP never waits
-            # for its receiver (only for its own send buffer)
-            if family == socket.AF_UNIX:
-                with open("/proc/sys/net/unix/max_dgram_qlen") as qlen:
-                    info["max_dgram_qlen"] = int(qlen.read())
-    return {"proto": args.proto, "nodelay": args.nodelay, "sizes": sizes, "sends": sends,
-            "sha256": digest.hexdigest(), **({"tcp": info} if kind == socket.SOCK_STREAM and info else {}),
-            **(info if kind == socket.SOCK_DGRAM else {})}
+            sends, sha256, tcp = stream(sock, address, sizes, args.nodelay, args.gap_ms)
+            return {**result, "sends": sends, "sha256": sha256, **({"tcp": tcp} if tcp else {})}
+        sends, waited = datagrams(sock, address, sizes)
+        digest = hashlib.sha256(b"".join(message(index, size) for index, size in enumerate(sizes)))
+        return {**result, "sends": sends, "sha256": digest.hexdigest(), **waited}
 
 
 if __name__ == "__main__":

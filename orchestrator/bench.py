@@ -12,6 +12,7 @@
   its consumer from the first item to the last; the reliable queue with 1, 2 and 3 workers, timed from the
   producers' start to the consumers' end.
 """
+import functools
 import statistics
 import time
 
@@ -217,35 +218,12 @@ def queue_bench(lab, progress):
     round more than the code did: rounds of one case ranged from 8,500 to 20,000 tasks/s); then the reliable
     queue (leases, batches of QUEUE_BATCH, 2 producers) with 1, 2 and 3 workers, unbound. Alternating rounds,
     medians."""
-    server, clients, workers = lab.node("server"), lab.nodes("client"), lab.nodes("worker")
-    n, size = QUEUE_TASKS, str(QUEUE_MAXSIZE)
-    broker_cpu, client_cpu = two_cpus(server)
-
-    def bound(program, consume, produce):
-        """Tasks per second on the consumer's clock: the queue's pace without the programs' start and end."""
-        def case():
-            __, [consumed] = drain(server, [pinned(broker_cpu, program, "broker", "--maxsize", size)],
-                                   [(workers[0], [pinned(client_cpu, program, "consume", "server", *consume)])],
-                                   [(clients[0], [pinned(client_cpu, program, "produce", "server", "--count", n,
-                                                         *produce)])])
-            return n / consumed["busy_s"]
-        return case
-    pair = {"bare": bound("queuebase", [], []),
-            "plain": bound("queues", ["--idle", 5, "--record-every", QUEUE_RECORD_EVERY], ["--pills", 1])}
-
-    def reliable(count, tasks=QUEUE_RELIABLE_TASKS):
-        """Tasks per second on the wall clock, from the producers' start to the consumers' end."""
-        def case():
-            seconds, __ = drain(
-                server, ["queues", "broker", "--maxsize", size],
-                [(w, ["queues", "consume", "server", "--mode", "reliable", "--batch", QUEUE_BATCH, "--idle", 5])
-                 for w in workers[:count]],
-                [(c, ["queues", "produce", "server", "--mode", "reliable", "--count", tasks, "--start", i * tasks,
-                      "--batch", QUEUE_BATCH]) for i, c in enumerate(clients)],
-                (clients[0], ["queues", "produce", "server", "--mode", "reliable", "--count", 0, "--pills", count]))
-            return len(clients) * tasks / seconds
-        return case
-    scaling = {f"reliable_{w}": reliable(w) for w in range(1, len(workers) + 1)}
+    cpus = two_cpus(lab.node("server"))
+    pair = {"bare": functools.partial(pair_rate, lab, cpus, "queuebase", [], []),
+            "plain": functools.partial(pair_rate, lab, cpus, "queues", ["--idle", 5, "--record-every",
+                                                                         QUEUE_RECORD_EVERY], ["--pills", 1])}
+    workers = len(lab.nodes("worker"))
+    scaling = {f"reliable_{w}": functools.partial(reliable_rate, lab, w) for w in range(1, workers + 1)}
     cases = {**pair, **scaling}
     rates = {name: [] for name in cases}
     for round_ in range(1, ROUNDS + 1):
@@ -255,12 +233,37 @@ def queue_bench(lab, progress):
         progress(_("queue round {round}/{rounds}: {cases}").format(round=round_, rounds=ROUNDS, cases=", ".join(order)))
         for name in order:
             rates[name].append(cases[name]())
-    tasks_per_s = {name: round(statistics.median(r)) for name, r in rates.items()}
-    return {"tasks": n, "reliable_tasks": QUEUE_RELIABLE_TASKS, "maxsize": QUEUE_MAXSIZE, "batch": QUEUE_BATCH,
-            "record_every": QUEUE_RECORD_EVERY, "cpus": {"broker": broker_cpu, "clients": client_cpu}, "tasks_per_s": tasks_per_s,
+    return {"tasks": QUEUE_TASKS, "reliable_tasks": QUEUE_RELIABLE_TASKS, "maxsize": QUEUE_MAXSIZE,
+            "batch": QUEUE_BATCH, "record_every": QUEUE_RECORD_EVERY, "cpus": {"broker": cpus[0], "clients": cpus[1]},
+            "tasks_per_s": {name: round(statistics.median(r)) for name, r in rates.items()},
             "rounds": {name: [round(x) for x in r] for name, r in rates.items()},
             "plain_to_bare": paired(rates["plain"], rates["bare"]),
-            "reliable_3_to_1": paired(rates[f"reliable_{len(workers)}"], rates["reliable_1"])}
+            "reliable_3_to_1": paired(rates[f"reliable_{workers}"], rates["reliable_1"])}
+
+
+def pair_rate(lab, cpus, program, consume, produce):
+    """QUEUE_TASKS no-op tasks through `program`'s broker (the broker on one CPU, both clients on the other),
+    per second on the consumer's clock: the queue's pace without the programs' start and end."""
+    (broker_cpu, client_cpu), size = cpus, str(QUEUE_MAXSIZE)
+    __, [consumed] = drain(lab.node("server"), [pinned(broker_cpu, program, "broker", "--maxsize", size)],
+                           [(lab.node("worker1"), [pinned(client_cpu, program, "consume", "server", *consume)])],
+                           [(lab.node("client1"), [pinned(client_cpu, program, "produce", "server", "--count",
+                                                          QUEUE_TASKS, *produce)])])
+    return QUEUE_TASKS / consumed["busy_s"]
+
+
+def reliable_rate(lab, count, tasks=QUEUE_RELIABLE_TASKS):
+    """The reliable queue with `count` workers: tasks per second on the wall clock, from the producers' start
+    (one per client, `tasks` each) to the consumers' end."""
+    workers, clients = lab.nodes("worker")[:count], lab.nodes("client")
+    seconds, __ = drain(
+        lab.node("server"), ["queues", "broker", "--maxsize", str(QUEUE_MAXSIZE)],
+        [(w, ["queues", "consume", "server", "--mode", "reliable", "--batch", QUEUE_BATCH, "--idle", 5])
+         for w in workers],
+        [(c, ["queues", "produce", "server", "--mode", "reliable", "--count", tasks, "--start", i * tasks,
+              "--batch", QUEUE_BATCH]) for i, c in enumerate(clients)],
+        (clients[0], ["queues", "produce", "server", "--mode", "reliable", "--count", 0, "--pills", count]))
+    return len(clients) * tasks / seconds
 
 
 def paired(rates, baselines):
@@ -287,53 +290,71 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
 
 
 def table(results):
+    """Every figure beside its baseline, ratio and target, as a rich table."""
     t = Table(title=_("benchmarks: medians of {rounds} rounds").format(rounds=results["rounds"]))
     for column in (_("measure"), "socklab", _("baseline"), _("ratio"), _("target")):
         t.add_column(column)
-    lab, met = results["lab"], results["met"]
     verdict = {True: "[green]" + _("met") + "[/]", False: "[red]" + _("missed") + "[/]"}
-    mark = lambda key, sign: f"{sign} {TARGETS[key]:.2g} {verdict[bool(met[key])]}"
+    mark = lambda key, sign: f"{sign} {TARGETS[key]:.2g} {verdict[bool(results['met'][key])]}"
+    for rows in (lab_rows, framing_rows, exec_rows, queue_rows):
+        for row in rows(results, mark):
+            t.add_row(*row)
+    return t
+
+
+def lab_rows(results, mark):
+    lab, idle = results["lab"], results["idle"]
     bare = lambda value: _("{value:.2f} bare").format(value=value)
-    t.add_row(_("lab of {nodes}: warm up to all ready (s)").format(nodes=lab["nodes"]), f"{lab['warm_up_s']:.2f}",
-              bare(lab["bare_up_s"]), f"{lab['warm_up_ratio']}×", mark("warm_up_ratio", "≤"))
-    t.add_row(_("lab down (s)"), f"{lab['down_s']:.2f}", bare(lab["bare_down_s"]), f"{lab['down_ratio']}×",
-              mark("down_s", "≤"))
-    t.add_row(_("idle memory per node (MB)"), f"{lab['idle_node_mb']:.2f}", bare(lab["bare_idle_mb"]),
-              f"{lab['idle_ratio']}×", mark("idle_node_mb", "≤"))
-    idle = results["idle"]
     no_lab = _("{value} no lab").format(value=idle["no_lab_pct"])
-    t.add_row(_("machine busy, lab of {nodes} idle ({seconds} s, % points)").format(nodes=lab["nodes"],
-                                                                                    seconds=idle["window_s"]),
-              f"{idle['lab_pct']}", no_lab, f"+{idle['idle_busy_pct']}", mark("idle_busy_pct", "≤"))
-    t.add_row(_("machine busy, {workers} workers idle (% points)").format(workers=MANY_WORKERS),
-              f"{idle['lab_10_workers_pct']}", no_lab, f"+{idle['idle_busy_10_workers_pct']}",
-              mark("idle_busy_10_workers_pct", "≤"))
+    rows = [(_("lab of {nodes}: warm up to all ready (s)").format(nodes=lab["nodes"]), f"{lab['warm_up_s']:.2f}",
+             bare(lab["bare_up_s"]), f"{lab['warm_up_ratio']}×", mark("warm_up_ratio", "≤")),
+            (_("lab down (s)"), f"{lab['down_s']:.2f}", bare(lab["bare_down_s"]), f"{lab['down_ratio']}×",
+             mark("down_s", "≤")),
+            (_("idle memory per node (MB)"), f"{lab['idle_node_mb']:.2f}", bare(lab["bare_idle_mb"]),
+             f"{lab['idle_ratio']}×", mark("idle_node_mb", "≤")),
+            (_("machine busy, lab of {nodes} idle ({seconds} s, % points)").format(nodes=lab["nodes"],
+                                                                                   seconds=idle["window_s"]),
+             f"{idle['lab_pct']}", no_lab, f"+{idle['idle_busy_pct']}", mark("idle_busy_pct", "≤")),
+            (_("machine busy, {workers} workers idle (% points)").format(workers=MANY_WORKERS),
+             f"{idle['lab_10_workers_pct']}", no_lab, f"+{idle['idle_busy_10_workers_pct']}",
+             mark("idle_busy_10_workers_pct", "≤"))]
     if "cold_build_s" in lab:
-        t.add_row(_("cold image build (s)"), f"{lab['cold_build_s']:.1f}", "-", "-", "-")
+        rows.append((_("cold image build (s)"), f"{lab['cold_build_s']:.1f}", "-", "-", "-"))
+    return rows
+
+
+def framing_rows(results, mark):
+    rows = []
     for case, r in results["framing"].items():
         unit = "MB/s" if r["size"] >= 1 << 20 else "msgs/s"
         value = lambda mode: f"{r['mb_per_s'][mode]:g}" if unit == "MB/s" else f"{r['messages_per_s'][mode]:,.0f}"
         label = _("{case} messages, {mode} (MB/s)") if unit == "MB/s" else _("{case} messages, {mode} (msgs/s)")
         for mode in ("framed", "framed+sha256"):
             target = mark("framed_1mib_ratio", "≥") if (case, mode) == ("1 MiB", "framed") else "-"
-            t.add_row(label.format(case=case, mode=mode), value(mode), _("{value} raw").format(value=value("raw")),
-                      f"{r['ratio_to_raw'][mode]}×", target)
+            rows.append((label.format(case=case, mode=mode), value(mode), _("{value} raw").format(value=value("raw")),
+                         f"{r['ratio_to_raw'][mode]}×", target))
+    return rows
+
+
+def exec_rows(results, mark):
     rx = results["remote_exec"]
-    t.add_row(_("exec `true` p50, framed (ms, {runs} runs)").format(runs=rx["true"]["runs"]),
-              f"{rx['true']['framed']['p50_ms']}", f"{rx['true']['ssh']['p50_ms']} SSH",
-              f"{rx['p50_ratio_framed_to_ssh']}×", mark("exec_p50_ratio", "≤"))
-    t.add_row(_("exec large output, framed (MB/s)"), f"{rx['throughput_mb_s']['framed']}",
-              f"{rx['throughput_mb_s']['ssh']} SSH",
-              f"{rx['throughput_mb_s']['framed'] / rx['throughput_mb_s']['ssh']:.2f}×", "-")
+    return [(_("exec `true` p50, framed (ms, {runs} runs)").format(runs=rx["true"]["runs"]),
+             f"{rx['true']['framed']['p50_ms']}", f"{rx['true']['ssh']['p50_ms']} SSH",
+             f"{rx['p50_ratio_framed_to_ssh']}×", mark("exec_p50_ratio", "≤")),
+            (_("exec large output, framed (MB/s)"), f"{rx['throughput_mb_s']['framed']}",
+             f"{rx['throughput_mb_s']['ssh']} SSH",
+             f"{rx['throughput_mb_s']['framed'] / rx['throughput_mb_s']['ssh']:.2f}×", "-")]
+
+
+def queue_rows(results, mark):
     q = results["queue"]
     rate = q["tasks_per_s"]
-    t.add_row(_("queue, no-op tasks, plain Queue({maxsize}), 1 worker (tasks/s)").format(maxsize=q["maxsize"]),
-              f"{rate['plain']:,}", _("{rate:,} bare manager queue").format(rate=rate["bare"]),
-              f"{q['plain_to_bare']}×", mark("queue_plain_to_bare", "≥"))
     workers = sorted(int(k.split("_")[1]) for k in rate if k.startswith("reliable_"))
-    t.add_row(_("queue, reliable (batch {batch}), 2 producers, {workers} workers (tasks/s)").format(
-                  batch=q["batch"], workers=", ".join(map(str, workers))),
-              ", ".join(f"{rate[f'reliable_{w}']:,}" for w in workers),
-              _("{rate:,} with 1 worker").format(rate=rate["reliable_1"]),
-              f"{q['reliable_3_to_1']}×", mark("queue_reliable_3_to_1", "≥"))
-    return t
+    return [(_("queue, no-op tasks, plain Queue({maxsize}), 1 worker (tasks/s)").format(maxsize=q["maxsize"]),
+             f"{rate['plain']:,}", _("{rate:,} bare manager queue").format(rate=rate["bare"]),
+             f"{q['plain_to_bare']}×", mark("queue_plain_to_bare", "≥")),
+            (_("queue, reliable (batch {batch}), 2 producers, {workers} workers (tasks/s)").format(
+                batch=q["batch"], workers=", ".join(map(str, workers))),
+             ", ".join(f"{rate[f'reliable_{w}']:,}" for w in workers),
+             _("{rate:,} with 1 worker").format(rate=rate["reliable_1"]),
+             f"{q['reliable_3_to_1']}×", mark("queue_reliable_3_to_1", "≥"))]
