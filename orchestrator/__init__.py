@@ -1,25 +1,36 @@
 """socklab's host side: a lab of containers driven through the Docker SDK, and the lessons run on it.
 
-lab.py       Lab: one Compose project — images, secrets, up/down, its nodes, readiness, partitions.
-node.py      Node: one container — run / program / start / serve a program in it, ps, faults on it;
-             Process: a program running in the background; Completed: one that has ended.
-fault.py     Impairment (delay, jitter, loss, rate) and Fault, the sidecar container that holds one.
-image.py     the node images, built without a registry (debootstrap + docker import, or a Dockerfile).
-compose.py   the Compose CLI (v2 or v1), used for up and down only.
-labels.py    every Docker label socklab reads or writes.
-errors.py    LabError and its typed children (ProgramFailed, NodeNotFound, TimedOut, …).
-result.py    Step (key, name, passed, expected, observed, why, facts, hint) and Result, as JSON.
-registry.py  the scenario and exercise registries: every public module with the entry point.
-scenarios/   one module (or package, with its own helpers) per lesson: run(lab, params, progress) → [Step].
-exercises/   one module per exercise: check(lab, program, progress) → [Step], failed steps with a hint.
-learner.py   LearnerProgram: a learner's file, checked on the host, run on a node under nodes.sandbox.
+lab.py         Lab: one Compose project — images, secrets, up/down, its nodes, readiness, partitions.
+node.py        Node: one container — run / program / start / serve a program in it, ps, faults on it. Its
+               docstring is the node contract (one JSON line, or one error line and a non-zero exit).
+               Process: any program running on a node (a lesson's, or a learner's under the sandbox, whose
+               result() is the sandbox's record), read through a Condition; Completed: one that has ended;
+               at_once(), results(), outcomes(): several at a time.
+fault.py       Impairment (delay, jitter, loss, rate) and Fault, the sidecar container that holds one.
+image.py       the node images, built without a registry (debootstrap + docker import, or a Dockerfile).
+compose.py     the Compose CLI (v2 or v1), used for up and down only.
+labels.py      every Docker label socklab reads or writes.
+errors.py      LabError and its typed children (ProgramFailed, NodeNotFound, TimedOut, …), each with the
+               fields a caller may handle.
+result.py      Step (key, name, passed, expected, observed, why, facts, hint, artifacts) and Result (kind,
+               name, steps; refuses missing or repeated keys), as JSON; steps are numbered where shown.
+registry.py    the scenario and exercise registries: every public module with the entry point.
+scenarios/     one module (or package, with its own helpers) per lesson: run(lab, params, progress) → [Step].
+exercises/     one module per exercise: check(lab, program, progress) → [Step], failed steps with a hint;
+               _steps.py for the steps every exercise has.
+learner.py     LearnerProgram: a learner's file, checked on the host, run on a node under nodes.sandbox.
+practice.py    the learner's own programs on the nodes: workspace files, detached programs (logs, stop).
 gradescope.py  a check's Result as Gradescope's autograder results.json.
-report.py    results for people: rich tables; a folder per run under reports/ (JSON, files, the page).
-linebreak.py line breaking for the tables: at spaces and between Chinese characters, by 禁则, never inside a word.
-pages.py     the HTML report: a page per run and the list of runs (Jinja2 templates in templates/).
-pictures/    a picture per step, drawn from its facts (matplotlib SVG), one module per scenario.
-plots.py     matplotlib pictures from measured facts.
-bench.py     `make bench`: every figure against a baseline measured in the same run.
-i18n.py      the language people read: `_()` over gettext catalogs in locale/ (English in the source, zh_CN).
-cli.py       thin: parse arguments, call the above, turn a LabError into one line and exit 2.
+report.py      results for people: rich tables; a folder per run under reports/ (JSON, files, the page).
+linebreak.py   line breaking for the tables: at spaces and between Chinese characters, by 禁则.
+pages.py       the HTML report: a page per run and the list of runs (Jinja2 templates in templates/).
+pictures/      the one way to draw: a picture per step from its facts (matplotlib SVG), a module per lesson.
+bench.py       `make bench`: every figure against a baseline measured in the same run.
+i18n.py        the language people read: `_()` over gettext catalogs in locale/ (English in the source, zh_CN).
+cli.py         thin: parse arguments, call the above, print, turn a LabError into one line and exit 2.
+
+What runs on the nodes shares only nodes/lib/ with this side (ports, layout, keys, numbered messages, the
+program contract); no module here imports one that imports it back. Every exercise's bug variants are held
+to their diagnoses by tests/integration/test_exercises.py's BUGS table (and test_every_bug_variant_is_tested
+keeps the table whole); the framing fuzzer's corpus is replayed by a unit test.
 """
