@@ -41,7 +41,7 @@ def run(lab, program, progress):
     sandbox records by node, the killed one's output, the broker's counts, the producer's Completed)."""
     server, client = lab.node("server"), lab.node("client1")
     workers = [lab.node(name) for name in WORKERS]
-    victim = lab.node(VICTIM)
+    victim = workers[WORKERS.index(VICTIM)]
     broker_port = ports.EXERCISE_BROKER
     try:
         with server.serve("queues", "broker", "--port", broker_port, "--maxsize", MAXSIZE, "--lease", LEASE_S):

@@ -2,7 +2,7 @@
 
 Each module here draws for one scenario or exercise (its name with `_` for `-`): DRAW = {step key:
 function(facts) -> Picture, or None when these facts have nothing to draw}. A step without a drawer has no
-picture: the page shows its facts as a table (orchestrator.pages.facts_rows), since bars
+picture: the page shows its facts as a table (orchestrator.facts.rows), since bars
 of unrelated facts (a port, a count, seconds) side by side on one axis mean nothing. Every picture has its
 alt text.
 """

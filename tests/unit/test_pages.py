@@ -3,7 +3,7 @@ list of runs newest first, `socklab report`, and escaping of whatever a program 
 import json
 from html.parser import HTMLParser
 
-from orchestrator import pages, pictures, report
+from orchestrator import facts, pages, pictures, report
 from orchestrator.result import Result, Step
 from tests.unit.conftest import assert_one_line_error, run_cli
 
@@ -85,7 +85,7 @@ ECHO = {"port": 9500, "messages": 20, "echoed": True, "seconds": 0.0412, "sent":
 def test_a_step_without_a_drawer_shows_its_facts_as_a_table_not_bars(tmp_path):
     step = Step("k", "a step", False, "e", "o", "w", ECHO)
     assert pictures.for_step("nope", step) is None, "no bars of a port beside seconds"
-    rows = {row["key"]: (row["label"], row["value"]) for row in pages.facts_rows(ECHO)}
+    rows = {row["key"]: (row["label"], row["value"]) for row in facts.rows(ECHO)}
     assert rows["port"] == ("", "9500") and rows["echoed"] == ("", "yes") and rows["seconds"] == ("", "0.0412")
     assert rows["record.signal"] == ("", "9") and rows["record.exit_code"] == ("exit code", "—")
     assert rows["record.stderr"][1].endswith("division by zero") and rows["rate.mb_s"][1] == "1.5"
@@ -100,7 +100,7 @@ def test_a_step_without_a_drawer_shows_its_facts_as_a_table_not_bars(tmp_path):
 def test_fact_labels_speak_the_language_of_the_run():
     from orchestrator import i18n
     with i18n.using("zh"):
-        rows = {row["key"]: row for row in pages.facts_rows({"record": {"exit_code": 1}})}
+        rows = {row["key"]: row for row in facts.rows({"record": {"exit_code": 1}})}
     assert rows["record.exit_code"]["label"] == "退出码"
 
 

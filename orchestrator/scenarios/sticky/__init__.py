@@ -309,7 +309,6 @@ def dissect_step(run):
     option_bytes = sum(o["bytes"] for o in options)
     scale = run["sent"]["tcp"]["rcv_wscale"]  # the sender's own, agreed in the SYN: its windows are << scale
     window = tcp.get("window", 0)
-    headers = eth["header_bytes"] + ip["header_bytes"] + tcp.get("header_bytes", 0)
     trailer = eth["trailer_bytes"]  # what follows the IP packet in the frame: a 4-byte FCS, if the card kept it
     return Step(
         "frame-dissected", _("one frame, layer by layer (AF_PACKET raw socket)"),
