@@ -52,7 +52,7 @@ LABELS = {
     "due_timeout": N_("timeouts due"),
     "end_s": N_("`main: end` at (s)"),
     "errors": N_("errors"),
-    "exitcode": N_("exitcode"),
+    "exitcode": N_("exit code (`Process.exitcode`)"),
     "fit": N_("fit in the buffer"),
     "forged_error": N_("the wrong key's error"),
     "forged_exit": N_("the wrong key's exit code"),
