@@ -254,7 +254,7 @@ def run(argv):
     err = Output(child.stderr, total)
     try:
         timed_out, flooded = supervise(child, args, out, total, watch, stopped, started)
-        ended = child.poll() is not None
+        ended, noticed_at = child.poll() is not None, round(time.time(), 3)
         outlived = len(sandbox_pids()) if ended else None
         if ended:
             linger(watch)
@@ -268,7 +268,7 @@ def run(argv):
     err.wait(5)
     return {"exit_code": code if code >= 0 else None, "signal": -code if code < 0 else None,
             "timed_out": timed_out, "flooded": flooded, "stopped": stopped.is_set() and not ended,
-            "seconds": round(time.monotonic() - started, 3), "ended_at": exited_at[0] if ended and exited_at else None,
+            "seconds": round(time.monotonic() - started, 3), "ended_at": (exited_at or [noticed_at])[0] if ended else None,
             "stdout": out.text(), "stderr": err.text(), "stdout_bytes": out.count, "stderr_bytes": err.count,
             "outlived": outlived, **({"lines": out.lines, "watch": watch.snapshots} if args.watch else {})}
 

@@ -61,14 +61,17 @@ def stream(sock, address, sizes, nodelay, gap_ms):
 
 
 def datagrams(sock, address, sizes):
-    """Send each message as a datagram: (sendto() results, what waiting there was). A full AF_UNIX queue makes
-    sendto() wait for its receiver; UDP never waits for its receiver (only for its own send buffer)."""
-    sends, longest = [], 0.0
+    """Send each message as a datagram: (sendto() results, {"sha256", "longest_send_ms"[, "max_dgram_qlen"]}).
+    A full AF_UNIX queue makes sendto() wait for its receiver; UDP never waits for its receiver (only for its
+    own send buffer)."""
+    sends, longest, digest = [], 0.0, hashlib.sha256()
     for index, size in enumerate(sizes):
+        data = message(index, size)
+        digest.update(data)
         started = time.monotonic()
-        sends.append(sock.sendto(message(index, size), address))
+        sends.append(sock.sendto(data, address))
         longest = max(longest, time.monotonic() - started)
-    waited = {"longest_send_ms": round(longest * 1000, 2)}
+    waited = {"longest_send_ms": round(longest * 1000, 2), "sha256": digest.hexdigest()}
     if sock.family == socket.AF_UNIX:
         with open("/proc/sys/net/unix/max_dgram_qlen") as qlen:
             waited["max_dgram_qlen"] = int(qlen.read())
@@ -96,8 +99,7 @@ def run(argv):
             sends, sha256, tcp = stream(sock, address, sizes, args.nodelay, args.gap_ms)
             return {**result, "sends": sends, "sha256": sha256, **({"tcp": tcp} if tcp else {})}
         sends, waited = datagrams(sock, address, sizes)
-        digest = hashlib.sha256(b"".join(message(index, size) for index, size in enumerate(sizes)))
-        return {**result, "sends": sends, "sha256": digest.hexdigest(), **waited}
+        return {**result, "sends": sends, **waited}
 
 
 if __name__ == "__main__":

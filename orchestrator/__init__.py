@@ -24,6 +24,7 @@ gradescope.py  a check's Result as Gradescope's autograder results.json.
 report.py      results for people: rich tables; a folder per run under reports/ (JSON, files, the page).
 linebreak.py   line breaking for the tables: at spaces and between Chinese characters, by 禁则.
 pages.py       the HTML report: a page per run and the list of runs (Jinja2 templates in templates/).
+facts.py       a step's facts for people: rows with a label in the reader's language, values as words.
 pictures/      the one way to draw: a picture per step from its facts (matplotlib SVG), a module per lesson.
 bench.py       `make bench`: every figure against a baseline measured in the same run.
 i18n.py        the language people read: `_()` over gettext catalogs in locale/ (English in the source, zh_CN).

@@ -23,12 +23,17 @@ def css():
     return (Path(__file__).parent / "templates" / "style.css").read_text(encoding="utf-8")
 
 
+def card_picture(name, step):
+    picture, problem = pictures.drawing(name, step)
+    return {"picture": picture, "problem": problem}
+
+
 def write_run(folder, result):
     """Write folder/index.html for a result saved in folder (its files beside it), in the result's language;
     the page's path."""
     files = sorted(p.name for p in folder.iterdir() if p.name not in PAGE_FILES)
     with i18n.using(result.lang):
-        cards = [{"step": step, "label": result.label(step), "picture": pictures.for_step(result.name, step),
+        cards = [{"step": step, "label": result.label(step), **card_picture(result.name, step),
                   "facts": facts.rows(step.facts), "files": [name for name in files if name.startswith(f"{step.key}.")]}
                  for step in result.steps]
         page = environment.get_template("run.html").render(

@@ -40,7 +40,7 @@ def run_folder(name, directory=REPORTS):
 
 
 def save_result(result, directory=REPORTS):
-    """Save a run under reports/<name>-<time>/: result.json, each step's files (a pcap, a plot) named after
+    """Save a run under reports/<name>-<time>/: result.json, each step's files (the sticky capture) named after
     the step (their paths in its artifacts), and the HTML page; the list of runs is written anew. Returns
     the page's path."""
     folder = run_folder(result.name, directory)

@@ -15,7 +15,7 @@ import struct
 import threading
 import time
 
-from nodes.checkers.wire import Reader, connect, run_cases
+from nodes.lib.wire import Reader, connect, run_cases
 from nodes.lib import program
 
 REPLY_S = 3.0

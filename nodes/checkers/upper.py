@@ -10,7 +10,7 @@ import argparse
 import threading
 import time
 
-from nodes.checkers.wire import Reader, connect
+from nodes.lib.wire import Reader, connect
 from nodes.lib import program
 
 WORDS = ["socket", "粘包", "recv", "accept", "thread", "select", "queue", "lock"]
@@ -84,6 +84,7 @@ def run(argv):
     crowd, crowd_s = together(address, args.clients, args.lines, pause, time.monotonic() + limit + 1.0)
     if idle:
         idle.close()
+    marks.append(time.time())
     after = client(address, 0, args.lines, pause, time.monotonic() + alone_budget)
 
     def vanish():
@@ -96,8 +97,8 @@ def run(argv):
     marks.append(time.time())
     survivor, _ = together(address, 1, args.lines, pause, time.monotonic() + alone_budget, extra=vanish)
     marks.append(time.time())
-    return {"timing": {key: [round(start, 3), round(end, 3)] for key, start, end in
-                       zip(("alone", "crowd", "half-line-vanish"), marks, marks[1:])},
+    at = [round(mark, 3) for mark in marks]  # alone: before the crowd, and again after it
+    return {"timing": {"alone": [at[0:2], at[2:4]], "crowd": [at[1:3]], "half-line-vanish": [at[3:5]]},
             "alone": {"before": before, "after": after},
             "crowd": {"clients": crowd, "seconds": crowd_s, "idle_connection": idle is not None,
                       "alone_seconds": round((before["seconds"] + after["seconds"]) / 2, 3)},

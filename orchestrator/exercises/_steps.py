@@ -74,20 +74,21 @@ def clean(nodes):
 
 def after_the_end(steps, timing, record):
     """Hints that follow the evidence: when the program ended by itself during the cases, the step it ended
-    in says so (with its last stderr line), and a later failed step blames that ending, not its own case."""
+    in says so (with its last stderr line), and a later failed step blames that ending, not its own case.
+    timing: {step key: [[start, end], …]}, the wall-clock spans of its case (a checker's `timing`)."""
     ended_at = record and record.get("ended_at")
     if not ended_at:
         return steps
     timed = [(step, timing[step.key]) for step in steps if step.key in timing]  # steps: all, for their numbers
-    during = next((step for step, (started, ended) in timed if started <= ended_at <= ended), None)
+    during = next((step for step, spans in timed if any(start <= ended_at <= end for start, end in spans)), None)
     said = ending(record)
-    for step, (started, _ended) in timed:
+    for step, spans in timed:
         if step.passed:
             continue
         if step is during:
             ended_here = _("The server ended during this step: {ending}.").format(ending=said)
             step.hint = f"{step.hint} {ended_here}" if step.hint else ended_here
-        elif started > ended_at:
+        elif spans[0][0] > ended_at:
             when = _(", during step “{step}”").format(step=label(steps, during)) if during else ""
             step.hint = _("The server had already ended ({ending}){when}: this step could not test it. Fix "
                           "that first.").format(ending=said, when=when)

@@ -85,5 +85,5 @@ def grandchild_step(record):
         observed=_("stderr says: AssertionError: {error}").format(error=DAEMONIC) if daemonic else _("no such error"),
         why=_("A daemon is terminated with the parent's main code, without cleaning up, so it may not have "
               "children."),
-        facts={"stderr_tail": record["stderr"][-400:]},
+        facts={"stderr_tail": record["stderr"][-2000:]},
         hint=_(HINTS["daemonic"]).format(error=DAEMONIC) if daemonic else "")

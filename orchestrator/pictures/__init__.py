@@ -12,7 +12,7 @@ import logging
 from orchestrator.i18n import _
 from orchestrator.pictures._draw import Picture, font_notice, labels_language
 
-__all__ = ["Picture", "for_step", "font_notice", "labels_language"]
+__all__ = ["Picture", "drawing", "for_step", "font_notice", "labels_language"]
 log = logging.getLogger(__name__)
 
 
@@ -29,22 +29,24 @@ def drawers(name):
 
 
 def for_step(name, step):
-    """The step's Picture: its own drawing, else None (its facts are shown as a table); labelled
-    in the language in use (English when no installed font draws Chinese)."""
-    with labels_language():
-        return _picture(name, step)
+    """The step's Picture: its own drawing, else None (its facts are shown as a table)."""
+    return drawing(name, step)[0]
 
 
-def _picture(name, step):
+def drawing(name, step):
+    """(the step's Picture or None, why a drawing it has could not be drawn or ""), labelled in the language in
+    use (English when no installed font draws Chinese). A failed drawing is logged as a warning too."""
     draw = drawers(name).get(step.key)
     if not draw:
-        return None
+        return None, ""
     try:
-        return draw(step.facts)
+        with labels_language():
+            return draw(step.facts), ""
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         # facts of another shape: an older run, a step that failed before it measured, or a fact renamed in
-        # the scenario and not here; the page shows the facts instead, and this says so
-        log.warning(_("the picture of step {step} of {name} could not be drawn from its facts ({error}: "
-                      "{message}); its facts are shown instead").format(
-            step=step.key, name=name, error=type(exc).__name__, message=exc))
-        return None
+        # the scenario and not here; the page shows the facts instead, and says so
+        problem = _("the picture of step {step} of {name} could not be drawn from its facts ({error}: "
+                    "{message}); its facts are shown instead").format(
+            step=step.key, name=name, error=type(exc).__name__, message=exc)
+        log.warning(problem)
+        return None, problem

@@ -51,11 +51,6 @@ def labels_language():
     return matplotlib.rc_context({"font.family": ["DejaVu Sans", font, "sans-serif"]})
 
 
-def drawable(text, otherwise):
-    """text, if the font in use can draw it; else otherwise (Chinese without a CJK font would be boxes)."""
-    return text if text.isascii() or i18n.current() == "zh" and cjk_font() else otherwise
-
-
 def font_notice():
     """One line for the user when the pictures fall back to English labels; "" when they do not."""
     if i18n.current() == "zh" and not cjk_font():
@@ -69,8 +64,7 @@ HATCHES = ["", "//", "..", "xx", "\\\\", "++", "oo", "--"]
 
 @dataclass
 class Picture:
-    kind: str  # "svg": data is SVG text (the one kind drawn)
-    data: str
+    data: str  # SVG text
     alt: str
 
 
@@ -86,5 +80,5 @@ def svg(figure, alt):
     plt.close(figure)
     # matplotlib sees only the first face of Debian's Noto CJK collection (JP); a browser drawing the SVG
     # can pick the Simplified Chinese one, with the same metrics
-    return Picture("svg", buffer.getvalue().replace("'Noto Sans CJK JP'", "'Noto Sans CJK SC', 'Noto Sans CJK JP'"),
+    return Picture(buffer.getvalue().replace("'Noto Sans CJK JP'", "'Noto Sans CJK SC', 'Noto Sans CJK JP'"),
                    alt)

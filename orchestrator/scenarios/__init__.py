@@ -83,7 +83,12 @@ def run(name, lab, params=None, progress=lambda text: None):
     """Run a scenario on a lab that is up and return its Result. params: typed values ({"frames": 25}) over
     the defaults, as parameters() makes them from `--set key=value` settings."""
     scenario = get(name)
-    params = {**defaults(scenario), **(params or {})}
+    given = params or {}
+    for key, value in given.items():  # typed already (parameters()), so checked, not parsed
+        if key not in scenario.PARAMS:
+            raise UnknownName(N_("parameter of scenario {scenario}"), key, list(scenario.PARAMS), scenario=name)
+        _checked(key, scenario.PARAMS[key], value)
+    params = {**defaults(scenario), **given}
     started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
     try:
         steps = scenario.run(lab, params, progress)

@@ -51,7 +51,8 @@ def children_step(node):
               "Python 3.14; macOS and Windows start a fresh interpreter instead): each child is a process of its "
               "own, with the parent as its ppid. join() is waitpid(); is_alive() asks without waiting, and — like "
               "start() — also collects children that have already ended; terminate() sends SIGTERM."),
-        facts={"parent": parent, "children": kids, "ps_ppids": ppids, **result})
+        facts={"parent": parent, "children": kids, "ps_ppids": {str(kid): ppid for kid, ppid in ppids.items()},
+               **result})
 
 
 def terminate_step(result):

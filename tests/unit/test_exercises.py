@@ -10,7 +10,7 @@ import pytest
 
 from nodes.checkers import framing as framing_checker
 from nodes.checkers import remote_shell as shell_checker
-from nodes.checkers.wire import Reader
+from nodes.lib.wire import Reader
 from nodes.lib.layout import SANDBOX_UID
 from orchestrator import exercises, gradescope
 from orchestrator.errors import BadParameter, BadProgram
@@ -262,7 +262,7 @@ def test_a_later_step_blames_the_ending_not_its_own_case():
     steps = [Step("starts", "the server starts", True, "", "", ""), Step("batched", "batched", True, "", "", ""),
              Step("five-clients", "five clients at once", False, "", "", "", hint="One client at a time"),
              Step("mid-frame-close", "a client vanishes", False, "", "", "", hint="A client that closes mid-message")]
-    timing = {"batched": [10.0, 11.0], "five-clients": [11.0, 14.0], "mid-frame-close": [14.0, 15.0]}
+    timing = {"batched": [[10.0, 11.0]], "five-clients": [[11.0, 14.0]], "mid-frame-close": [[14.0, 15.0]]}
     record = {"ended_at": 12.5, "timed_out": False, "flooded": False, "stopped": False, "signal": None,
               "exit_code": 1, "stderr": "Traceback...\nBrokenPipeError: [Errno 32] Broken pipe\n"}
     _steps.after_the_end(steps, timing, record)
@@ -276,5 +276,19 @@ def test_hints_stay_the_cases_own_while_the_server_lives():
     from orchestrator.exercises import _steps
     from orchestrator.result import Step
     steps = [Step("batched", "batched", False, "", "", "", hint="one recv() is not one message")]
-    _steps.after_the_end(steps, {"batched": [1.0, 2.0]}, None)
+    _steps.after_the_end(steps, {"batched": [[1.0, 2.0]]}, None)
     assert steps[0].hint == "one recv() is not one message"
+
+
+def test_a_step_of_two_spans_is_the_one_the_server_ended_in():
+    """concurrent-server's `alone` runs before the crowd and again after it: an end in its second run is its."""
+    from orchestrator.exercises import _steps
+    from orchestrator.result import Step
+    steps = [Step("alone", "one client alone", False, "", "", "", hint="own"),
+             Step("crowd", "clients at once", True, "", "", ""),
+             Step("half-line-vanish", "a client vanishes", False, "", "", "", hint="own")]
+    timing = {"alone": [[1.0, 2.0], [5.0, 6.0]], "crowd": [[2.0, 5.0]], "half-line-vanish": [[6.0, 7.0]]}
+    record = {"ended_at": 5.5, "timed_out": False, "flooded": False, "stopped": False, "signal": 9,
+              "exit_code": None, "stderr": ""}
+    _steps.after_the_end(steps, timing, record)
+    assert "ended during this step" in steps[0].hint and "“1 one client alone”" in steps[2].hint

@@ -74,7 +74,7 @@ def test_a_run_is_a_folder_with_its_page_json_and_files(tmp_path):
 
 def test_the_sticky_picture_is_the_three_rows():
     picture = pictures.for_step("sticky", result().steps[0])
-    assert picture.kind == "svg" and "5 send() calls, 2 TCP segments, 1 recv() chunks" in picture.alt
+    assert "<svg" in picture.data and "5 send() calls, 2 TCP segments, 1 recv() chunks" in picture.alt
 
 
 ECHO = {"port": 9500, "messages": 20, "echoed": True, "seconds": 0.0412, "sent": b"".hex(),
@@ -109,6 +109,12 @@ def test_facts_of_another_shape_are_shown_and_the_failed_drawing_is_logged(caplo
         picture = pictures.for_step("sticky", Step("wire-view", "w", True, "e", "o", "w", {"nagle": {}, "n": 1}))
     assert picture is None
     assert "wire-view" in caplog.text and "sticky" in caplog.text and "KeyError" in caplog.text
+
+
+def test_a_failed_drawing_is_said_on_the_page_too(tmp_path):
+    odd = Result("sticky", {}, [Step("wire-view", "w", True, "e", "o", "w", {"nagle": {}, "n": 1})])
+    page = report.save_result(odd, tmp_path).read_text()
+    assert 'class="problem"' in page and "could not be drawn from its facts (KeyError" in page
 
 
 def test_a_drawer_module_that_fails_to_import_is_not_a_lesson_without_pictures(monkeypatch):
@@ -150,7 +156,7 @@ def test_socklab_report_prints_the_page(capsys, monkeypatch, tmp_path):
 def test_pictures_of_the_other_lessons_from_their_facts():
     def alt(name, key, facts):
         picture = pictures.for_step(name, Step(key, key, True, "e", "o", "w", facts))
-        assert picture.kind == "svg" and "<svg" in picture.data
+        assert "<svg" in picture.data
         return picture.alt
     assert "with sleep as PID 1, 5 zombies left" in alt("processes", "pid1-reaps", {
         "orphans": 5, "zombies_with_init": 0, "zombies_without_init": 5,

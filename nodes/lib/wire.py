@@ -47,13 +47,13 @@ def connect(host, port, seconds=3.0):
 
 
 def run_cases(cases):
-    """{"cases": {name: case()}, "timing": {name: [started, ended]}}: the cases run one after another, each
+    """{"cases": {name: case()}, "timing": {name: [[started, ended]]}}: the cases run one after another, each
     timed on the wall clock the sandbox's `ended_at` uses, so that a failure after the program had ended is
     told as that ending's, not the case's."""
     results, timing = {}, {}
     for name, case in cases.items():
         started = time.time()
         results[name] = case()
-        timing[name] = [round(started, 3), round(time.time(), 3)]
+        timing[name] = [[round(started, 3), round(time.time(), 3)]]
     return {"cases": results, "timing": timing}
 
