@@ -71,8 +71,8 @@ def hint(case, failure, native=False):
         return _(HINTS["native"])
     if case in ("byte-writes", "paused-prefix") and verdict in ("closed", "no-reply") and failure["index"] == 0:
         return _(HINTS["prefix"])
-    if case == "batched" and verdict == "no-reply" and failure["index"] > 0:  # the first answered, the rest lost
-        return _(HINTS["merged"])
+    if case in ("batched", "empty-then-small") and verdict == "no-reply" and failure["index"] > 0:
+        return _(HINTS["merged"])  # frames written back to back: the first answered, the next never
     if case == "five-clients" and verdict == "no-reply":
         return _(HINTS["concurrent"])
     if case == "mid-frame-close" and verdict in ("refused", "closed"):

@@ -114,6 +114,7 @@ def test_framing_hints_name_the_lesson():
     cases["batched"] = outcome("no-reply", index=1)  # the first of five answered: not byte order
     assert not framing.native_order(cases)
     assert "one recv() is not one message" in framing.hint("batched", cases["batched"]["failure"])
+    assert "one recv() is not one message" in framing.hint("empty-then-small", cases["empty-then-small"]["failure"])
     cases["batched"] = outcome("no-reply", index=0)  # not even the first: its length read as 83,886,080
     assert framing.native_order(cases)
     assert "byte order" in framing.hint("sizes", {"verdict": "no-reply", "index": 0}, native=True)
