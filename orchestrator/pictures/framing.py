@@ -15,6 +15,8 @@ def echo(facts):
         return None  # an echo that did not fail, or failed before a size: nothing to draw, the facts say it
     sent = failure["size"]
     came = failure.get("received", failure.get("header", 0))
+    if not sent and not came:
+        return None  # nothing sent and nothing back: bars of 0 bytes on a ±0.04 axis say nothing
     figure, axes = plt.subplots(figsize=(8, 1.9))
     axes.barh(1, sent, color=COLORS[4], edgecolor="#333333")
     axes.barh(0, came, color="white", hatch="xx", edgecolor="#D55E00")

@@ -203,3 +203,10 @@ def test_what_a_program_printed_is_text_everywhere(tmp_path):
     assert "[/x]" in shown and "[b'\\x00']" in shown
     page = report.save_result(Result("x", {}, [step]), tmp_path).read_text()
     assert 'content: "✓ "' in page and "details > summary" in page, "the style is not escaped"
+
+
+def test_an_empty_message_with_no_echo_has_no_picture_of_zero_bytes():
+    failed = {"messages": 4, "echoed": 0, "failure": {"index": 0, "size": 0, "verdict": "closed"}}
+    assert pictures.for_step("framing", Step("byte-writes", "b", False, "e", "o", "w", failed)) is None
+    failed["failure"]["size"] = 5
+    assert pictures.for_step("framing", Step("byte-writes", "b", False, "e", "o", "w", failed)) is not None
