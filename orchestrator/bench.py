@@ -22,7 +22,8 @@ from orchestrator import labels
 from orchestrator.errors import LabError
 from orchestrator.i18n import _
 from orchestrator.image import Images, base_tag, node_tag
-from orchestrator.lab import CLIENTS, DEFAULT_WORKERS, Lab
+from orchestrator.lab import Lab
+from orchestrator.topology import CLIENTS, DEFAULT_WORKERS
 from orchestrator.node import program_argv, results
 
 ROUNDS = 5

@@ -17,12 +17,12 @@ from pathlib import Path
 import docker.errors
 from rich.console import Console
 
-from orchestrator import exercises, gradescope, i18n, pages, pictures, practice, report, scenarios
-from orchestrator.errors import LabError, UnknownName
-from orchestrator.fault import Fault
+from orchestrator import engines, exercises, gradescope, i18n, pages, pictures, practice, report, scenarios
+from orchestrator.errors import BadParameter, EngineUnavailable, LabError, UnknownName
 from orchestrator.i18n import N_, _
 from orchestrator.image import Images
-from orchestrator.lab import Lab, connect_engine, default_project, workspace
+from orchestrator.lab import Lab, connect_engine, default_project
+from orchestrator.topology import workspace
 from orchestrator.node import WORKSPACE
 
 MIN_WIDTH, PIPE_WIDTH = 60, 140
@@ -70,11 +70,44 @@ def progress(text):
     yield tell
 
 
+def open_lab(args, tell=lambda text: None):
+    """The lab --project names, on the engine --engine names (else the one it was brought up on)."""
+    return Lab(args.project, tell, backend=engines.for_lab(args.project, getattr(args, "engine", None),
+                                                            progress=tell))
+
+
+def placement(pairs):
+    """{"server": "engine2"} from `--placement server=engine2` (repeated, or comma-separated)."""
+    pinned = {}
+    for pair in (part for given in pairs for part in given.split(",") if part.strip()):
+        node, sep, machine = pair.partition("=")
+        if not sep or not node.strip() or not machine.strip():
+            raise BadParameter("--placement", pair, _("NODE=MACHINE, e.g. server=engine2"))
+        pinned[node.strip()] = machine.strip()
+    return pinned
+
+
 def cmd_up(args):
     with progress(_("preparing the lab")) as tell:
-        lab = Lab(args.project, tell).up(workers=args.workers)
+        lab = open_lab(args, tell).up(workers=args.workers, placement=placement(args.placement))
     say(_("lab {project} is up: {nodes} nodes ready ({subnet})").format(
         project=lab.project, nodes=len(lab.nodes()), subnet=lab.subnet))
+    return 0
+
+
+def cmd_swarm_local(args):
+    from orchestrator.engines.local_swarm import LocalSwarm
+    if args.down:
+        with progress(_("removing the local swarm")):
+            LocalSwarm().down()
+        say(_("the local swarm is gone"))
+        return 0
+    with progress(_("starting a swarm of {count} engines on this host").format(count=args.engines)) as tell:
+        environment = LocalSwarm(progress=tell).up(args.engines)
+    for name, value in environment.items():
+        print(f"export {name}={value}")
+    say(_("a swarm of {count} engines is up (a simulation on this host, for tests and demos); point socklab "
+          "at it with: eval \"$(make -s swarm-local)\", then `socklab up`").format(count=args.engines))
     return 0
 
 
@@ -87,18 +120,23 @@ def cmd_build(args):
 
 def cmd_down(args):
     with progress(_("taking the lab down")):
-        Lab(args.project).down()
+        unreachable = open_lab(args).down()
+    if unreachable:
+        raise EngineUnavailable(_("lab {project} is down except on {machines}, whose engines did not answer: run "
+                                  "`socklab down` again once they do").format(project=args.project,
+                                                                              machines=", ".join(unreachable)))
     say(_("lab {project} is down").format(project=args.project))
     return 0
 
 
 def cmd_ps(args):
-    lab = Lab(args.project)
+    lab = open_lab(args)
     faults = {}
-    for fault in Fault.find(lab.engine, lab.project):
+    for fault in lab.faults():
         faults.setdefault(fault.node, []).append(fault.kind)
     now = datetime.now(timezone.utc)
-    rows = [{"node": n.name, "service": n.service, "container": n.container.name, "ip": n.ip, "health": n.status,
+    rows = [{"node": n.name, "service": n.service, "machine": n.machine_name, "container": n.container.name,
+             "ip": n.ip, "health": n.status,
              "uptime_s": round((now - n.started_at).total_seconds(), 1) if n.container.status == "running" else 0,
              "faults": faults.get(n.name, [])} for n in lab.nodes()]
     if args.json:
@@ -129,26 +167,26 @@ def live(node, argv, detach, root):
 
 def cmd_exec(args):
     argv = command(args, "socklab exec server -- ps aux")
-    return live(Lab(args.project).node(args.node), argv, args.detach, args.root)
+    return live(open_lab(args).node(args.node), argv, args.detach, args.root)
 
 
 def cmd_run(args):
     """A Python file of the workspace, run on a node: `socklab run server workspace/echo_server.py 9100`."""
     inside = practice.workspace_file(args.file, workspace())
-    return live(Lab(args.project).node(args.node), ["python3", "-u", inside, *args.args], args.detach, False)
+    return live(open_lab(args).node(args.node), ["python3", "-u", inside, *args.args], args.detach, False)
 
 
 def cmd_shell(args):
     if not sys.stdin.isatty():
         raise LabError(_("socklab shell needs a terminal on its standard input; for a command without one: "
                          "socklab exec {node} -- CMD").format(node=args.node))
-    node = Lab(args.project).node(args.node)
+    node = open_lab(args).node(args.node)
     argv = node.shell_argv()
     os.execv(argv[0], argv)
 
 
 def cmd_logs(args):
-    node = Lab(args.project).node(args.node)
+    node = open_lab(args).node(args.node)
     program = practice.chosen(node, args.id)
     node.attach(practice.output_argv(program, args.follow), sys.stdout.buffer, sys.stderr.buffer)
     say(practice.described(node, program))
@@ -156,12 +194,12 @@ def cmd_logs(args):
 
 
 def cmd_stop(args):
-    say(practice.stop(Lab(args.project).node(args.node), args.id))
+    say(practice.stop(open_lab(args).node(args.node), args.id))
     return 0
 
 
 def cmd_programs(args):
-    lab = Lab(args.project)
+    lab = open_lab(args)
     rows = [{"node": node.name, **p} for node in ([lab.node(args.node)] if args.node else lab.nodes())
             for p in practice.detached(node)]
     if args.json:
@@ -174,26 +212,26 @@ def cmd_programs(args):
 
 
 def cmd_impair(args):
-    node = Lab(args.project).node(args.node)
+    node = open_lab(args).node(args.node)
     node.impair(delay=args.delay, jitter=args.jitter, loss=args.loss, rate=args.rate)
     say(_("{node} impaired; `socklab clear {node}` lifts it").format(node=node.name))
     return 0
 
 
 def cmd_clear(args):
-    results = Lab(args.project).node(args.node).clear()
+    results = open_lab(args).node(args.node).clear()
     say(report.cleared(args.node, results))
     return 0
 
 
 def cmd_partition(args):
-    Lab(args.project).partition(args.a, args.b)
+    open_lab(args).partition(args.a, args.b)
     say(_("{a} and {b} are cut off from each other; `socklab heal` joins them").format(a=args.a, b=args.b))
     return 0
 
 
 def cmd_heal(args):
-    healed = Lab(args.project).heal()
+    healed = open_lab(args).heal()
     say(_("lifted {count} partition rule sets").format(count=len(healed)) if healed else _("no partitions"))
     return 0
 
@@ -205,7 +243,7 @@ def cmd_scenario(args):
         return 0
     params = scenarios.parameters(scenarios.get(args.name), args.set)  # bad ones fail before the lab starts
     with progress(_("preparing the lab for {scenario}").format(scenario=args.name)) as tell:
-        lab = Lab(args.project, tell).up()
+        lab = open_lab(args, tell).up()
         result = scenarios.run(args.name, lab, params, tell)
     path = report.save_result(result)
     if args.json:
@@ -227,7 +265,7 @@ def cmd_check(args):
     exercise = exercises.get(args.name)
     learner = exercises.program(exercise, {role: getattr(args, role) for role in exercises.ROLES})
     with progress(_("preparing the lab to check {file}").format(file=learner.path.name)) as tell:
-        lab = Lab(args.project, tell).up()
+        lab = open_lab(args, tell).up()
         result = exercises.run(args.name, lab, learner, tell)
     path = report.save_result(result)
     if args.gradescope:
@@ -287,9 +325,13 @@ def parser():
     common.add_argument("--lang", metavar="zh|en", default=argparse.SUPPRESS,
                         help=_("the language to speak (default: SOCKLAB_LANG, else LANGUAGE, LC_ALL or LANG: zh_* "
                                "gives Chinese, anything else English)"))
+    common.add_argument("--engine", choices=engines.NAMES, default=argparse.SUPPRESS,
+                        help=_("where the lab runs: compose (this host's engine) or swarm (a swarm's machines); "
+                               "default SOCKLAB_ENGINE, else where the lab was brought up, else compose"))
     p = argparse.ArgumentParser(prog="socklab", parents=[common], allow_abbrev=False,
                                 description=_("A multi-node lab for network and concurrency lessons."))
-    p.add_argument("--project", default=default_project(), help=_("Compose project name (COMPOSE_PROJECT_NAME)"))
+    p.add_argument("--project", default=default_project(), help=_("the lab's name: its Compose project or swarm "
+                                                                 "stack (COMPOSE_PROJECT_NAME)"))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser = functools.partial(sub.add_parser, parents=[common], allow_abbrev=False)
     for commands in (lab_commands, practice_commands, fault_commands, lesson_commands):
@@ -300,10 +342,17 @@ def parser():
 def lab_commands(sub):
     c = sub.add_parser("up", help=_("build what is missing and start the lab"))
     c.add_argument("--workers", type=int, default=None, help=_("worker nodes (default: as running, else 3)"))
+    c.add_argument("--placement", action="append", default=[], metavar="NODE=MACHINE",
+                   help=_("on a swarm: pin a node to a machine, e.g. server=engine2 (default: spread over them)"))
     c.set_defaults(handler=cmd_up)
     sub.add_parser("build", help=_("build the node images if they are missing")).set_defaults(handler=cmd_build)
     sub.add_parser("down", help=_("remove the lab's containers, network, volumes and secrets")).set_defaults(
         handler=cmd_down)
+    c = sub.add_parser("swarm-local", help=_("a swarm of Docker engines in containers on this host, for tests and "
+                                             "demos; prints what points socklab at it"))
+    c.add_argument("--engines", type=int, default=3, help=_("how many engines (default 3)"))
+    c.add_argument("--down", action="store_true", help=_("remove the engines instead"))
+    c.set_defaults(handler=cmd_swarm_local)
     c = sub.add_parser("ps", help=_("the lab's nodes: service, container, IP, health, uptime, faults"))
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_ps)

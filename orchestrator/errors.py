@@ -14,6 +14,10 @@ class EngineUnavailable(LabError):
     """The Docker engine does not answer, or may not be used."""
 
 
+class SwarmUnavailable(EngineUnavailable):
+    """--engine swarm where no swarm manager answers."""
+
+
 class ComposeFailed(LabError):
     """The Compose CLI is missing, or it failed to bring a project up or down."""
 

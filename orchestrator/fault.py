@@ -96,11 +96,11 @@ class Fault:
             fault=argv[0], node=node.name, error=error[-1] if error else _("the sidecar exited")))
 
     @classmethod
-    def find(cls, engine, project, node=None, kind=None):
-        """The running faults of a project, optionally of one node and one kind."""
+    def find(cls, engines, project, node=None, kind=None):
+        """The running faults of a project on the engines (Docker clients), optionally of one node and one kind."""
         wanted = [f"{labels.FAULT_PROJECT}={project}"] + ([f"{labels.FAULT_NODE}={node}"] if node else []) + \
                  ([f"{labels.FAULT_KIND}={kind}"] if kind else [])
-        return [cls(c) for c in engine.containers.list(all=True, filters={"label": wanted})]
+        return [cls(c) for engine in engines for c in engine.containers.list(all=True, filters={"label": wanted})]
 
     def stop(self):
         """Lift the fault: the sidecar removes its rules on SIGTERM. Returns its result."""

@@ -87,6 +87,14 @@ class Images:
             self._build(NODES, "image/Dockerfile", tag, {"BASE": base})
         return tag
 
+    def ensure_machine(self, recipe):
+        """The image of a simulated machine (`make swarm-local`): a Docker engine on the base, from recipe/."""
+        base = self.ensure_base()
+        tag = f"socklab-machine:{digest([recipe], recipe)}-{base.split(':')[1]}"
+        if not self.exists(tag):
+            self._build(recipe, "Dockerfile", tag, {"BASE": base})
+        return tag
+
     def ensure_base(self):
         tag = base_tag()
         if self.exists(tag):

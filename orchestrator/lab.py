@@ -1,4 +1,5 @@
-"""A lab: one Compose project of compose.yaml — its images, secrets, containers, health and partitions."""
+"""A lab: one server, its clients and workers, on whichever engine runs it (orchestrator.engines): its
+secrets, containers, health and partitions."""
 import os
 import queue
 import secrets
@@ -7,37 +8,16 @@ import threading
 import time
 import zlib
 from contextlib import contextmanager
-from pathlib import Path
 
-import docker
-import docker.errors
-
-from orchestrator import labels
-from orchestrator.compose import Compose
-from orchestrator.errors import BadParameter, EngineUnavailable, LabError, NodeNotFound, NodeUnhealthy
+from orchestrator import engines, labels
+from orchestrator.engines import connect
+from orchestrator.errors import BadParameter, LabError, NodeNotFound, NodeUnhealthy
 from orchestrator.fault import Fault
 from orchestrator.i18n import _
-from orchestrator.image import Images, node_tag
 from orchestrator.node import Node
+from orchestrator.topology import CLIENTS, DEFAULT_WORKERS, ROOT, SERVICES, workspace
 
-SERVICES = ("server", "client", "worker")
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_WORKERS = 3
-CLIENTS = 2
 SECRETS = ("execd.key", "queue.key")  # files under .lab/<project>/; compose.yaml mounts each where it is needed
-
-
-def workspace():
-    """SOCKLAB_WORKSPACE, or workspace/ of the repository: mounted at /workspace on every node."""
-    return Path(os.environ.get("SOCKLAB_WORKSPACE") or ROOT / "workspace").resolve()
-
-
-def host_user():
-    """(uid, gid) the learner's programs run as in the nodes: SOCKLAB_UID/SOCKLAB_GID, else the user who
-    called sudo, else this process's, so that files written in the workspace belong to that user."""
-    uid = os.environ.get("SOCKLAB_UID") or os.environ.get("SUDO_UID") or str(os.getuid())
-    gid = os.environ.get("SOCKLAB_GID") or os.environ.get("SUDO_GID") or str(os.getgid())
-    return uid, gid
 
 
 def default_project():
@@ -46,43 +26,33 @@ def default_project():
 
 
 def connect_engine():
-    """A Docker SDK client that has answered a ping; EngineUnavailable if none does."""
-    try:
-        engine = docker.from_env(timeout=900)
-        engine.ping()
-        return engine
-    except docker.errors.DockerException as exc:
-        message = _("cannot reach the Docker daemon ({error}); is it running, and may you use it?")
-        raise EngineUnavailable(message.format(error=exc)) from None
+    """This host's Docker engine (DOCKER_HOST), once it has answered a ping; EngineUnavailable if not."""
+    return connect()
 
 
 class Lab:
-    """The Compose project `project`: a server, CLIENTS clients and some workers on a bridge network."""
+    """The lab `project`: a server, CLIENTS clients and some workers, on Compose (one engine) or a swarm.
 
-    def __init__(self, project=None, progress=lambda text: None, engine=None):
+    engine: a Docker client to run the lab on with Compose; backend: an engine backend; without either, the
+    one asked for (--engine, SOCKLAB_ENGINE), else the one the lab's last `up` used (engines.for_lab).
+    """
+
+    def __init__(self, project=None, progress=lambda text: None, engine=None, backend=None):
         self.project = project or default_project()
         self.progress = progress
-        self._engine = engine
+        self.backend = backend or engines.for_lab(self.project, client=engine, progress=progress)
         self.secrets = ROOT / ".lab" / self.project
         self.spawned = []  # background programs started in the nodes (Node.start)
 
     @property
     def engine(self):
-        """The Docker SDK client, connected on first use."""
-        if self._engine is None:
-            self._engine = connect_engine()
-        return self._engine
+        """The Docker client of the lab's main engine: Compose's, or the swarm's manager."""
+        return self.backend.client
 
     @property
     def subnet(self):
         """SOCKLAB_SUBNET, or a /24 in 10.213.0.0/16 fixed by the project name, so labs sit side by side."""
         return os.environ.get("SOCKLAB_SUBNET") or f"10.213.{zlib.crc32(self.project.encode()) % 250 + 1}.0/24"
-
-    def _compose(self, image):
-        uid, gid = host_user()
-        return Compose(self.project, {"SOCKLAB_IMAGE": image, "SOCKLAB_SUBNET": self.subnet,
-                                      "SOCKLAB_SECRETS": str(self.secrets), "SOCKLAB_WORKSPACE": str(workspace()),
-                                      "SOCKLAB_UID": uid, "SOCKLAB_GID": gid}, self.engine.api.api_version)
 
     def _make_secrets(self):
         """Random keys per lab, mounted read-only into the nodes that need them; never in the repository."""
@@ -93,23 +63,25 @@ class Lab:
                 key.write_text(secrets.token_hex(32) + "\n")
                 key.chmod(0o644)
 
-    def up(self, workers=None, timeout=90):
+    def up(self, workers=None, timeout=90, placement=None):
         """Build what is missing, start or rescale the lab, and wait until every node is ready.
 
         workers=None keeps a running lab's worker count (DEFAULT_WORKERS for a new lab). If the lab cannot be
-        brought up ready, it is taken down again: nothing is left half-started.
+        brought up ready, it is taken down again: nothing is left half-started. placement pins nodes to
+        machines on a swarm ({"server": "engine2"}).
         """
         if workers is None:
             workers = len(self.nodes("worker")) or DEFAULT_WORKERS
         if workers < 0:
             raise BadParameter("workers", workers, _("a whole number of 0 or more"))
-        image = Images(self.engine, self.progress).ensure()
+        image = self.backend.image(self.progress)
         self._make_secrets()
         workspace().mkdir(parents=True, exist_ok=True)
         self.progress(_("starting lab {project}: server, {clients} clients, {workers} workers").format(
             project=self.project, clients=CLIENTS, workers=workers))
         try:
-            self._compose(image).up({"server": 1, "client": CLIENTS, "worker": workers})
+            self.backend.up(self, image, workers, placement)
+            engines.remember(self.project, self.backend)
             self.wait_ready(timeout)
         except BaseException:
             self.down()
@@ -117,13 +89,25 @@ class Lab:
         return self
 
     def down(self):
-        """Remove every fault sidecar, scratch node, container, network and volume of the lab, and its secrets."""
-        for fault in Fault.find(self.engine, self.project):
-            fault.container.remove(force=True)
-        for container in self.engine.containers.list(all=True, filters={"label": f"{labels.SCRATCH_PROJECT}={self.project}"}):
-            container.remove(force=True)
-        self._compose(node_tag()).down()  # compose.yaml needs its variables to take the lab down too
+        """Remove every fault sidecar, scratch node, container, network and volume of the lab, and its
+        secrets; returns the names of the machines that did not answer (their part is left as it was)."""
+        for machine in self.backend.machines():
+            if machine.client is not None:
+                self._remove_extras(machine.client)
+        unreachable = self.backend.down(self)
         shutil.rmtree(self.secrets, ignore_errors=True)
+        return unreachable
+
+    def _remove_extras(self, client):
+        """The lab's fault sidecars and scratch nodes on one engine."""
+        for fault in Fault.find([client], self.project):
+            fault.container.remove(force=True)
+        for container in client.containers.list(all=True, filters={"label": f"{labels.SCRATCH_PROJECT}={self.project}"}):
+            container.remove(force=True)
+
+    def faults(self, node=None, kind=None):
+        """The lab's running faults on every machine, optionally of one node and one kind."""
+        return Fault.find([m.client for m in self.backend.machines() if m.client is not None], self.project, node, kind)
 
     def stop_spawned(self):
         """Stop every background program still running that this Lab started: a scenario leaves none."""
@@ -135,13 +119,9 @@ class Lab:
                     pass  # its node is gone or paused: nothing left to stop there
         self.spawned.clear()
 
-    def containers(self):
-        """Every container of the Compose project, running or not."""
-        return self.engine.containers.list(all=True, filters={"label": f"{labels.COMPOSE_PROJECT}={self.project}"})
-
     def nodes(self, service=None):
         """The lab's nodes, server first, then clients and workers by number."""
-        nodes = [Node(self, c) for c in self.containers()]
+        nodes = [Node(self, c, machine=machine) for machine, c in self.backend.containers(self.project)]
         nodes = [n for n in nodes if n.service in SERVICES and (service is None or n.service == service)]
         return sorted(nodes, key=lambda n: (SERVICES.index(n.service), n.number))
 
@@ -204,13 +184,13 @@ class Lab:
 
         init=False leaves `sleep` as its PID 1, which never reaps: the container lesson of orphaned zombies.
         """
-        server = self.node("server").container
-        network = next(iter(server.attrs["NetworkSettings"]["Networks"]))
-        container = self.engine.containers.run(server.image.id, ["sleep", "infinity"], detach=True, init=init,
+        server = self.node("server")
+        network = next(iter(server.container.attrs["NetworkSettings"]["Networks"]))
+        container = server.engine.containers.run(server.container.image.id, ["sleep", "infinity"], detach=True, init=init,
                                                network=network, environment={"SOCKLAB_SERVICE": name},
                                                labels={labels.SCRATCH_PROJECT: self.project}, name=f"{self.project}-{name}")
         try:
-            yield Node(self, container, name=name)
+            yield Node(self, container, name=name, machine=server.machine)
         finally:
             container.remove(force=True)
 
@@ -223,4 +203,4 @@ class Lab:
 
     def heal(self):
         """Lift every partition of the lab."""
-        return [fault.stop() for fault in Fault.find(self.engine, self.project, kind="partition")]
+        return [fault.stop() for fault in self.faults(kind="partition")]

@@ -25,7 +25,8 @@ from docker.utils.socket import frames_iter
 
 from nodes.lib.layout import READY_LINE
 from orchestrator import labels
-from orchestrator.errors import LabError, NotReady, ProgramFailed, TimedOut
+from orchestrator.engines import UNREACHABLE
+from orchestrator.errors import EngineUnavailable, LabError, NotReady, ProgramFailed, TimedOut
 from orchestrator.fault import Fault, Impairment
 from orchestrator.i18n import _
 
@@ -93,17 +94,24 @@ class Completed:
 class Node:
     """A container of the lab, named like `server`, `client1` or `worker3`."""
 
-    def __init__(self, lab, container, name=None):
+    def __init__(self, lab, container, name=None, machine=None):
         self.lab = lab
         self.container = container
-        self.service = container.labels.get(labels.COMPOSE_SERVICE, name)
-        self.number = int(container.labels.get(labels.COMPOSE_NUMBER, 1))
+        self.machine = machine  # the engines.Machine that holds the container (None: the lab's engine)
+        found = container.labels
+        self.service = found.get(labels.COMPOSE_SERVICE) or found.get(labels.SERVICE) or name
+        self.number = int(found.get(labels.COMPOSE_NUMBER) or found.get(labels.NUMBER) or 1)
         self._name = name
 
     @property
     def engine(self):
-        """The Docker SDK client of the lab."""
-        return self.lab.engine
+        """The Docker SDK client of the engine that holds the node."""
+        return self.machine.client if self.machine is not None and self.machine.client is not None else self.lab.engine
+
+    @property
+    def machine_name(self):
+        """The machine the node runs on: a swarm node's hostname, or the one engine's name."""
+        return self.machine.name if self.machine is not None else ""
 
     @property
     def project(self):
@@ -136,8 +144,10 @@ class Node:
         passed, else `starting`. A paused or stopped node shows its state."""
         state = self.container.attrs["State"]
         health = state.get("Health")
-        if state["Status"] != "running" or not health:
+        if state["Status"] != "running":
             return state["Status"]
+        if not health:  # a swarm node has no health check: its boot line says it all
+            return "ready" if self.booted() else "starting"
         unchecked = health["Status"] == "starting" or (health["Status"] == "unhealthy" and not health.get("FailingStreak"))
         if unchecked:  # the engine marks an unpaused node unhealthy without any failed check
             return "ready" if self.booted() else "starting"
@@ -172,6 +182,9 @@ class Node:
         except docker.errors.APIError as exc:
             raise LabError(_("cannot run {program} on {node}: {error}").format(
                 program=argv[0], node=self.name, error=exc.explanation or exc)) from None
+        except UNREACHABLE as exc:
+            raise EngineUnavailable(_("the engine of machine {machine} (node {node}) stopped answering: {error}").format(
+                machine=self.machine_name or "?", node=self.name, error=exc)) from None
 
     def run(self, argv, timeout=60, user="") -> Completed:
         """Run argv in the node (as root, or user "UID:GID") and wait: Completed with exact stdout and
@@ -261,7 +274,8 @@ class Node:
         if not docker:
             raise LabError(_("a shell needs the docker command-line client, which this host does not have"))
         prompt = f"\\u@{self.name}:\\w\\$ "
-        return [docker, "exec", "-it", "-u", self.learner, "-w", WORKSPACE, "-e", f"PS1={prompt}",
+        host = ["-H", self.machine.url] if self.machine is not None and self.machine.url else []
+        return [docker, *host, "exec", "-it", "-u", self.learner, "-w", WORKSPACE, "-e", f"PS1={prompt}",
                 "-e", f"SOCKLAB_NODE={self.name}", self.container.id, "bash", "--norc", "-i"]
 
     def ps(self):
@@ -304,7 +318,7 @@ class Node:
 
     def clear(self):
         """Lift this node's impairment; returns what the impairment did."""
-        return [fault.stop() for fault in Fault.find(self.engine, self.project, self.name, "impair")]
+        return [fault.stop() for fault in self.lab.faults(self.name, "impair")]
 
     def pause(self):
         """Freeze every process of the node (the cgroup freezer): it answers nothing until unpause()."""
@@ -316,7 +330,7 @@ class Node:
 
     def _drop_faults(self):
         """Remove this node's fault sidecars: they belong to a network namespace about to go."""
-        for fault in Fault.find(self.engine, self.project, self.name):
+        for fault in self.lab.faults(self.name):
             fault.container.remove(force=True)
 
     def kill(self):
@@ -327,7 +341,7 @@ class Node:
     def restart(self, timeout=30):
         """Start the node again (after kill, or restart it if running) and wait until it is ready."""
         self._drop_faults()
-        self.container.restart(timeout=2)
+        self.container = self.lab.backend.restart(self)
         self.lab.wait_ready(timeout, names=[self.name])
 
     def refresh(self):

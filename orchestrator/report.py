@@ -175,11 +175,12 @@ def cleared(node, results):
 def nodes_table(rows):
     """The `ps` table from rows of node dicts."""
     table = Table(title=_("lab nodes"))
-    for column in (_("node"), _("service"), _("container"), "ip", _("health"), _("uptime"), _("faults")):
+    for column in (_("node"), _("service"), _("machine"), _("container"), "ip", _("health"), _("uptime"), _("faults")):
         table.add_column(column)
     for row in rows:
         health = row["health"]
         colour = "green" if health in ("healthy", "ready") else "yellow" if health == "starting" else "red"
-        table.add_row(row["node"], row["service"], row["container"], row["ip"] or "-", f"[{colour}]{_(health)}[/]",
+        table.add_row(row["node"], row["service"], row.get("machine") or "-", row["container"], row["ip"] or "-",
+                      f"[{colour}]{_(health)}[/]",
                       f"{row['uptime_s']:.0f} s", ", ".join(row["faults"]) or "-")
     return table

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.lab import workspace
+from orchestrator.topology import workspace
 from tests.integration.conftest import LEARNER_GID, LEARNER_UID, PROJECT
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,6 +9,15 @@ from orchestrator import cli, i18n
 from orchestrator.result import Result, Step
 
 
+@pytest.fixture(autouse=True)
+def no_lab_records(monkeypatch, tmp_path):
+    """Where the developer's own labs run (their .lab/ records, SOCKLAB_ENGINE) does not reach a unit test."""
+    from orchestrator import engines
+    monkeypatch.setattr(engines, "record_path", lambda project: tmp_path / ".lab" / project / "engine.json")
+    for name in ("SOCKLAB_ENGINE", "SOCKLAB_MANAGER", "DOCKER_HOST"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def run_cli(capsys, *argv):
     """socklab's main(argv) in this process: (exit code, stdout, stderr)."""
     with pytest.raises(SystemExit) as exit_:

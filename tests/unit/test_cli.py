@@ -32,12 +32,12 @@ def test_docker_daemon_not_running(capsys, monkeypatch):
         raise docker.errors.DockerException("Error while fetching server API version: connection refused")
     monkeypatch.setattr(docker, "from_env", refuse)
     code, _, err = run_cli(capsys, "ps")
-    assert_one_line_error(code, err, "cannot reach the Docker daemon")
+    assert_one_line_error(code, err, "cannot reach the Docker engine at this host")
 
 
 def test_malformed_impair_value(capsys, monkeypatch):
     class Lab:
-        def __init__(self, project):
+        def __init__(self, project, *args, **kwargs):
             pass
 
         def node(self, name):
@@ -121,7 +121,7 @@ def fake_lab(monkeypatch, **node_methods):
         setattr(Node, name, staticmethod(method))
 
     class Lab:
-        def __init__(self, project, *args):
+        def __init__(self, project, *args, **kwargs):
             pass
 
         def node(self, name):

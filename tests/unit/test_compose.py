@@ -1,7 +1,7 @@
 """The Compose CLI: which one is found, and a missing one is a typed error."""
 import pytest
 
-from orchestrator import compose
+from orchestrator.engines import compose
 from orchestrator.errors import ComposeFailed
 
 

@@ -24,7 +24,8 @@ class Container:
     ("running", "unhealthy", 3, True, "unhealthy"),   # checks failed: believe them
     ("paused", "unhealthy", 0, True, "paused"),
     ("exited", "unhealthy", 0, True, "exited"),
-    ("running", None, 0, True, "running"),            # no health check at all (a scratch node)
+    ("running", None, 0, True, "ready"),              # no health check at all (a swarm node): its boot line
+    ("running", None, 0, False, "starting"),
 ])
 def test_status(status, health, streak, booted, shown):
     assert Node(None, Container(status, health, streak, booted)).status == shown

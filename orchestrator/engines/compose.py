@@ -1,14 +1,19 @@
-"""The Compose CLI, v2 (`docker compose`) or v1 (`docker-compose`), used only to bring a project up and down."""
+"""The lab on one engine: a Compose project, brought up and down with the Compose CLI (v2 `docker compose`,
+or v1 `docker-compose`); everything else goes through the Docker SDK."""
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-from orchestrator.errors import ComposeFailed
+from orchestrator import labels
+from orchestrator.engines import Machine, connect
+from orchestrator.errors import BadParameter, ComposeFailed
 from orchestrator.i18n import _
+from orchestrator.image import Images, node_tag
+from orchestrator.topology import CLIENTS, host_user, workspace
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "compose.yaml"
 START_INTERVAL_FILE = ROOT / "compose.start-interval.yaml"  # health checks' start_interval: API 1.44+, v2 only
 START_INTERVAL_API = (1, 44)
@@ -79,3 +84,56 @@ class Compose:
     def down(self):
         """Remove the project's containers, networks and volumes."""
         self._run("down", "--volumes", "--remove-orphans", "--timeout", "2")
+
+
+class ComposeEngine:
+    """The lab as a Compose project on one engine: this host's (DOCKER_HOST), or the client given."""
+    name = "compose"
+
+    def __init__(self, client=None):
+        self._client = client
+        self._machines = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = connect()
+        return self._client
+
+    def record(self):
+        return {"engine": self.name}
+
+    def machines(self):
+        """The one engine, named as it calls itself."""
+        if self._machines is None:
+            name = self.client.info().get("Name") if hasattr(self.client, "info") else "local"
+            self._machines = [Machine(name, None, self.client)]
+        return self._machines
+
+    def image(self, progress):
+        return Images(self.client, progress).ensure()
+
+    def variables(self, lab, image):
+        uid, gid = host_user()
+        return {"SOCKLAB_IMAGE": image, "SOCKLAB_SUBNET": lab.subnet, "SOCKLAB_SECRETS": str(lab.secrets),
+                "SOCKLAB_WORKSPACE": str(workspace()), "SOCKLAB_UID": uid, "SOCKLAB_GID": gid}
+
+    def up(self, lab, image, workers, placement=None):
+        if placement:
+            raise BadParameter("--placement", placement, _("a swarm (--engine swarm): Compose has one machine"))
+        Compose(lab.project, self.variables(lab, image), self.client.api.api_version).up(
+            {"server": 1, "client": CLIENTS, "worker": workers})
+
+    def down(self, lab):
+        # compose.yaml needs its variables to take the lab down too
+        Compose(lab.project, self.variables(lab, node_tag()), self.client.api.api_version).down()
+        return []
+
+    def containers(self, project):
+        machine = self.machines()[0]
+        return [(machine, c) for c in
+                self.client.containers.list(all=True, filters={"label": f"{labels.COMPOSE_PROJECT}={project}"})]
+
+    def restart(self, node):
+        node.container.restart(timeout=2)
+        return node.container
