@@ -125,6 +125,10 @@ class Lab:
         nodes = [n for n in nodes if n.service in SERVICES and (service is None or n.service == service)]
         return sorted(nodes, key=lambda n: (SERVICES.index(n.service), n.number))
 
+    def where(self):
+        """{"engine", "machines"}: where the lab runs, and each node's machine (a Result records both)."""
+        return {"engine": self.backend.name, "machines": {n.name: n.machine_name for n in self.nodes()}}
+
     def node(self, name):
         """The node called name (`server`, `client1`, ...); a service with one node answers to its name too."""
         nodes = self.nodes()

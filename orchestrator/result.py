@@ -51,6 +51,8 @@ class Result:
     notes: list = field(default_factory=list)  # what a user should know beyond the steps (a scenario's NOTES)
     lang: str = field(default_factory=i18n.current)  # the language its texts were written in
     kind: str = "scenario"  # or "check"
+    engine: str = "compose"  # where the lab ran: compose or swarm
+    machines: dict = field(default_factory=dict)  # {node: the machine it ran on}
 
     def __post_init__(self):
         keys = [step.key for step in self.steps]
@@ -76,6 +78,6 @@ class Result:
     def to_dict(self):
         return {SUBJECT[self.kind]: self.name, "kind": self.kind, "name": self.name, "passed": self.passed,
                 "params": self.params, "started": self.started, "duration_s": self.duration_s, "lang": self.lang,
-                "notes": self.notes,
+                "notes": self.notes, "engine": self.engine, "machines": self.machines,
                 "steps": [{k: v for k, v in asdict(step).items() if k != "files" and (v or k not in ("hint", "artifacts"))}
                           for step in self.steps]}

@@ -48,13 +48,24 @@ class LocalSwarm:
         """Start count engines (keeping those running), form the swarm, label each node with its socket."""
         if count < 1:
             raise EngineUnavailable(_("a swarm needs at least one engine"))
-        if len(self.engines()) != count:
+        running = self.engines()
+        if len(running) != count or not all(self.shares(engine) for engine in running):
             self.down()
         image = Images(self.host, self.progress).ensure_machine(MACHINE)
         self.host.networks.list(names=[NETWORK]) or self.host.networks.create(NETWORK, labels={labels.LOCAL_SWARM: "1"})
         clients = [self._engine(number, image) for number in range(1, count + 1)]
         self._form(clients)
         return environment()
+
+    @staticmethod
+    def shared():
+        """The host folders every engine binds at their own paths: the repository and the workspace."""
+        return {ROOT, workspace()}
+
+    def shares(self, engine):
+        """Whether an engine binds every folder of shared() (a workspace made after it started is not)."""
+        bound = {mount["Destination"] for mount in engine.attrs["Mounts"]}
+        return all(str(path) in bound for path in self.shared())
 
     def _engine(self, number, image):
         name = f"{PREFIX}{number}"
@@ -65,7 +76,7 @@ class LocalSwarm:
         except docker.errors.NotFound:
             self.progress(_("starting engine{number}").format(number=number))
             (SOCKETS / f"engine{number}").mkdir(parents=True, exist_ok=True)
-            shared = {str(path): {"bind": str(path), "mode": "rw"} for path in {ROOT, workspace()}}
+            shared = {str(path): {"bind": str(path), "mode": "rw"} for path in self.shared()}
             api = self.host.api
             host_config = api.create_host_config(
                 cap_add=["ALL"], cap_drop=["SYS_RESOURCE"], security_opt=["seccomp=unconfined", "apparmor=unconfined"],
@@ -77,9 +88,9 @@ class LocalSwarm:
                                            networking_config=api.create_networking_config({NETWORK: {}}),
                                            labels={labels.LOCAL_SWARM: str(number)})
             api.start(created["Id"])
-        return self._answering(number)
+        return self.answering(number)
 
-    def _answering(self, number, timeout=60):
+    def answering(self, number, timeout=60):
         """The engine's client once it answers (its daemon takes a few seconds to start)."""
         deadline = time.monotonic() + timeout
         while True:

@@ -52,10 +52,10 @@ class SwarmEngine:
         return {"engine": self.name, "manager": self.manager_url}
 
     def machines(self):
-        """Every ready swarm node as a Machine, manager first; an engine that does not answer has no client."""
+        """Every active swarm node as a Machine, manager first; one the swarm marks down, or whose engine does
+        not answer, has no client and says why."""
         if self._machines is None:
-            nodes = [n.attrs for n in self.client.nodes.list()]
-            nodes = [n for n in nodes if n["Status"]["State"] == "ready" and n["Spec"].get("Availability") == "active"]
+            nodes = [n.attrs for n in self.client.nodes.list() if n.attrs["Spec"].get("Availability") == "active"]
             nodes.sort(key=lambda n: ("ManagerStatus" not in n, n["Description"]["Hostname"]))
             self._machines = [self._machine(n) for n in nodes]
         return self._machines
@@ -63,7 +63,9 @@ class SwarmEngine:
     def _machine(self, node):
         name = node["Description"]["Hostname"]
         url = node["Spec"].get("Labels", {}).get(labels.ENGINE)
-        if url is None and node.get("ManagerStatus", {}).get("Leader"):
+        if node["Status"]["State"] != "ready":
+            machine = Machine(name, url, None, _("the swarm says it is {state}").format(state=node["Status"]["State"]))
+        elif url is None and node.get("ManagerStatus", {}).get("Leader"):
             machine = Machine(name, self.manager_url, self.client)
         elif url is None:
             machine = Machine(name, None, None, _("no {label} label: docker node update --label-add {label}=ssh://"
@@ -76,14 +78,15 @@ class SwarmEngine:
         machine.id = node["ID"]
         return machine
 
-    def reachable(self):
-        """The machines whose engines answer; EngineUnavailable naming the first that does not."""
+    def answering(self, needed=()):
+        """The machines whose engines answer; EngineUnavailable naming a needed one (or, without one that
+        answers, the first) that does not."""
         machines = self.machines()
-        for machine in machines:
-            if machine.client is None:
-                raise EngineUnavailable(_("the engine of machine {machine} does not answer: {error}").format(
-                    machine=machine.name, error=machine.error))
-        return machines
+        silent = [m for m in machines if m.client is None and (m.name in needed or not needed)]
+        if silent and (needed or len(silent) == len(machines)):
+            raise EngineUnavailable(_("the engine of machine {machine} does not answer: {error}").format(
+                machine=silent[0].name, error=silent[0].error))
+        return [m for m in machines if m.client is not None]
 
     def image(self, progress):
         """The node image, built where socklab runs (or on the manager), and streamed to every machine that
@@ -94,7 +97,7 @@ class SwarmEngine:
             builder = self.client
         tag = Images(builder, progress).ensure()
         source = builder.images.get(tag)
-        for machine in self.reachable():
+        for machine in self.answering():
             try:
                 if machine.client.images.get(tag).id == source.id:
                     continue
@@ -122,7 +125,7 @@ class SwarmEngine:
     def placement(self, workers, pinned, running):
         """[(name, service, number, machine)]: a node keeps the machine it runs on; pinned ones go where
         asked; the rest take the machines in turn (server, client1, client2… on different machines)."""
-        machines = self.reachable()
+        machines = self.answering(needed=[*pinned.values(), *running.values()])
         by_name = {m.name: m for m in machines}
         unknown = [m for m in pinned.values() if m not in by_name]
         if unknown:
@@ -160,6 +163,9 @@ class SwarmEngine:
                     waiting.discard(name)
                 elif state in FAILED_TASK or (time.monotonic() > deadline):
                     error = (task or {}).get("Status", {}).get("Err") or (task or {}).get("Status", {}).get("Message")
+                    if error and "bind source path does not exist" in error:
+                        error += _(" (on a swarm the workspace must be at the same path on every machine: README, "
+                                   "\"Across machines\")")
                     raise NodeUnhealthy(name, _("node {node}'s task did not start ({state}): {error}").format(
                         node=name, state=state or _("no task"), error=error or _("no reason given")), error or "")
             if waiting:
@@ -199,12 +205,34 @@ class SwarmEngine:
             if machine.client is None:
                 continue
             try:
-                listed = machine.client.containers.list(all=True, filters={"label": [f"{labels.STACK}={project}"]})
+                listed = self._listed(machine.client, project)
             except UNREACHABLE as exc:
                 raise EngineUnavailable(_("the engine of machine {machine} stopped answering: {error}").format(
                     machine=machine.name, error=exc)) from None
             found += [(machine, c) for c in listed]
-        return found
+        return self._current(found)
+
+    @staticmethod
+    def _listed(client, project, tries=3):
+        """The stack's containers on one engine; listed again when one went between the list and its inspect."""
+        for attempt in range(tries):
+            try:
+                return client.containers.list(all=True, filters={"label": [f"{labels.STACK}={project}"]})
+            except docker.errors.NotFound:
+                if attempt == tries - 1:
+                    raise
+
+    @staticmethod
+    def _current(found):
+        """One container per node: a killed task's container stays beside its replacement until the stack
+        goes; the running one, else the newest, is the node."""
+        by_node = {}
+        for machine, container in found:
+            key = container.labels.get("com.docker.swarm.service.name")
+            rank = (container.status == "running", container.attrs.get("Created", ""))
+            if key not in by_node or rank > by_node[key][0]:
+                by_node[key] = (rank, machine, container)
+        return [(machine, container) for _, machine, container in by_node.values()]
 
     def restart(self, node):
         """A new task for the node (a swarm task's container cannot start again), on the same machine."""

@@ -57,4 +57,4 @@ def run(name, lab, learner, progress=lambda text: None):
     finally:
         lab.stop_spawned()
     return Result(name, {"exercise": name, exercise.ROLE: str(learner.path)}, steps, started,
-                  round(time.monotonic() - clock, 2), kind="check")
+                  round(time.monotonic() - clock, 2), kind="check", **lab.where())

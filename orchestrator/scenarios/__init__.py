@@ -95,4 +95,4 @@ def run(name, lab, params=None, progress=lambda text: None):
     finally:
         lab.stop_spawned()  # whatever a scenario started and did not stop, also when it failed
     notes = [_(note) for note in getattr(scenario, "NOTES", [])]
-    return Result(name, params, steps, started, round(time.monotonic() - clock, 2), notes)
+    return Result(name, params, steps, started, round(time.monotonic() - clock, 2), notes, **lab.where())

@@ -151,8 +151,8 @@ def shutdown_step(server, client, workers):
                "join_after_last_task_done_ms": after_ms, "work_left_s_at_most": least})
 
 
-def crash_step(lab, server, client, p, mode):
-    workers = lab.nodes("worker")[:3]
+def crash_step(server, client, workers, p, mode):
+    """A worker killed mid-task, then restarted (the same Node: on a swarm its container is a new one)."""
     with broker(server, 100, p["lease"]):
         running = consumers(workers, "--mode", mode, "--work-ms", p["crash_work_ms"], "--idle", 3 * p["lease"])
         client.program("queues", "produce", "server", "--mode", mode, "--count", p["crash_items"])
@@ -251,7 +251,8 @@ def run(lab, params, progress):
     progress(_("shutdown: pills, join and task_done"))
     steps.append(shutdown_step(server, clients[0], workers[:3]))
     progress(_("crash: kill a worker, plain and reliable"))
-    steps += [crash_step(lab, server, clients[0], params, "plain"), crash_step(lab, server, clients[0], params, "reliable"),
+    steps += [crash_step(server, clients[0], workers[:3], params, "plain"),
+              crash_step(server, clients[0], workers[:3], params, "reliable"),
               duplicate_step(server, clients[0], workers[:3], params)]
     progress(_("the broker dies"))
     steps.append(broker_death_step(server, clients[0], workers[0]))

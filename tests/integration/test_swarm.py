@@ -1,0 +1,124 @@
+"""The lab on a three-engine swarm: every scenario and every exercise's reference once, with the nodes spread
+over the machines, plus what only a swarm has (a node's machine, restarts in place, faults through a remote
+engine, an engine that stops answering, down on every machine).
+
+The swarm is the local one (`make swarm-local`): the one running, else one made for this module and removed
+after it. Each scenario and exercise runs once here, not the whole suite: the Compose run repeats
+them and tests their bugs; here the question is whether they hold across machines. CI has a budget.
+"""
+import json
+import os
+import subprocess
+
+import pytest
+
+from orchestrator import exercises, scenarios
+from orchestrator.engines import local_swarm
+from orchestrator.engines.swarm import SwarmEngine
+from orchestrator.errors import EngineUnavailable, SwarmUnavailable
+from orchestrator.lab import Lab
+from orchestrator.learner import LearnerProgram
+from tests.integration.conftest import assert_passed, ping
+from tests.integration.test_exercises import HOME
+
+PROJECT = "socklabswarm"
+
+
+@pytest.fixture(scope="module")
+def manager(docker_engine):
+    """The local swarm's manager: the one `make swarm-local` left running (kept), else one made for this
+    module (removed after it). Engines that do not bind this session's workspace are made again."""
+    swarm = local_swarm.LocalSwarm(docker_engine)
+    kept = [engine for engine in swarm.engines() if swarm.shares(engine)]
+    try:
+        yield swarm.up(len(kept) if len(kept) >= 3 else 3)["SOCKLAB_MANAGER"]
+    finally:
+        if len(kept) < 3:
+            swarm.down()
+
+
+@pytest.fixture(scope="module")
+def swarm_lab(manager):
+    lab = Lab(PROJECT, backend=SwarmEngine(manager))
+    lab.down()
+    try:
+        yield lab.up(workers=3)
+    finally:
+        lab.down()
+
+
+def test_up_where_there_is_no_swarm_says_how_to_make_one(docker_engine):
+    if docker_engine.info()["Swarm"]["LocalNodeState"] == "active":
+        pytest.skip("this host's own engine is in a swarm")
+    with pytest.raises(SwarmUnavailable, match="make swarm-local"):
+        Lab("socklabnoswarm", backend=SwarmEngine(None)).up()
+
+
+def test_the_lab_spreads_over_the_machines(swarm_lab):
+    machines = {node.name: node.machine_name for node in swarm_lab.nodes()}
+    assert len(machines) == 6
+    assert len({machines["server"], machines["client1"], machines["client2"]}) == 3, machines
+    assert len(set(machines.values())) == 3
+
+
+def test_ps_shows_each_nodes_machine(swarm_lab):
+    done = subprocess.run([".venv/bin/socklab", "--project", PROJECT, "ps", "--json"], capture_output=True,
+                          text=True, env={**os.environ, "SOCKLAB_ENGINE": ""})  # found by its record alone
+    assert done.returncode == 0, done.stderr
+    rows = {row["node"]: row for row in json.loads(done.stdout)}
+    assert {row["machine"] for row in rows.values()} == set(swarm_lab.where()["machines"].values())
+    assert all(row["health"] == "ready" for row in rows.values()), rows
+
+
+@pytest.mark.parametrize("name", sorted(scenarios.available()))
+def test_every_scenario_passes_across_machines(swarm_lab, name):
+    result = assert_passed(scenarios.run(name, swarm_lab))
+    assert result.engine == "swarm" and len(set(result.machines.values())) == 3
+
+
+@pytest.mark.parametrize("name", sorted(exercises.available()))
+def test_every_exercise_reference_passes_across_machines(swarm_lab, name):
+    learner = LearnerProgram(HOME / name / "reference.py")
+    result = assert_passed(exercises.run(name, swarm_lab, learner))
+    assert result.engine == "swarm"
+
+
+def test_a_partition_between_two_machines_is_held_by_their_own_engines(swarm_lab):
+    client1, client2 = swarm_lab.node("client1"), swarm_lab.node("client2")
+    assert client1.machine_name != client2.machine_name
+    swarm_lab.partition(client1, client2)
+    try:
+        assert ping(client1, client2.ip) == {client2.ip: 0}
+        sidecars = {fault.node: fault for fault in swarm_lab.faults()}
+        assert set(sidecars) == {"client1", "client2"}
+    finally:
+        swarm_lab.heal()
+    assert ping(client1, client2.ip) == {client2.ip: 2}
+
+
+def test_a_killed_node_restarts_on_its_own_machine(swarm_lab):
+    worker = swarm_lab.node("worker2")
+    machine, old = worker.machine_name, worker.container.id
+    worker.kill()
+    worker.restart()
+    assert worker.container.id != old and worker.machine_name == machine
+    assert swarm_lab.node("worker2").machine_name == machine
+    assert worker.program("ping", "--count", 1, "--timeout", 1, "--interval", 0.01, "server")["targets"][0]["received"]
+
+
+def test_an_engine_that_stops_answering_is_named_and_down_cleans_the_others(swarm_lab, docker_engine):
+    client2 = swarm_lab.node("client2")
+    number = int(client2.machine_name.removeprefix("engine"))
+    engine = docker_engine.containers.get(f"{local_swarm.PREFIX}{number}")
+    engine.stop(timeout=5)
+    try:
+        with pytest.raises(EngineUnavailable, match=f"machine {client2.machine_name}"):
+            client2.run(["true"])
+        left = Lab(PROJECT, backend=SwarmEngine(swarm_lab.backend.manager_url)).down()
+        assert left == [client2.machine_name]
+        others = [m for m in swarm_lab.backend.machines() if m.name != client2.machine_name]
+        assert all(m.client.containers.list(all=True, filters={"label": f"com.docker.stack.namespace={PROJECT}"}) == []
+                   for m in others)
+    finally:
+        engine.start()
+        local_swarm.LocalSwarm(docker_engine).answering(number)
