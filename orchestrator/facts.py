@@ -101,6 +101,8 @@ LABELS = {
     "result": N_("result"),
     "results": N_("results"),
     "rtt_p50_all_ms": N_("median RTT of all pairs (ms)"),
+    "rtt_p50_same_machine_ms": N_("median RTT within one machine (ms)"),
+    "rtt_p50_across_machines_ms": N_("median RTT between machines (ms)"),
     "rtt_p50_ms": N_("median RTT per pair (ms)"),
     "said_timeout": N_("timeouts said"),
     "sent": N_("sent"),

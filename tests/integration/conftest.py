@@ -29,7 +29,9 @@ def pytest_collection_modifyitems(items):
     for item in items:  # marked by what it needs: a test here that reads only files is not an integration test
         if {"lab", "docker_engine"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
-    items.sort(key=lambda item: item.path.name == "test_report_browser.py")  # last: it shows what the rest ran
+    # the swarm's engines last but one (idle, they still take some CPU from the timing steps of the rest); the
+    # browser test last: it shows what the rest ran
+    items.sort(key=lambda item: {"test_swarm.py": 1, "test_report_browser.py": 2}.get(item.path.name, 0))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -9,6 +9,7 @@ them and tests their bugs; here the question is whether they hold across machine
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.integration.conftest import assert_passed, ping
 from tests.integration.test_exercises import HOME
 
 PROJECT = "socklabswarm"
+SOCKLAB = str(Path(__file__).resolve().parents[2] / ".venv/bin/socklab")
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def test_the_lab_spreads_over_the_machines(swarm_lab):
 
 
 def test_ps_shows_each_nodes_machine(swarm_lab):
-    done = subprocess.run([".venv/bin/socklab", "--project", PROJECT, "ps", "--json"], capture_output=True,
+    done = subprocess.run([SOCKLAB, "--project", PROJECT, "ps", "--json"], capture_output=True,
                           text=True, env={**os.environ, "SOCKLAB_ENGINE": ""})  # found by its record alone
     assert done.returncode == 0, done.stderr
     rows = {row["node"]: row for row in json.loads(done.stdout)}
@@ -74,6 +76,10 @@ def test_ps_shows_each_nodes_machine(swarm_lab):
 def test_every_scenario_passes_across_machines(swarm_lab, name):
     result = assert_passed(scenarios.run(name, swarm_lab))
     assert result.engine == "swarm" and len(set(result.machines.values())) == 3
+    if name == "ping":  # the round trips within a machine and between two, apart
+        facts = result.step("reach-by-ip").facts
+        assert facts["rtt_p50_same_machine_ms"] > 0 and facts["rtt_p50_across_machines_ms"] > 0
+        assert "between machines" in result.step("reach-by-ip").observed
 
 
 @pytest.mark.parametrize("name", sorted(exercises.available()))
@@ -81,6 +87,22 @@ def test_every_exercise_reference_passes_across_machines(swarm_lab, name):
     learner = LearnerProgram(HOME / name / "reference.py")
     result = assert_passed(exercises.run(name, swarm_lab, learner))
     assert result.engine == "swarm"
+
+
+def test_an_engine_holding_another_image_under_the_tag_gets_the_labs_own(swarm_lab):
+    node = swarm_lab.node("client2")
+    tag = node.container.image.tags[0]
+    impostor = node.container.commit(repository=tag.split(":")[0], tag=tag.split(":")[1])
+    said = []
+    assert swarm_lab.backend.image(said.append) == tag
+    assert node.engine.images.get(tag).id != impostor.id
+    assert any(node.machine_name in line for line in said), said
+
+
+def test_exec_reaches_a_node_on_another_machine_from_the_command_line(swarm_lab):
+    done = subprocess.run([SOCKLAB, "--project", PROJECT, "exec", "client2", "--", "hostname"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "client2", done.stderr
 
 
 def test_a_partition_between_two_machines_is_held_by_their_own_engines(swarm_lab):
