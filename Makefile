@@ -16,7 +16,8 @@ PYBABEL := $(VENV)/bin/pybabel
 FONT_DIRS ?= /usr/share/fonts /usr/local/share/fonts $(HOME)/.local/share/fonts $(HOME)/.fonts
 
 .DEFAULT_GOAL := help
-.PHONY: help venv host build up down ps shell scenario check test test-unit bench fuzz i18n
+ENGINES ?= 3
+.PHONY: help venv host build up down ps shell scenario check test test-unit bench fuzz i18n swarm-local swarm-local-down
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,13 @@ up: venv ## build what is missing and start the lab (WORKERS=n, default 3)
 
 down: venv ## remove the lab's containers, network, volumes and secrets
 	$(SOCKLAB) down
+
+# eval "$$(make -s swarm-local)" points this shell's socklab at it: SOCKLAB_ENGINE=swarm, SOCKLAB_MANAGER=...
+swarm-local: venv ## a swarm of ENGINES (3) Docker engines in containers on this host, for tests and demos; prints export lines
+	@$(SOCKLAB) swarm-local --engines $(ENGINES)
+
+swarm-local-down: venv ## remove the engines of make swarm-local (take a lab on them down first)
+	@$(SOCKLAB) swarm-local --down
 
 ps: venv ## the lab's nodes: service, container, IP, health, uptime, faults
 	$(SOCKLAB) ps
@@ -90,4 +98,4 @@ bench: venv ## measure lab up/down and idle memory against a bare container; JSO
 	$(SOCKLAB) bench $(ARGS)
 
 help: ## this list
-	@grep -E '^[a-z0-9]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-16s %s\n", $$1, $$2}'

@@ -8,6 +8,9 @@
 - framing: client1 -> server, framed messages (with and without sha256) against raw sendall() of the same
   bytes, for 1 MiB messages (throughput) and 64-byte messages (rate).
 - remote exec: execd's framed round trip of `true` and a large output's throughput against real SSH.
+- swarm: the same lab on the local three-engine swarm (`make swarm-local`, started for the bench when it is
+  not running) beside the Compose lab, rounds alternating: warm up, an exec's round trip through a remote
+  machine's engine against one through this host's, and ping's round trips within a machine and between two.
 - queue: no-op tasks, the lesson's plain Queue against a bare managers queue (nodes.queuebase), each timed by
   its consumer from the first item to the last; the reliable queue with 1, 2 and 3 workers, timed from the
   producers' start to the consumers' end.
@@ -29,9 +32,10 @@ from orchestrator.node import program_argv, results
 ROUNDS = 5
 TARGETS = {"warm_up_ratio": 1.3, "down_s": 3.0, "idle_node_mb": 15.0, "idle_busy_pct": 1.0,
            "idle_busy_10_workers_pct": 2.0, "framed_1mib_ratio": 0.9, "exec_p50_ratio": 1 / 3,
-           "queue_plain_to_bare": 0.9, "queue_reliable_3_to_1": 1.0}
+           "queue_plain_to_bare": 0.9, "queue_reliable_3_to_1": 1.0, "swarm_up_ratio": 2.0, "swarm_exec_ratio": 2.0}
 UPPER_BOUNDS = {"warm_up_ratio", "down_s", "idle_node_mb", "idle_busy_pct", "idle_busy_10_workers_pct",
-                "exec_p50_ratio"}
+                "exec_p50_ratio", "swarm_up_ratio", "swarm_exec_ratio"}
+SWARM_ROUNDS, SWARM_EXECS, SWARM_PINGS = 3, 50, 20
 IDLE_WINDOW_S = 65  # longer than the health checks' 60 s interval, so every node's check falls inside
 IDLE_SETTLE_S = 3   # after `up` returns, Compose and the engine finish their own bookkeeping
 MANY_WORKERS = 10
@@ -267,6 +271,44 @@ def reliable_rate(lab, count, tasks=QUEUE_RELIABLE_TASKS):
     return len(clients) * tasks / seconds
 
 
+def swarm_bench(lab, progress):
+    """The lab on the local swarm against the Compose lab, rounds alternating (see the module's docstring)."""
+    from orchestrator.engines.local_swarm import LocalSwarm
+    from orchestrator.engines.swarm import SwarmEngine
+    local = LocalSwarm(lab.engine, progress)
+    made = len(local.engines()) < 3
+    swarm = Lab(f"{lab.project}-swarm", backend=SwarmEngine(local.up(3)["SOCKLAB_MANAGER"]))
+    ups, execs = {"compose": [], "swarm": []}, {"compose": [], "swarm": []}
+    try:
+        for round_ in range(1, SWARM_ROUNDS + 1):
+            progress(_("swarm round {round}/{rounds}: the lab up on Compose and on the swarm, execs through each "
+                       "engine").format(round=round_, rounds=SWARM_ROUNDS))
+            for kind, each in (("compose", lab), ("swarm", swarm)):
+                each.down()
+                ups[kind].append(timed(lambda: each.up(workers=DEFAULT_WORKERS)))
+                node = each.node("client2")  # on a machine of its own on the swarm, not the manager's
+                execs[kind] += [timed(lambda: node.run(["true"])) * 1000 for unused in range(SWARM_EXECS)]
+        rtt = swarm_rtts(swarm)
+    finally:
+        swarm.down()
+        if made:
+            local.down()
+    return {"up_s": {kind: median(values) for kind, values in ups.items()},
+            "exec_p50_ms": {kind: median(values) for kind, values in execs.items()},
+            "up_ratio": round(median(ups["swarm"]) / median(ups["compose"]), 2),
+            "exec_ratio": round(median(execs["swarm"]) / median(execs["compose"]), 2), "rtt_p50_ms": rtt}
+
+
+def swarm_rtts(swarm):
+    """{"same", "across"}: client1's median ping to a node on its own machine, and to one on another."""
+    client1 = swarm.node("client1")
+    others = [n for n in swarm.nodes() if n.name != "client1"]
+    same = next(n for n in others if n.machine_name == client1.machine_name)
+    across = next(n for n in others if n.machine_name != client1.machine_name)
+    found = client1.program("ping", "--count", SWARM_PINGS, "--interval", 0.01, same.ip, across.ip)["targets"]
+    return {kind: median(target["rtt_ms"]) for kind, target in zip(("same", "across"), found)}
+
+
 def paired(rates, baselines):
     """The median of each round's ratio: a case against the baseline measured next to it, so that what the
     machine was doing in that round weighs on both alike."""
@@ -278,13 +320,14 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
     try:
         results = {"rounds": ROUNDS, "targets": TARGETS, "lab": lab_bench(lab, progress, cold),
                    "idle": idle_bench(lab, progress), "framing": framing_bench(lab, progress), "remote_exec": remote_exec_bench(lab, progress),
-                   "queue": queue_bench(lab, progress)}
+                   "queue": queue_bench(lab, progress), "swarm": swarm_bench(lab, progress)}
     finally:
         lab.down()
     measured = {**results["lab"], **results["idle"], "framed_1mib_ratio": results["framing"]["1 MiB"]["ratio_to_raw"]["framed"],
                 "exec_p50_ratio": results["remote_exec"]["p50_ratio_framed_to_ssh"],
                 "queue_plain_to_bare": results["queue"]["plain_to_bare"],
-                "queue_reliable_3_to_1": results["queue"]["reliable_3_to_1"]}
+                "queue_reliable_3_to_1": results["queue"]["reliable_3_to_1"],
+                "swarm_up_ratio": results["swarm"]["up_ratio"], "swarm_exec_ratio": results["swarm"]["exec_ratio"]}
     results["met"] = {key: (measured[key] <= limit if key in UPPER_BOUNDS else measured[key] >= limit)
                       for key, limit in TARGETS.items()}
     return results
@@ -297,7 +340,7 @@ def table(results):
         t.add_column(column)
     verdict = {True: "[green]" + _("met") + "[/]", False: "[red]" + _("missed") + "[/]"}
     mark = lambda key, sign: f"{sign} {TARGETS[key]:.2g} {verdict[bool(results['met'][key])]}"
-    for rows in (lab_rows, framing_rows, exec_rows, queue_rows):
+    for rows in (lab_rows, framing_rows, exec_rows, queue_rows, swarm_rows):
         for row in rows(results, mark):
             t.add_row(*row)
     return t
@@ -359,3 +402,16 @@ def queue_rows(results, mark):
              ", ".join(f"{rate[f'reliable_{w}']:,}" for w in workers),
              _("{rate:,} with 1 worker").format(rate=rate["reliable_1"]),
              f"{q['reliable_3_to_1']}×", mark("queue_reliable_3_to_1", "≥"))]
+
+
+def swarm_rows(results, mark):
+    sw = results["swarm"]
+    return [(_("lab of 6 on a 3-engine swarm: warm up (s)"), f"{sw['up_s']['swarm']:.2f}",
+             _("{value:.2f} Compose").format(value=sw["up_s"]["compose"]), f"{sw['up_ratio']}×",
+             mark("swarm_up_ratio", "≤")),
+            (_("exec `true` p50 through another machine's engine (ms)"), f"{sw['exec_p50_ms']['swarm']}",
+             _("{value} this host's").format(value=sw["exec_p50_ms"]["compose"]), f"{sw['exec_ratio']}×",
+             mark("swarm_exec_ratio", "≤")),
+            (_("ping p50 between two machines of the swarm (ms)"), f"{sw['rtt_p50_ms']['across']}",
+             _("{value} within one").format(value=sw["rtt_p50_ms"]["same"]),
+             f"{sw['rtt_p50_ms']['across'] / sw['rtt_p50_ms']['same']:.2f}×", "-")]

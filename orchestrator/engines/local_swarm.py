@@ -14,6 +14,7 @@ import docker.errors
 
 from orchestrator import labels
 from orchestrator.engines import connect
+from orchestrator.engines.swarm import LOCAL_MANAGER
 from orchestrator.errors import EngineUnavailable
 from orchestrator.i18n import _
 from orchestrator.image import Images
@@ -21,12 +22,13 @@ from orchestrator.topology import ROOT, workspace
 
 NETWORK = "socklab-machines"
 PREFIX = "socklab-engine"
-SOCKETS = Path("/run/socklab-swarm")
+SOCKETS = LOCAL_MANAGER.parents[1]  # /run/socklab-swarm/engineN/docker.sock: the swarm backend looks there
 MACHINE = Path(__file__).resolve().parent / "machine"
 
 
 def socket_url(number):
     return f"unix://{SOCKETS}/engine{number}/docker.sock"
+
 
 
 def environment():

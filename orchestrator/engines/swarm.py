@@ -8,6 +8,7 @@ else goes through the Docker SDK, machine by machine.
 import os
 import subprocess
 import time
+from pathlib import Path
 from itertools import cycle
 
 import docker.errors
@@ -21,6 +22,7 @@ from orchestrator.topology import ROOT, host_user, node_names, workspace
 
 COMPOSE_FILE = ROOT / "compose.yaml"
 CHUNK = 1 << 20
+LOCAL_MANAGER = Path("/run/socklab-swarm/engine1/docker.sock")  # `make swarm-local`'s (engines.local_swarm)
 FAILED_TASK = ("failed", "rejected", "shutdown", "orphaned", "remove")
 
 
@@ -36,17 +38,24 @@ class SwarmEngine:
 
     @property
     def client(self):
-        """The manager's engine, once it has said it manages a swarm."""
+        """The manager's engine, once it has said it manages a swarm: SOCKLAB_MANAGER's, else this host's,
+        else the local swarm's (`make swarm-local`) when this host's engine is in none."""
         if self._client is None:
             client = connect(self.manager_url)
-            swarm = client.info().get("Swarm", {})
-            if not swarm.get("ControlAvailable"):
+            if not self._manages(client) and self.manager_url is None and LOCAL_MANAGER.is_socket():
+                self.manager_url = f"unix://{LOCAL_MANAGER}"
+                client = connect(self.manager_url)
+            if not self._manages(client):
                 where = self.manager_url or os.environ.get("DOCKER_HOST") or _("this host's engine")
                 raise SwarmUnavailable(_("{where} is not a swarm manager: `make swarm-local` makes a swarm of three "
                                          "engines on this host; on real machines see the README, \"Across "
                                          "machines\"").format(where=where))
             self._client = client
         return self._client
+
+    @staticmethod
+    def _manages(client):
+        return bool(client.info().get("Swarm", {}).get("ControlAvailable"))
 
     def record(self):
         return {"engine": self.name, "manager": self.manager_url}

@@ -21,12 +21,15 @@ def results():
                             "p50_ratio_framed_to_ssh": 0.33, "throughput_mb_s": {"framed": 100.0, "ssh": 80.0}},
             "queue": {"maxsize": 1000, "batch": 50, "plain_to_bare": 0.95, "reliable_3_to_1": 1.5,
                       "tasks_per_s": {"plain": 12100, "bare": 12700, "reliable_1": 99700, "reliable_2": 136600,
-                                      "reliable_3": 147700}}}
+                                      "reliable_3": 147700}},
+            "swarm": {"up_s": {"compose": 2.0, "swarm": 3.1}, "exec_p50_ms": {"compose": 9.0, "swarm": 11.0},
+                      "up_ratio": 1.55, "exec_ratio": 1.22, "rtt_p50_ms": {"same": 0.08, "across": 0.21}}}
 
 
 def test_the_table_has_a_row_per_figure_and_says_each_target():
     console = Console(file=io.StringIO(), width=200, record=True, color_system=None)
     console.print(bench.table(results()))
     text = console.export_text()
-    assert bench.table(results()).row_count == 5 + 4 + 2 + 2
+    assert bench.table(results()).row_count == 5 + 4 + 2 + 2 + 3
     assert text.count("met") == len(bench.TARGETS) and "99,700, 136,600, 147,700" in text
+    assert "3.10" in text and "0.21" in text and "2.62×" in text
