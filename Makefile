@@ -27,13 +27,14 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 venv: $(VENV)/.installed ## make .venv with the pinned host dependencies
 
-host: ## what the lab and its tests use: chromium and tmux (tests), a Chinese font (pictures); installs Debian's
+host: ## what the lab and its tests use: chromium, tmux, docker-registry (tests), a Chinese font (pictures); installs Debian's
 	@missing=""; \
 	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing="$$missing chromium"; \
 	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	command -v docker-registry >/dev/null || missing="$$missing docker-registry"; \
 	[ -n "$$(find $(FONT_DIRS) \( -name 'NotoSansCJK*' -o -name 'SourceHanSans*' -o -name 'wqy-*' \) -print -quit 2>/dev/null)" ] \
 	  || missing="$$missing fonts-noto-cjk"; \
-	if [ -z "$$missing" ]; then echo "host: chromium, tmux and a Chinese font are there"; \
+	if [ -z "$$missing" ]; then echo "host: chromium, tmux, docker-registry and a Chinese font are there"; \
 	elif ! command -v apt-get >/dev/null; then echo "host: the tests need$$missing (Debian's names): install them with your package manager, then run make test again" >&2; exit 2; \
 	elif [ "$$(id -u)" = 0 ]; then echo "host: installing$$missing from Debian's packages (a minute or two)"; \
 	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; \

@@ -8,19 +8,33 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 from nodes.lib.layout import PROGRAMS, READY, READY_LINE
 
 LEARNER = "learner"
+DNS_WAIT_S = 15
 
 
-def check():
-    """The node has an address on the lab network and resolves its own service name to it."""
+def resolves_to_me(service):
+    """'' when the node's service name resolves to (among others) this node's own address, else why not."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(service, None, socket.AF_INET)}
+        mine = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
+    except socket.gaierror as exc:
+        return f"{service}: {exc}"
+    return "" if addresses & mine else f"{service} resolves to {sorted(addresses)}, not to this node {sorted(mine)}"
+
+
+def check(timeout=DNS_WAIT_S):
+    """The node has an address on the lab network and resolves its own service name to it. On a swarm the
+    name reaches the cluster's DNS a moment after the task starts: asked again until it does, or timeout."""
     service = os.environ["SOCKLAB_SERVICE"]
-    addresses = {info[4][0] for info in socket.getaddrinfo(service, None, socket.AF_INET)}
-    mine = {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
-    if not addresses & mine:
-        raise SystemExit(f"boot: {service} resolves to {sorted(addresses)}, not to this node {sorted(mine)}")
+    deadline = time.monotonic() + timeout
+    while problem := resolves_to_me(service):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"boot: {problem}")
+        time.sleep(0.1)  # nothing announces the name's arrival in the DNS: asked again
 
 
 def learner():

@@ -1,14 +1,18 @@
 """socklab's host side: a lab of containers driven through the Docker SDK, and the lessons run on it.
 
-lab.py         Lab: one Compose project — images, secrets, up/down, its nodes, readiness, partitions.
-node.py        Node: one container — run / program / start / serve a program in it, ps, faults on it. Its
+lab.py         Lab: one lab on its engine backend — secrets, up/down, its nodes, readiness, partitions, faults.
+topology.py    the lab's shape whatever runs it: services, node names, the workspace, the learner's uid.
+engines/       where a lab runs, one backend each: compose.py (a Compose project on one engine; the Compose CLI
+               for up and down), swarm.py (a stack over a swarm's machines, each node reached through its
+               own machine's engine; stack.py derives the stack from compose.yaml), local_swarm.py (`make
+               swarm-local`: engines in containers on this host, their image in machine/).
+node.py        Node: one container, reached through its machine's engine — run / program / start / serve a program in it, ps, faults on it. Its
                docstring is the node contract (one JSON line, or one error line and a non-zero exit).
                Process: any program running on a node (a lesson's, or a learner's under the sandbox, whose
                result() is the sandbox's record), read through a Condition; Completed: one that has ended;
                at_once(), results(), outcomes(): several at a time.
 fault.py       Impairment (delay, jitter, loss, rate) and Fault, the sidecar container that holds one.
 image.py       the node images, built without a registry (debootstrap + docker import, or a Dockerfile).
-compose.py     the Compose CLI (v2 or v1), used for up and down only.
 labels.py      every Docker label socklab reads or writes.
 errors.py      LabError and its typed children (ProgramFailed, NodeNotFound, TimedOut, …), each with the
                fields a caller may handle.

@@ -4,7 +4,8 @@ Each engine is Debian's docker.io on the lab's own base image (orchestrator/engi
 every capability but CAP_SYS_RESOURCE (this host refuses --privileged), unconfined, with the host's cgroups
 and a volume for its /var/lib/docker; the host reaches it through a socket under /run/socklab-swarm. They
 join one swarm whose overlay carries the lab's traffic between them over VXLAN, as between real machines.
-The repository and the workspace are bound at their own paths, so that the lab's bind mounts find them.
+The repository and the workspace are bound at their own paths, so that the lab's bind mounts find them; a
+registry on this host's port 5000 answers at 127.0.0.1:5000 on every engine, as on this host.
 """
 import shutil
 import time
@@ -24,6 +25,7 @@ NETWORK = "socklab-machines"
 PREFIX = "socklab-engine"
 SOCKETS = LOCAL_MANAGER.parents[1]  # /run/socklab-swarm/engineN/docker.sock: the swarm backend looks there
 MACHINE = Path(__file__).resolve().parent / "machine"
+REGISTRY_PORT = 5000  # a registry on this host's port 5000 is 127.0.0.1:5000 on every engine too (forward.py)
 
 
 def socket_url(number):
@@ -50,10 +52,10 @@ class LocalSwarm:
         """Start count engines (keeping those running), form the swarm, label each node with its socket."""
         if count < 1:
             raise EngineUnavailable(_("a swarm needs at least one engine"))
-        running = self.engines()
-        if len(running) != count or not all(self.shares(engine) for engine in running):
-            self.down()
         image = Images(self.host, self.progress).ensure_machine(MACHINE)
+        running = self.engines()
+        if len(running) != count or not all(self.shares(e) and image in e.image.tags for e in running):
+            self.down()
         self.host.networks.list(names=[NETWORK]) or self.host.networks.create(NETWORK, labels={labels.LOCAL_SWARM: "1"})
         clients = [self._engine(number, image) for number in range(1, count + 1)]
         self._form(clients)
@@ -88,7 +90,8 @@ class LocalSwarm:
             host_config.update(MaskedPaths=[], ReadonlyPaths=[])  # --security-opt systempaths=unconfined
             created = api.create_container(image, name=name, hostname=f"engine{number}", host_config=host_config,
                                            networking_config=api.create_networking_config({NETWORK: {}}),
-                                           labels={labels.LOCAL_SWARM: str(number)})
+                                           labels={labels.LOCAL_SWARM: str(number)},
+                                           environment={"REGISTRY_PORT": str(REGISTRY_PORT)})
             api.start(created["Id"])
         return self.answering(number)
 

@@ -99,12 +99,15 @@ class SwarmEngine:
 
     def image(self, progress):
         """The node image, built where socklab runs (or on the manager), and streamed to every machine that
-        lacks it or holds another image under its tag (save → load)."""
+        lacks it or holds another image under its tag (save → load); with SOCKLAB_REGISTRY, pushed there
+        for the machines to pull instead."""
         try:
             builder = connect(timeout=900)
         except EngineUnavailable:
             builder = self.client
         tag = Images(builder, progress).ensure()
+        if os.environ.get("SOCKLAB_REGISTRY"):
+            return self._push(builder, tag, os.environ["SOCKLAB_REGISTRY"].rstrip("/"), progress)
         source = builder.images.get(tag)
         for machine in self.answering():
             try:
@@ -114,6 +117,21 @@ class SwarmEngine:
                 pass
             self._copy(source, tag, builder, machine, progress)
         return tag
+
+    @staticmethod
+    def _push(builder, tag, registry, progress):
+        """The image pushed to the registry (SOCKLAB_REGISTRY), under a name every machine pulls by: each
+        task's engine pulls it when the task starts."""
+        remote = f"{registry}/{tag}"
+        builder.images.get(tag).tag(remote)
+        for event in builder.api.push(remote, stream=True, decode=True):
+            if "error" in event:
+                raise ImageBuildFailed(_("pushing {tag} to {registry} failed: {error}").format(
+                    tag=tag, registry=registry, error=event["error"]))
+            if "status" in event:
+                progress(_("image {tag} → {registry}: {status}").format(tag=tag, registry=registry,
+                                                                      status=event["status"]))
+        return remote
 
     @staticmethod
     def _copy(source, tag, builder, machine, progress):
@@ -172,6 +190,7 @@ class SwarmEngine:
                     waiting.discard(name)
                 elif state in FAILED_TASK or (time.monotonic() > deadline):
                     error = (task or {}).get("Status", {}).get("Err") or (task or {}).get("Status", {}).get("Message")
+                    error = " | ".join(filter(None, [error, self._output(task)]))
                     if error and "bind source path does not exist" in error:
                         error += _(" (on a swarm the workspace must be at the same path on every machine: README, "
                                    "\"Across machines\")")
@@ -179,6 +198,18 @@ class SwarmEngine:
                         node=name, state=state or _("no task"), error=error or _("no reason given")), error or "")
             if waiting:
                 time.sleep(0.2)  # the swarm has no event for a task's state that this SDK follows
+
+    def _output(self, task):
+        """The last lines a failed task's container said, from its machine's engine ("" when none)."""
+        container_id = ((task or {}).get("Status", {}).get("ContainerStatus") or {}).get("ContainerID")
+        machine = next((m for m in self.machines() if m.id == task.get("NodeID") and m.client), None) if task else None
+        if not container_id or machine is None:
+            return ""
+        try:
+            said = machine.client.containers.get(container_id).logs(tail=2)
+        except UNREACHABLE:
+            return ""
+        return said.decode(errors="replace").strip().replace("\n", " | ")
 
     def _task(self, project, name, replaced=()):
         try:

@@ -8,7 +8,10 @@ them and tests their bugs; here the question is whether they hold across machine
 """
 import json
 import os
+import shutil
 import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from orchestrator import exercises, scenarios
 from orchestrator.engines import local_swarm
 from orchestrator.engines.swarm import SwarmEngine
 from orchestrator.errors import EngineUnavailable, SwarmUnavailable
+from orchestrator.image import node_tag
 from orchestrator.lab import Lab
 from orchestrator.learner import LearnerProgram
 from tests.integration.conftest import assert_passed, ping
@@ -97,6 +101,41 @@ def test_an_engine_holding_another_image_under_the_tag_gets_the_labs_own(swarm_l
     assert swarm_lab.backend.image(said.append) == tag
     assert node.engine.images.get(tag).id != impostor.id
     assert any(node.machine_name in line for line in said), said
+
+
+@pytest.fixture
+def registry(tmp_path):
+    """Debian's docker-registry on this host's port 5000 (`make host` installs it): 127.0.0.1:5000 here and
+    on every engine of the local swarm."""
+    config = tmp_path / "registry.yml"
+    config.write_text(f"version: 0.1\nstorage: {{filesystem: {{rootdirectory: {tmp_path}}}}}\n"
+                      f"http: {{addr: ':{local_swarm.REGISTRY_PORT}'}}\nlog: {{level: error}}\n")
+    server = subprocess.Popen([shutil.which("docker-registry") or "docker-registry", "serve", str(config)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{local_swarm.REGISTRY_PORT}/v2/"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read()
+                time.sleep(0.05)  # the registry's port opens when it has started
+        yield f"127.0.0.1:{local_swarm.REGISTRY_PORT}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_with_a_registry_the_machines_pull_the_image_instead(swarm_lab, registry, monkeypatch):
+    monkeypatch.setenv("SOCKLAB_REGISTRY", registry)
+    lab = Lab("socklabregistry", backend=SwarmEngine(swarm_lab.backend.manager_url))
+    try:
+        lab.up(workers=0)
+        images = {node.machine_name: node.container.attrs["Config"]["Image"] for node in lab.nodes()}
+        assert len(images) == 3 and set(images.values()) == {f"{registry}/{node_tag()}"}
+    finally:
+        lab.down()
 
 
 def test_exec_reaches_a_node_on_another_machine_from_the_command_line(swarm_lab):

@@ -61,8 +61,9 @@ class FakeNode:
     """A node with a name, a service, an address and a container, and nothing that runs; its boot says
     ready (or not, when the container stops first) after `boot_s` seconds."""
 
-    def __init__(self, name, service=None, ip=None, container=None, ready=True, boot_s=0.0):
+    def __init__(self, name, service=None, ip=None, container=None, ready=True, boot_s=0.0, machine="host"):
         self.name, self.service, self.ip = name, service or name.rstrip("0123456789"), ip
+        self.machine_name = machine
         self.container = container or FakeContainer()
         self.health = self.container.attrs["State"]["Health"]["Status"] or self.container.status
         self.ready, self.boot_s = ready, boot_s

@@ -49,10 +49,10 @@ def test_a_host_without_apt_that_has_everything_passes_and_one_that_lacks_says_s
     fonts = tmp_path / "fonts" / "opentype"
     fonts.mkdir(parents=True)
     (fonts / "NotoSansCJK-Regular.ttc").write_bytes(b"")
-    assert host(tmp_path, 1000, apt=False, tools=["chromium", "tmux"]).returncode == 0
+    assert host(tmp_path, 1000, apt=False, tools=["chromium", "tmux", "docker-registry"]).returncode == 0
     (fonts / "NotoSansCJK-Regular.ttc").unlink()
     (tmp_path / "bin").rename(tmp_path / "bin-before")
-    done = host(tmp_path, 0, apt=False, tools=["chromium", "tmux"])
+    done = host(tmp_path, 0, apt=False, tools=["chromium", "tmux", "docker-registry"])
     assert done.returncode != 0 and ours(done.stderr) == [
         "host: the tests need fonts-noto-cjk (Debian's names): install them with your package manager, then run "
         "make test again"]

@@ -99,3 +99,27 @@ def test_a_header_read_from_the_wrong_offset_fails_its_checksum():
     from nodes import packets
     frame = _frame()
     assert not packets.ipv4(frame[13:])[0]["checksum_ok"]  # one byte early: not the header that was sent
+
+
+def test_boot_asks_the_dns_again_until_the_nodes_name_is_there(monkeypatch):
+    """A swarm's DNS learns a new task's name a moment after it starts: boot waits for it, then gives up."""
+    import socket
+
+    from nodes import boot
+    answers = iter([socket.gaierror(-5, "No address"), [(0, 0, 0, "", ("10.0.0.9", 0))],
+                    [(0, 0, 0, "", ("10.0.0.7", 0))], [(0, 0, 0, "", ("10.0.0.7", 0))]])
+
+    def resolve(host, *args):
+        answer = next(answers, None) or [(0, 0, 0, "", ("10.0.0.7", 0))]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer if host == "worker" else [(0, 0, 0, "", ("10.0.0.7", 0))]
+    monkeypatch.setenv("SOCKLAB_SERVICE", "worker")
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(boot.time, "sleep", lambda s: None)
+    boot.check(timeout=5)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a: [(0, 0, 0, "", ("10.0.0.1" if host == "worker" else
+                                                                                  "10.0.0.7", 0))])
+    import pytest
+    with pytest.raises(SystemExit, match="worker resolves to \\['10.0.0.1'\\], not to this node"):
+        boot.check(timeout=0)

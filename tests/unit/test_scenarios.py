@@ -81,6 +81,19 @@ def test_by_ip_says_under_a_millisecond_only_when_it_was():
     assert said_fast.replace("0.250", "X") != said_slow.replace("2.750", "X"), "a slow bridge is not called fast"
 
 
+def test_by_ip_tells_round_trips_within_a_machine_from_those_between_machines():
+    nodes = [FakeNode("server", "server", "10.0.0.2", machine="m1"), FakeNode("client1", "client", "10.0.0.3",
+                                                                               machine="m2"),
+             FakeNode("worker1", "worker", "10.0.0.4", machine="m1")]
+    pings = {"server": {"10.0.0.3": summary("10.0.0.3", "10.0.0.3", [0.5] * 3),
+                        "10.0.0.4": summary("10.0.0.4", "10.0.0.4", [0.1] * 3)}}
+    step = ping.by_ip(nodes, pings)
+    assert step.facts["rtt_p50_same_machine_ms"] == 0.1 and step.facts["rtt_p50_across_machines_ms"] == 0.5
+    assert "between machines 0.500 ms" in step.observed and "VXLAN" in step.why
+    assert ping.by_ip(NODES, {"server": {"10.0.0.3": summary("10.0.0.3", "10.0.0.3", [0.2] * 3)}}).facts[
+        "rtt_p50_across_machines_ms"] is None, "under Compose every pair is on one machine"
+
+
 def test_by_name_fails_when_a_name_resolves_outside_its_service():
     pings = {"server": {"client": summary("client", "10.0.0.3", [0.2] * 3)},
              "client1": {"server": summary("server", "10.0.0.3", [0.2] * 3)}}
