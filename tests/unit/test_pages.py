@@ -210,3 +210,12 @@ def test_an_empty_message_with_no_echo_has_no_picture_of_zero_bytes():
     assert pictures.for_step("framing", Step("byte-writes", "b", False, "e", "o", "w", failed)) is None
     failed["failure"]["size"] = 5
     assert pictures.for_step("framing", Step("byte-writes", "b", False, "e", "o", "w", failed)) is not None
+
+
+def test_a_run_on_a_swarm_says_each_nodes_machine(tmp_path):
+    on_swarm = result()
+    on_swarm.engine, on_swarm.machines = "swarm", {"server": "engine1", "client1": "engine2"}
+    page = report.save_result(on_swarm, tmp_path)
+    assert "on a swarm" in page.read_text() and "<code>client1</code> engine2" in page.read_text()
+    assert json.loads((page.parent / "result.json").read_text())["machines"] == on_swarm.machines
+    assert "on a swarm" not in report.save_result(result(), tmp_path / "compose").read_text()
