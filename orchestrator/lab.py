@@ -9,8 +9,10 @@ import time
 import zlib
 from contextlib import contextmanager
 
+import docker.errors
+
 from orchestrator import engines, labels
-from orchestrator.engines import connect
+from orchestrator.engines import UNREACHABLE, connect
 from orchestrator.errors import BadParameter, LabError, NodeNotFound, NodeUnhealthy
 from orchestrator.fault import Fault
 from orchestrator.i18n import _
@@ -80,11 +82,14 @@ class Lab:
         self.progress(_("starting lab {project}: server, {clients} clients, {workers} workers").format(
             project=self.project, clients=CLIENTS, workers=workers))
         try:
-            self.backend.up(self, image, workers, placement)
             engines.remember(self.project, self.backend)
+            self.backend.up(self, image, workers, placement)
             self.wait_ready(timeout)
         except BaseException:
-            self.down()
+            try:
+                self.down()
+            except (LabError, docker.errors.DockerException, *UNREACHABLE):
+                pass  # what failed first is what the user hears
             raise
         return self
 
@@ -93,9 +98,16 @@ class Lab:
         secrets; returns the names of the machines that did not answer (their part is left as it was)."""
         for machine in self.backend.machines():
             if machine.client is not None:
-                self._remove_extras(machine.client)
+                try:
+                    self._remove_extras(machine.client)
+                except UNREACHABLE as exc:  # it stopped answering since: the rest is cleaned all the same
+                    machine.client, machine.error = None, str(exc)
         unreachable = self.backend.down(self)
-        shutil.rmtree(self.secrets, ignore_errors=True)
+        if unreachable:  # kept: the next `down` must still know where the lab is
+            for name in SECRETS:
+                (self.secrets / name).unlink(missing_ok=True)
+        else:
+            shutil.rmtree(self.secrets, ignore_errors=True)
         return unreachable
 
     def _remove_extras(self, client):
@@ -106,8 +118,15 @@ class Lab:
             container.remove(force=True)
 
     def faults(self, node=None, kind=None):
-        """The lab's running faults on every machine, optionally of one node and one kind."""
-        return Fault.find([m.client for m in self.backend.machines() if m.client is not None], self.project, node, kind)
+        """The lab's running faults on every machine that answers, optionally of one node and one kind."""
+        found = []
+        for machine in self.backend.machines():
+            if machine.client is not None:
+                try:
+                    found += Fault.find([machine.client], self.project, node, kind)
+                except UNREACHABLE as exc:
+                    raise engines.unreachable(machine.name, exc) from None
+        return found
 
     def stop_spawned(self):
         """Stop every background program still running that this Lab started: a scenario leaves none."""

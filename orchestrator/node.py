@@ -25,7 +25,7 @@ from docker.utils.socket import frames_iter
 
 from nodes.lib.layout import READY_LINE
 from orchestrator import labels
-from orchestrator.engines import UNREACHABLE
+from orchestrator.engines import UNREACHABLE, unreachable
 from orchestrator.errors import EngineUnavailable, LabError, NotReady, ProgramFailed, TimedOut
 from orchestrator.fault import Fault, Impairment
 from orchestrator.i18n import _
@@ -105,8 +105,14 @@ class Node:
 
     @property
     def engine(self):
-        """The Docker SDK client of the engine that holds the node."""
-        return self.machine.client if self.machine is not None and self.machine.client is not None else self.lab.engine
+        """The Docker SDK client of the engine that holds the node; EngineUnavailable when that engine has
+        stopped answering (never another engine in its place)."""
+        if self.machine is None:
+            return self.lab.engine
+        if self.machine.client is None:
+            raise EngineUnavailable(_("the engine of machine {machine} (node {node}) does not answer: {error}").format(
+                machine=self.machine.name, node=self.name, error=self.machine.error))
+        return self.machine.client
 
     @property
     def machine_name(self):
@@ -115,7 +121,7 @@ class Node:
 
     @property
     def project(self):
-        """The Compose project this node belongs to."""
+        """The lab (Compose project or swarm stack) this node belongs to."""
         return self.lab.project
 
     @property
@@ -183,8 +189,16 @@ class Node:
             raise LabError(_("cannot run {program} on {node}: {error}").format(
                 program=argv[0], node=self.name, error=exc.explanation or exc)) from None
         except UNREACHABLE as exc:
-            raise EngineUnavailable(_("the engine of machine {machine} (node {node}) stopped answering: {error}").format(
-                machine=self.machine_name or "?", node=self.name, error=exc)) from None
+            raise unreachable(self.machine_name or "?", exc) from None
+
+    @contextmanager
+    def answering(self):
+        """For the length of a `with` block: an engine that stops answering is said in one line, naming
+        the node's machine."""
+        try:
+            yield
+        except UNREACHABLE as exc:
+            raise unreachable(self.machine_name or "?", exc) from None
 
     def run(self, argv, timeout=60, user="") -> Completed:
         """Run argv in the node (as root, or user "UID:GID") and wait: Completed with exact stdout and
@@ -194,8 +208,9 @@ class Node:
         """
         started = time.monotonic()
         exec_id = self._exec(["timeout", "-k", "2", str(timeout), *argv], user=user)
-        stdout, stderr = self.engine.api.exec_start(exec_id, demux=True)
-        code = self.engine.api.exec_inspect(exec_id)["ExitCode"]
+        with self.answering():
+            stdout, stderr = self.engine.api.exec_start(exec_id, demux=True)
+            code = self.engine.api.exec_inspect(exec_id)["ExitCode"]
         if code in TIMED_OUT and time.monotonic() - started >= timeout:  # only the limit can take that long
             raise TimedOut(" ".join(map(str, argv)), self.name, timeout)
         return Completed(self.name, list(argv), code, stdout or b"", stderr or b"")
@@ -318,7 +333,7 @@ class Node:
 
     def clear(self):
         """Lift this node's impairment; returns what the impairment did."""
-        return [fault.stop() for fault in self.lab.faults(self.name, "impair")]
+        return [fault.stop() for fault in self._faults("impair")]
 
     def pause(self):
         """Freeze every process of the node (the cgroup freezer): it answers nothing until unpause()."""
@@ -330,8 +345,15 @@ class Node:
 
     def _drop_faults(self):
         """Remove this node's fault sidecars: they belong to a network namespace about to go."""
-        for fault in self.lab.faults(self.name):
+        for fault in self._faults():
             fault.container.remove(force=True)
+
+    def _faults(self, kind=None):
+        """This node's fault sidecars: on its own engine, beside it."""
+        try:
+            return Fault.find([self.engine], self.project, self.name, kind)
+        except UNREACHABLE as exc:
+            raise unreachable(self.machine_name, exc) from None
 
     def kill(self):
         """Kill the node's container; its faults go with its network namespace."""
@@ -420,7 +442,8 @@ class Process:
             if not self._changed.wait_for(lambda: self._done, timeout):
                 raise TimedOut(" ".join(self.argv), self.node.name, timeout)
         self._reader.join()
-        code = self.node.engine.api.exec_inspect(self.exec_id)["ExitCode"]
+        with self.node.answering():
+            code = self.node.engine.api.exec_inspect(self.exec_id)["ExitCode"]
         return Completed(self.node.name, self.argv, code, bytes(self.stdout), bytes(self.stderr))
 
     def result(self, timeout=60) -> dict:

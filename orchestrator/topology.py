@@ -4,6 +4,7 @@ from pathlib import Path
 
 SERVICES = ("server", "client", "worker")
 ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = ROOT / "compose.yaml"  # the topology, written once: Compose runs it, the swarm's stack derives from it
 DEFAULT_WORKERS = 3
 CLIENTS = 2
 
@@ -25,3 +26,10 @@ def node_names(workers):
     """(name, service, number) of every node of a lab with that many workers, server first."""
     return [("server", "server", 1)] + [(f"client{i}", "client", i) for i in range(1, CLIENTS + 1)] + \
         [(f"worker{i}", "worker", i) for i in range(1, workers + 1)]
+
+
+def variables(lab, image):
+    """What compose.yaml's ${…} read, for this lab and node image."""
+    uid, gid = host_user()
+    return {"SOCKLAB_IMAGE": image, "SOCKLAB_SUBNET": lab.subnet, "SOCKLAB_SECRETS": str(lab.secrets),
+            "SOCKLAB_WORKSPACE": str(workspace()), "SOCKLAB_UID": uid, "SOCKLAB_GID": gid}

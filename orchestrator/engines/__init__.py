@@ -13,7 +13,6 @@ backend. Kubernetes would be a third backend with the same answers.
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import docker
 import docker.errors
@@ -21,10 +20,11 @@ import requests.exceptions
 
 from orchestrator.errors import BadParameter, EngineUnavailable
 from orchestrator.i18n import _
+from orchestrator.topology import ROOT
 
 NAMES = ("compose", "swarm")
-ROOT = Path(__file__).resolve().parents[2]
-UNREACHABLE = (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
+# an engine that stopped answering (refused, reset, timed out), as opposed to one that answered with an error
+UNREACHABLE = (requests.exceptions.ConnectionError, requests.exceptions.Timeout, ConnectionError, TimeoutError)
 
 
 @dataclass
@@ -39,9 +39,9 @@ class Machine:
 
 
 def connect(url=None, timeout=900):
-    """A Docker SDK client of the engine at url (unix://, tcp:// with DOCKER_TLS_VERIFY/DOCKER_CERT_PATH,
-    ssh:// through paramiko), or of the environment's (DOCKER_HOST); it has answered a ping, else
-    EngineUnavailable."""
+    """A Docker SDK client of the engine at url (unix://; tcp://, with TLS when DOCKER_CERT_PATH holds the
+    client's certificate; ssh:// through paramiko), or of the environment's (DOCKER_HOST); it has answered a
+    ping, else EngineUnavailable."""
     try:
         if url is None:
             client = docker.from_env(timeout=timeout)
@@ -54,14 +54,29 @@ def connect(url=None, timeout=900):
             client = docker.DockerClient(base_url=url, timeout=timeout, tls=tls)
         client.ping()
         return client
-    except UNREACHABLE as exc:
+    except (docker.errors.DockerException, OSError) as exc:
         where = url or os.environ.get("DOCKER_HOST") or _("this host")
         message = _("cannot reach the Docker engine at {where} ({error}); is it running, and may you use it?")
         raise EngineUnavailable(message.format(where=where, error=exc)) from None
 
 
+def unreachable(machine, error):
+    """The one-line error of a machine whose engine stopped answering."""
+    return EngineUnavailable(_("the engine of machine {machine} stopped answering: {error}").format(
+        machine=machine, error=error))
+
+
 def record_path(project):
+    """Where a lab's engine is written down: .lab/<project>/engine.json."""
     return ROOT / ".lab" / project / "engine.json"
+
+
+def recorded(project):
+    """What the lab's last `up` wrote down ({} when nothing, or nothing readable)."""
+    try:
+        return json.loads(record_path(project).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def remember(project, backend):
@@ -80,15 +95,16 @@ def chosen(name=None):
 
 
 def for_lab(project, name=None, client=None, progress=lambda text: None):
-    """The backend of lab `project`: the one asked for (flag, then SOCKLAB_ENGINE), else the one its last
-    `up` wrote down, else Compose on this host's engine (or on client)."""
+    """The backend of lab `project`: Compose on client when one is given; else the engine asked for (flag,
+    then SOCKLAB_ENGINE), else the one its last `up` wrote down, else Compose on this host's engine. A swarm
+    lab's manager is the one written down, else SOCKLAB_MANAGER's."""
     from orchestrator.engines.compose import ComposeEngine
     from orchestrator.engines.swarm import SwarmEngine
-    name = chosen(name)
-    record = {}
-    if name is None and client is None and record_path(project).is_file():
-        record = json.loads(record_path(project).read_text())
-        name = record.get("engine")
+    if client is not None:
+        return ComposeEngine(client)
+    record = recorded(project)
+    name = chosen(name) or record.get("engine")
     if name == "swarm":
-        return SwarmEngine(record.get("manager") or os.environ.get("SOCKLAB_MANAGER") or None, progress)
-    return ComposeEngine(client)
+        manager = record.get("manager") if record.get("engine") == "swarm" else None
+        return SwarmEngine(manager or os.environ.get("SOCKLAB_MANAGER") or None, progress)
+    return ComposeEngine()

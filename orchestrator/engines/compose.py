@@ -4,17 +4,14 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 from orchestrator import labels
 from orchestrator.engines import Machine, connect
 from orchestrator.errors import BadParameter, ComposeFailed
 from orchestrator.i18n import _
 from orchestrator.image import Images, node_tag
-from orchestrator.topology import CLIENTS, host_user, workspace
+from orchestrator.topology import CLIENTS, COMPOSE_FILE, ROOT, variables
 
-ROOT = Path(__file__).resolve().parents[2]
-COMPOSE_FILE = ROOT / "compose.yaml"
 START_INTERVAL_FILE = ROOT / "compose.start-interval.yaml"  # health checks' start_interval: API 1.44+, v2 only
 START_INTERVAL_API = (1, 44)
 START_INTERVAL_COMPOSE = (2, 20, 2)
@@ -96,44 +93,46 @@ class ComposeEngine:
 
     @property
     def client(self):
+        """The engine's Docker client, connected on first use."""
         if self._client is None:
             self._client = connect()
         return self._client
 
     def record(self):
+        """What a later command needs to find the lab: Compose, on this host's engine."""
         return {"engine": self.name}
 
     def machines(self):
         """The one engine, named as it calls itself."""
         if self._machines is None:
-            name = self.client.info().get("Name") if hasattr(self.client, "info") else "local"
-            self._machines = [Machine(name, None, self.client)]
+            self._machines = [Machine(self.client.info().get("Name") or "local", None, self.client)]
         return self._machines
 
     def image(self, progress):
+        """The node image, built on the engine if missing."""
         return Images(self.client, progress).ensure()
 
-    def variables(self, lab, image):
-        uid, gid = host_user()
-        return {"SOCKLAB_IMAGE": image, "SOCKLAB_SUBNET": lab.subnet, "SOCKLAB_SECRETS": str(lab.secrets),
-                "SOCKLAB_WORKSPACE": str(workspace()), "SOCKLAB_UID": uid, "SOCKLAB_GID": gid}
-
     def up(self, lab, image, workers, placement=None):
+        """Create or rescale the project's containers (placement: refused, one engine has one machine)."""
         if placement:
-            raise BadParameter("--placement", placement, _("a swarm (--engine swarm): Compose has one machine"))
-        Compose(lab.project, self.variables(lab, image), self.client.api.api_version).up(
+            raise BadParameter("--placement", ",".join(f"{k}={v}" for k, v in placement.items()),
+                               _("a swarm (--engine swarm): Compose has one machine"))
+        Compose(lab.project, variables(lab, image), self.client.api.api_version).up(
             {"server": 1, "client": CLIENTS, "worker": workers})
 
     def down(self, lab):
+        """Remove the project; its one engine answered, or this raised."""
         # compose.yaml needs its variables to take the lab down too
-        Compose(lab.project, self.variables(lab, node_tag()), self.client.api.api_version).down()
+        Compose(lab.project, variables(lab, node_tag()), self.client.api.api_version).down()
         return []
 
-    def containers(self, project):
+    def containers(self, project, strict=True):
+        """(Machine, container) of every container of the project."""
         machine = self.machines()[0]
         return [(machine, c) for c in
                 self.client.containers.list(all=True, filters={"label": f"{labels.COMPOSE_PROJECT}={project}"})]
 
     def restart(self, node):
+        """The node's own container, restarted."""
         node.container.restart(timeout=2)
         return node.container

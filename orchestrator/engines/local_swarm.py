@@ -16,7 +16,7 @@ import docker.errors
 from orchestrator import labels
 from orchestrator.engines import connect
 from orchestrator.engines.swarm import LOCAL_MANAGER
-from orchestrator.errors import EngineUnavailable
+from orchestrator.errors import BadParameter, EngineUnavailable
 from orchestrator.i18n import _
 from orchestrator.image import Images
 from orchestrator.topology import ROOT, workspace
@@ -29,8 +29,8 @@ REGISTRY_PORT = 5000  # a registry on this host's port 5000 is 127.0.0.1:5000 on
 
 
 def socket_url(number):
+    """How the host reaches engine N: its socket under /run/socklab-swarm."""
     return f"unix://{SOCKETS}/engine{number}/docker.sock"
-
 
 
 def environment():
@@ -46,17 +46,19 @@ class LocalSwarm:
         self.progress = progress
 
     def engines(self):
+        """The engine containers of the local swarm, running or not."""
         return self.host.containers.list(all=True, filters={"label": labels.LOCAL_SWARM})
 
     def up(self, count=3):
         """Start count engines (keeping those running), form the swarm, label each node with its socket."""
         if count < 1:
-            raise EngineUnavailable(_("a swarm needs at least one engine"))
+            raise BadParameter("--engines", count, _("a swarm needs at least one engine"))
         image = Images(self.host, self.progress).ensure_machine(MACHINE)
         running = self.engines()
         if len(running) != count or not all(self.shares(e) and image in e.image.tags for e in running):
             self.down()
-        self.host.networks.list(names=[NETWORK]) or self.host.networks.create(NETWORK, labels={labels.LOCAL_SWARM: "1"})
+        if not self.host.networks.list(filters={"name": f"^{NETWORK}$"}):
+            self.host.networks.create(NETWORK, labels={labels.LOCAL_SWARM: "1"})
         clients = [self._engine(number, image) for number in range(1, count + 1)]
         self._form(clients)
         return environment()
@@ -68,18 +70,18 @@ class LocalSwarm:
 
     def shares(self, engine):
         """Whether an engine binds every folder of shared() (a workspace made after it started is not)."""
-        bound = {mount["Destination"] for mount in engine.attrs["Mounts"]}
-        return all(str(path) in bound for path in self.shared())
+        bound = [Path(mount["Destination"]) for mount in engine.attrs["Mounts"]]
+        return all(any(path.is_relative_to(folder) for folder in bound) for path in self.shared())
 
     def _engine(self, number, image):
         name = f"{PREFIX}{number}"
+        (SOCKETS / f"engine{number}").mkdir(parents=True, exist_ok=True)  # /run is emptied at boot
         try:
             container = self.host.containers.get(name)
             if container.status != "running":
                 container.start()
         except docker.errors.NotFound:
             self.progress(_("starting engine{number}").format(number=number))
-            (SOCKETS / f"engine{number}").mkdir(parents=True, exist_ok=True)
             shared = {str(path): {"bind": str(path), "mode": "rw"} for path in self.shared()}
             api = self.host.api
             host_config = api.create_host_config(
@@ -138,6 +140,9 @@ class LocalSwarm:
                 self.host.volumes.get(container.name).remove(force=True)
             except (docker.errors.NotFound, docker.errors.APIError):
                 pass
-        for network in self.host.networks.list(names=[NETWORK]):
+        for network in self.host.networks.list(filters={"name": f"^{NETWORK}$"}):
             network.remove()
         shutil.rmtree(SOCKETS, ignore_errors=True)
+        for record in (ROOT / ".lab").glob("*/engine.json"):  # labs that ran here are gone with the engines
+            if str(SOCKETS) in record.read_text():
+                shutil.rmtree(record.parent, ignore_errors=True)

@@ -2,7 +2,9 @@
 
 Without a Docker engine these tests skip with the reason; with CI=true that is a failure instead.
 """
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -12,12 +14,16 @@ from orchestrator.errors import LabError
 from orchestrator.lab import Lab, connect_engine
 
 PROJECT = "socklabtest"
+ROOT = Path(__file__).resolve().parents[2]
 # the learner's account in the nodes: the host user's, or (as root, as in CI) another, so that the tests
 # can tell "owned by the host user" from "owned by root"
 LEARNER_UID, LEARNER_GID = ("4321", "4321") if os.getuid() == 0 else (str(os.getuid()), str(os.getgid()))
 os.environ["SOCKLAB_UID"], os.environ["SOCKLAB_GID"] = LEARNER_UID, LEARNER_GID
-if os.getuid() == 0:  # that user's own workspace, as a learner's clone of the repository would be
-    WORKSPACE = Path(tempfile.mkdtemp(prefix="socklabtest-workspace-"))
+if os.getuid() == 0:  # that user's own workspace, as a learner's clone of the repository would be; inside
+    # the repository, which a local swarm's engines bind, so that a running `make swarm-local` serves the tests too
+    (ROOT / ".lab").mkdir(exist_ok=True)
+    WORKSPACE = Path(tempfile.mkdtemp(prefix="socklabtest-workspace-", dir=ROOT / ".lab"))
+    atexit.register(shutil.rmtree, WORKSPACE, True)
     os.chown(WORKSPACE, int(LEARNER_UID), int(LEARNER_GID))
     os.environ["SOCKLAB_WORKSPACE"] = str(WORKSPACE)
 

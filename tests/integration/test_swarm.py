@@ -17,14 +17,17 @@ from pathlib import Path
 import pytest
 
 from orchestrator import exercises, scenarios
+from orchestrator import engines
 from orchestrator.engines import local_swarm
+from orchestrator.engines import swarm as swarm_engine
 from orchestrator.engines.swarm import SwarmEngine
-from orchestrator.errors import EngineUnavailable, SwarmUnavailable
+from orchestrator.errors import BadParameter, EngineUnavailable, SwarmUnavailable
 from orchestrator.image import node_tag
-from orchestrator.lab import Lab
+from orchestrator.lab import Lab, connect_engine
 from orchestrator.learner import LearnerProgram
 from tests.integration.conftest import assert_passed, ping
 from tests.integration.test_exercises import HOME
+from tests.integration.test_practice import WORKSPACE, socklab, terminal, tmux, wait_for  # noqa: F401 (fixture)
 
 PROJECT = "socklabswarm"
 SOCKLAB = str(Path(__file__).resolve().parents[2] / ".venv/bin/socklab")
@@ -53,9 +56,10 @@ def swarm_lab(manager):
         lab.down()
 
 
-def test_up_where_there_is_no_swarm_says_how_to_make_one(docker_engine):
+def test_up_where_there_is_no_swarm_says_how_to_make_one(docker_engine, monkeypatch):
     if docker_engine.info()["Swarm"]["LocalNodeState"] == "active":
         pytest.skip("this host's own engine is in a swarm")
+    monkeypatch.setattr(swarm_engine, "LOCAL_MANAGER", Path("/nonexistent/docker.sock"))  # not the local swarm
     with pytest.raises(SwarmUnavailable, match="make swarm-local"):
         Lab("socklabnoswarm", backend=SwarmEngine(None)).up()
 
@@ -99,8 +103,9 @@ def test_an_engine_holding_another_image_under_the_tag_gets_the_labs_own(swarm_l
     impostor = node.container.commit(repository=tag.split(":")[0], tag=tag.split(":")[1])
     said = []
     assert swarm_lab.backend.image(said.append) == tag
-    assert node.engine.images.get(tag).id != impostor.id
+    assert node.engine.images.get(tag).id == connect_engine().images.get(tag).id != impostor.id
     assert any(node.machine_name in line for line in said), said
+    node.engine.images.remove(impostor.id)
 
 
 @pytest.fixture
@@ -144,6 +149,38 @@ def test_exec_reaches_a_node_on_another_machine_from_the_command_line(swarm_lab)
     assert done.returncode == 0 and done.stdout.strip() == "client2", done.stderr
 
 
+def test_practice_on_a_node_of_another_machine(swarm_lab, terminal):
+    """The workspace, detached programs, faults and a real shell, on client2, whose machine is not the manager's."""
+    assert swarm_lab.node("client2").machine_name != swarm_lab.node("server").machine_name
+    program = WORKSPACE / "swarm-practice.py"
+    program.write_text("import socket\nprint('up on', socket.gethostname(), flush=True)\nimport time\ntime.sleep(300)\n")
+    try:
+        started = socklab("run", "-d", "client2", program.name, project=PROJECT)
+        assert started.returncode == 0 and "started program" in started.stderr, started.stderr
+        running = [p for p in json.loads(socklab("programs", "client2", "--json", project=PROJECT).stdout)
+                   if p["state"] == "running"]
+        wait_until(lambda: socklab("logs", "client2", running[0]["id"], project=PROJECT).stdout == "up on client2\n")
+        assert socklab("stop", "client2", running[0]["id"], project=PROJECT).returncode == 0
+        assert swarm_lab.node("client2").leftovers("swarm-practice") == []
+    finally:
+        program.unlink()
+    assert socklab("impair", "client2", "--delay", "50ms", project=PROJECT).returncode == 0
+    faults = {row["node"]: row["faults"] for row in json.loads(socklab("ps", "--json", project=PROJECT).stdout)}
+    assert faults["client2"] == ["impair"] and socklab("clear", "client2", project=PROJECT).returncode == 0
+    tmux("new-session", "-d", "-s", terminal, "-x", "100", "-y", "30", f"{SOCKLAB} --project {PROJECT} shell client2")
+    wait_for(terminal, r"\w+@client2:(~|/workspace)\$\s*$")
+    tmux("send-keys", "-t", terminal, "hostname", "Enter")
+    wait_for(terminal, r"(^|\n)client2\n")
+    tmux("send-keys", "-t", terminal, "C-d")
+
+
+def wait_until(condition, timeout=10):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within 10 s"
+        time.sleep(0.1)  # a detached program's output arrives when it arrives
+
+
 def test_a_partition_between_two_machines_is_held_by_their_own_engines(swarm_lab):
     client1, client2 = swarm_lab.node("client1"), swarm_lab.node("client2")
     assert client1.machine_name != client2.machine_name
@@ -162,9 +199,28 @@ def test_a_killed_node_restarts_on_its_own_machine(swarm_lab):
     machine, old = worker.machine_name, worker.container.id
     worker.kill()
     worker.restart()
-    assert worker.container.id != old and worker.machine_name == machine
-    assert swarm_lab.node("worker2").machine_name == machine
+    again = swarm_lab.node("worker2")
+    assert worker.container.id != old and again.container.id == worker.container.id
+    assert again.machine_name == machine and again.container.status == "running"
     assert worker.program("ping", "--count", 1, "--timeout", 1, "--interval", 0.01, "server")["targets"][0]["received"]
+
+
+def test_up_again_keeps_every_node_where_it_is_and_brings_a_killed_one_back(swarm_lab):
+    before = swarm_lab.where()["machines"]
+    swarm_lab.node("worker1").kill()
+    swarm_lab.up()
+    assert swarm_lab.where()["machines"] == before
+    assert all(node.container.status == "running" for node in swarm_lab.nodes())
+
+
+def test_placement_pins_a_node_or_a_service_and_refuses_what_is_not_there(swarm_lab):
+    machines = sorted(set(swarm_lab.where()["machines"].values()))
+    chosen = {name: m.name for name, _, _, m in swarm_lab.backend.placement(3, {"worker": machines[2]}, {})}
+    assert [chosen[f"worker{i}"] for i in (1, 2, 3)] == [machines[2]] * 3
+    with pytest.raises(BadParameter):
+        swarm_lab.backend.placement(3, {"worker9": machines[0]}, {})
+    with pytest.raises(BadParameter):
+        swarm_lab.backend.placement(3, {"server": "nowhere"}, {})
 
 
 def test_an_engine_that_stops_answering_is_named_and_down_cleans_the_others(swarm_lab, docker_engine):
@@ -175,8 +231,8 @@ def test_an_engine_that_stops_answering_is_named_and_down_cleans_the_others(swar
     try:
         with pytest.raises(EngineUnavailable, match=f"machine {client2.machine_name}"):
             client2.run(["true"])
-        left = Lab(PROJECT, backend=SwarmEngine(swarm_lab.backend.manager_url)).down()
-        assert left == [client2.machine_name]
+        assert swarm_lab.down() == [client2.machine_name]
+        assert engines.recorded(PROJECT)["engine"] == "swarm", "kept, for the next down"
         others = [m for m in swarm_lab.backend.machines() if m.name != client2.machine_name]
         assert all(m.client.containers.list(all=True, filters={"label": f"com.docker.stack.namespace={PROJECT}"}) == []
                    for m in others)

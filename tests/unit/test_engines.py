@@ -9,7 +9,8 @@ from orchestrator import engines, labels
 from orchestrator.cli import placement as parsed_placement
 from orchestrator.engines import Machine, stack
 from orchestrator.engines.compose import ComposeEngine
-from orchestrator.engines.swarm import COMPOSE_FILE, SwarmEngine
+from orchestrator.engines.swarm import SwarmEngine, current
+from orchestrator.topology import COMPOSE_FILE
 from orchestrator.errors import BadParameter, EngineUnavailable
 from orchestrator.fault import Fault
 from orchestrator.node import Node
@@ -74,6 +75,24 @@ def test_a_pinned_node_goes_where_asked_and_a_running_one_stays_where_it_is():
     assert chosen["server"] == "e2" and chosen["client1"] == "e2"
 
 
+def test_a_service_pins_all_its_nodes_and_an_unknown_node_is_refused():
+    chosen = {name: machine.name for name, _, _, machine in swarm_of("e1", "e2", "e3").placement(2, {"worker": "e3"}, {})}
+    assert chosen["worker1"] == chosen["worker2"] == "e3" and chosen["server"] == "e1"
+    with pytest.raises(BadParameter) as caught:
+        swarm_of("e1").placement(2, {"worker7": "e1"}, {})
+    assert caught.value.value == "worker7" and "worker2" in str(caught.value)
+
+
+def test_one_container_per_node_the_running_one_else_the_newest():
+    def container(name, status, created):
+        return type("C", (), {"labels": {"com.docker.swarm.service.name": f"demo_{name}"}, "status": status,
+                              "attrs": {"Created": created}})()
+    killed, back, old = container("worker2", "exited", "2"), container("worker2", "running", "3"), container("worker3", "exited", "1")
+    newer = container("worker3", "exited", "4")
+    found = current([("m", killed), ("m", back), ("m", old), ("m", newer)], "demo")
+    assert [c for _, c in found] == [back, newer]
+
+
 def test_a_pin_to_an_unknown_machine_names_the_known_ones():
     with pytest.raises(BadParameter) as caught:
         swarm_of("e1", "e2").placement(1, {"server": "e9"}, {})
@@ -93,6 +112,23 @@ def test_placement_is_parsed_from_repeated_or_comma_separated_pairs():
                                                                         "worker1": "e1"}
     with pytest.raises(BadParameter):
         parsed_placement(["server"])
+
+
+def test_a_client_given_means_compose_whatever_the_environment_says(monkeypatch):
+    monkeypatch.setenv("SOCKLAB_ENGINE", "swarm")
+    assert isinstance(engines.for_lab("demo", client=object()), ComposeEngine)
+
+
+def test_a_corrupt_record_is_no_record():
+    engines.record_path("demo").parent.mkdir(parents=True)
+    engines.record_path("demo").write_text("{not json")
+    assert isinstance(engines.for_lab("demo"), ComposeEngine)
+
+
+def test_the_flag_keeps_the_recorded_manager(monkeypatch):
+    engines.remember("demo", SwarmEngine("ssh://me@manager"))
+    monkeypatch.setenv("SOCKLAB_MANAGER", "unix:///elsewhere.sock")
+    assert engines.for_lab("demo", "swarm").manager_url == "ssh://me@manager"
 
 
 def test_a_lab_is_found_where_its_last_up_put_it_unless_the_flag_or_environment_says(monkeypatch):
@@ -129,8 +165,11 @@ def test_a_swarm_node_is_named_by_its_labels_and_reached_through_its_machine():
     machine = Machine("engine3", "unix:///e3", Refusing())
     node = Node(lab=None, container=Container(), machine=machine)
     assert node.name == "client2" and node.machine_name == "engine3" and node.engine is machine.client
-    with pytest.raises(EngineUnavailable, match="engine of machine engine3 \\(node client2\\) stopped answering"):
+    with pytest.raises(EngineUnavailable, match="engine of machine engine3 stopped answering: connection refused"):
         node.run(["true"])
+    machine.client, machine.error = None, "refused"
+    with pytest.raises(EngineUnavailable, match="machine engine3 \\(node client2\\) does not answer"):
+        node.engine  # never another engine in its place
 
 
 def test_faults_are_found_on_every_engine():
