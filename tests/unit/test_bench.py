@@ -33,3 +33,10 @@ def test_the_table_has_a_row_per_figure_and_says_each_target():
     assert bench.table(results()).row_count == 5 + 4 + 2 + 2 + 3
     assert text.count("met") == len(bench.TARGETS) and "99,700, 136,600, 147,700" in text
     assert "3.10" in text and "0.21" in text and "2.62×" in text
+
+
+def test_a_swarm_that_could_not_run_is_one_row_saying_why():
+    failed = {**results(), "swarm": {"error": "no swarm here"}, "met": {**results()["met"], "swarm_up_ratio": False}}
+    console = Console(file=io.StringIO(), width=200, record=True, color_system=None)
+    console.print(bench.table(failed))
+    assert bench.table(failed).row_count == 5 + 4 + 2 + 2 + 1 and "no swarm here" in console.export_text()
