@@ -126,7 +126,7 @@ class ComposeEngine:
         Compose(lab.project, variables(lab, node_tag()), self.client.api.api_version).down()
         return []
 
-    def containers(self, project, strict=True):
+    def containers(self, project):
         """(Machine, container) of every container of the project."""
         machine = self.machines()[0]
         return [(machine, c) for c in
