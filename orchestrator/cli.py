@@ -266,7 +266,7 @@ def cmd_check(args):
     learner = exercises.program(exercise, {role: getattr(args, role) for role in exercises.ROLES})
     with progress(_("preparing the lab to check {file}").format(file=learner.path.name)) as tell:
         lab = open_lab(args, tell).up()
-        result = exercises.run(args.name, lab, learner, tell)
+        result = exercises.run(args.name, lab, learner, tell, seed=args.seed)
     path = report.save_result(result)
     if args.gradescope:
         Path(args.gradescope).write_text(json.dumps(gradescope.results(result), indent=2, ensure_ascii=False) + "\n",
@@ -277,6 +277,69 @@ def cmd_check(args):
         out.print(report.result_table(result))
     tell_report(path, args.gradescope)
     return 0 if result.passed else 1
+
+
+@contextmanager
+def class_progress(total):
+    """Yields graded(outcome, done, total) for grading.grade: a bar of students done and left, failures so far
+    and the time left on a terminal; else a line per student."""
+    failing = {"students": 0}
+
+    def counted(outcome):
+        if outcome.result is None or not outcome.result.passed:
+            failing["students"] += 1
+        return failing["students"]
+
+    def line(outcome, done):
+        result = outcome.result
+        verdict = outcome.error if result is None else _("{passed}/{steps} steps").format(
+            passed=sum(1 for s in result.steps if s.passed), steps=len(result.steps))
+        return _("{done}/{total} {student}: {verdict}").format(done=done, total=total,
+                                                               student=outcome.submission.student, verdict=verdict)
+    if not err.is_terminal:
+        def graded(outcome, done, total_):
+            counted(outcome)
+            say(line(outcome, done) + ("" if outcome.result else _(" (the lab's failure)")))
+        yield graded
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn(_("{task.fields[failing]} failing")), TimeRemainingColumn(), console=err,
+                  transient=False) as bar:
+        task = bar.add_task(_("grading"), total=total, failing=0)
+
+        def graded(outcome, done, total_):
+            bar.update(task, completed=done, failing=counted(outcome), description=outcome.submission.student[:24])
+        yield graded
+
+
+def cmd_grade(args):
+    from orchestrator import grading
+    if args.labs is not None and args.labs < 1:
+        raise BadParameter("--labs", args.labs, _("a whole number of 1 or more"))
+    plan = grading.Plan(args.name, args.submissions, labs=args.labs, seed=args.seed, only_changed=args.only_changed,
+                        out=args.out, similarity=args.similarity, engine=engines.chosen(getattr(args, "engine", None)),
+                        project=args.project)
+    with progress(_("preparing to grade {exercise}").format(exercise=args.name)) as tell:
+        run = grading.Grading(plan, tell)
+    say(run.said())
+    with class_progress(len(run.submissions)) as graded:
+        outcomes = run.run(graded)
+    data, folder = run.write()
+    if args.csv:
+        Path(args.csv).write_text((folder / "class.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        out.print(report.class_table(data), highlight=False)
+    failed_labs = [o.submission.student for o in outcomes if o.result is None]
+    say(_("class page: {path}").format(path=folder / "index.html") + (_("; CSV: {file}").format(file=args.csv)
+                                                                     if args.csv else ""))
+    if failed_labs:
+        say(_("not graded, for a reason of the lab's own: {students} (`--only-changed` grades just them "
+              "again)").format(students=", ".join(failed_labs)))
+        return 1
+    return 0
 
 
 def tell_report(path, gradescope=None):
@@ -425,7 +488,22 @@ def lesson_commands(sub):
         c.add_argument(f"--{role}", metavar="FILE", help=_("{what}: a Python file on this host").format(what=_(what)))
     c.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     c.add_argument("--gradescope", metavar="OUT.json", help=_("also write Gradescope's autograder results.json"))
+    c.add_argument("--seed", type=int, help=_("the check's random choices (default: a new one, kept in the report)"))
     c.set_defaults(handler=cmd_check)
+    c = sub.add_parser("grade", help=_("grade a class: every student's program in SUBMISSIONS, on labs side by "
+                                       "side; a class page, a CSV, Gradescope files"))
+    c.add_argument("name", metavar="EXERCISE", help=_("the exercise (socklab check --list)"))
+    c.add_argument("submissions", metavar="SUBMISSIONS", help=_("a folder: STUDENT.py or STUDENT/ per student, or "
+                                                                "a Gradescope or Moodle export"))
+    c.add_argument("--labs", type=int, help=_("labs side by side (default: from the cores and the memory)"))
+    c.add_argument("--seed", type=int, help=_("the random choices of every check (default: a new one, said)"))
+    c.add_argument("--only-changed", action="store_true",
+                   help=_("grade only the submissions that changed since the last run with the same seed"))
+    c.add_argument("--out", metavar="DIR", help=_("the class's folder (default: reports/class-EXERCISE-TIME/)"))
+    c.add_argument("--csv", metavar="FILE", help=_("also write the class's CSV here"))
+    c.add_argument("--json", action="store_true", help=_("print the class as JSON"))
+    c.add_argument("--similarity", action="store_true", help=_("list the pairs of similar programs (copydetect)"))
+    c.set_defaults(handler=cmd_grade)
     c = sub.add_parser("report", help=_("the HTML report: report [RUN] [--open] prints the page's path (no RUN: the "
                                       "list of every run)"))
     c.add_argument("run", nargs="?", help=_("a run's folder under reports/, e.g. sticky-20261127-120000"))

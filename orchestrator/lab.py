@@ -8,16 +8,17 @@ import threading
 import time
 import zlib
 from contextlib import contextmanager
+from pathlib import Path
 
 import docker.errors
 
-from orchestrator import engines, labels
+from orchestrator import engines, labels, topology
 from orchestrator.engines import UNREACHABLE, connect
 from orchestrator.errors import BadParameter, LabError, NodeNotFound, NodeUnhealthy
 from orchestrator.fault import Fault
 from orchestrator.i18n import _
 from orchestrator.node import Node
-from orchestrator.topology import CLIENTS, DEFAULT_WORKERS, ROOT, SERVICES, workspace
+from orchestrator.topology import CLIENTS, DEFAULT_WORKERS, ROOT, SERVICES
 
 SECRETS = ("execd.key", "queue.key")  # files under .lab/<project>/; compose.yaml mounts each where it is needed
 
@@ -37,13 +38,17 @@ class Lab:
 
     engine: a Docker client to run the lab on with Compose; backend: an engine backend; without either, the
     one asked for (--engine, SOCKLAB_ENGINE), else the one the lab's last `up` used (engines.for_lab).
+    subnet and workspace: the lab's own, for labs side by side (default: see `subnet`, topology.workspace()).
     """
 
-    def __init__(self, project=None, progress=lambda text: None, engine=None, backend=None):
+    def __init__(self, project=None, progress=lambda text: None, engine=None, backend=None, subnet=None,
+                 workspace=None):
         self.project = project or default_project()
         self.progress = progress
         self.backend = backend or engines.for_lab(self.project, client=engine, progress=progress)
         self.secrets = ROOT / ".lab" / self.project
+        self.workspace = Path(workspace) if workspace else topology.workspace()
+        self._subnet = subnet
         self.spawned = []  # background programs started in the nodes (Node.start)
 
     @property
@@ -53,8 +58,9 @@ class Lab:
 
     @property
     def subnet(self):
-        """SOCKLAB_SUBNET, or a /24 in 10.213.0.0/16 fixed by the project name, so labs sit side by side."""
-        return os.environ.get("SOCKLAB_SUBNET") or f"10.213.{zlib.crc32(self.project.encode()) % 250 + 1}.0/24"
+        """The one given, else SOCKLAB_SUBNET, else a /24 in 10.213.0.0/16 fixed by the project name, so labs
+        sit side by side."""
+        return self._subnet or os.environ.get("SOCKLAB_SUBNET") or f"10.213.{zlib.crc32(self.project.encode()) % 250 + 1}.0/24"
 
     def _make_secrets(self):
         """Random keys per lab, mounted read-only into the nodes that need them; never in the repository."""
@@ -78,7 +84,7 @@ class Lab:
             raise BadParameter("workers", workers, _("a whole number of 0 or more"))
         image = self.backend.image(self.progress)
         self._make_secrets()
-        workspace().mkdir(parents=True, exist_ok=True)
+        self.workspace.mkdir(parents=True, exist_ok=True)
         self.progress(_("starting lab {project}: server, {clients} clients, {workers} workers").format(
             project=self.project, clients=CLIENTS, workers=workers))
         try:

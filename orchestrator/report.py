@@ -184,3 +184,21 @@ def nodes_table(rows):
                       f"[{colour}]{_(health)}[/]",
                       f"{row['uptime_s']:.0f} s", ", ".join(row["faults"]) or "-")
     return table
+
+
+def class_table(data):
+    """The `grade` table: a row per student, their score and the steps they failed (or the lab's failure)."""
+    table = Table(title=_("class {exercise}: {passed} of {students} passed every step (seed {seed})").format(
+        exercise=data["exercise"], passed=sum(1 for s in data["students"] if s["passed"]),
+        students=len(data["students"]), seed=data["seed"]), expand=True)
+    table.add_column("", width=2)
+    table.add_column(_("student"), ratio=2)
+    table.add_column(_("score"), justify="right")
+    table.add_column(_("failed steps"), ratio=4)
+    for student in data["students"]:
+        mark = "[green]✓[/]" if student["passed"] else "[red]✗[/]"
+        failed = Text(student["error"], style="yellow") if student.get("error") else \
+            Text(", ".join(student["failed_steps"]))
+        score = "-" if student.get("error") else f"{student['score']}/{student['max_score']}"
+        table.add_row(mark, Wrapped(Text(student["student"])), score, Wrapped(failed))
+    return table

@@ -75,6 +75,14 @@ class Result:
                 return step
         raise KeyError(f"no step {key!r} in {self.name}; steps: {[s.key for s in self.steps]}")
 
+    @classmethod
+    def from_dict(cls, data):
+        """The Result to_dict() wrote (a step's files stay where its artifacts say)."""
+        steps = [Step(**{k: v for k, v in step.items() if k in Step.__dataclass_fields__}) for step in data["steps"]]
+        return cls(data["name"], data["params"], steps, data.get("started", ""), data.get("duration_s", 0.0),
+                   data.get("notes", []), data.get("lang", "en"), data.get("kind", "scenario"),
+                   data.get("engine", "compose"), data.get("machines", {}))
+
     def to_dict(self):
         return {SUBJECT[self.kind]: self.name, "kind": self.kind, "name": self.name, "passed": self.passed,
                 "params": self.params, "started": self.started, "duration_s": self.duration_s, "lang": self.lang,

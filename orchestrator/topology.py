@@ -32,4 +32,4 @@ def variables(lab, image):
     """What compose.yaml's ${…} read, for this lab and node image."""
     uid, gid = host_user()
     return {"SOCKLAB_IMAGE": image, "SOCKLAB_SUBNET": lab.subnet, "SOCKLAB_SECRETS": str(lab.secrets),
-            "SOCKLAB_WORKSPACE": str(workspace()), "SOCKLAB_UID": uid, "SOCKLAB_GID": gid}
+            "SOCKLAB_WORKSPACE": str(lab.workspace), "SOCKLAB_UID": uid, "SOCKLAB_GID": gid}

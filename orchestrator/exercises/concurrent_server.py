@@ -78,7 +78,7 @@ def vanish_step(outcome):
                 facts=outcome, hint="" if outcome["failure"] is None else _(HINTS["vanish"]))
 
 
-def check(lab, program, progress):
+def check(lab, program, progress, seed):
     return _steps.check_server(
         lab, program, progress, NAME, "upper", ("--lines", LINES, "--pause-ms", PAUSE_MS, "--clients", CLIENTS),
         lambda got: [alone_step(got["alone"]), crowd_step(got["crowd"]), vanish_step(got["vanish"])],

@@ -23,7 +23,7 @@ HINTS = {
 }
 
 
-def check(lab, program, progress):
+def check(lab, program, progress, seed):
     node = lab.node("worker1")
     progress(_("daemon: {program} on worker1, watched with ps every 10 ms").format(program=program.path.name))
     # unbuffered: the daemon is terminated, never flushing a buffer; lines are matched by what they hold, as

@@ -117,8 +117,8 @@ def case_step(case, outcome, native):
         why=_(why), facts=outcome, hint=hint(case, failure, native) if failure else "")
 
 
-def check(lab, program, progress):
+def check(lab, program, progress, seed):
     def steps(got):
         native = native_order(got["cases"])
         return [case_step(case, got["cases"][case], native) for case in CASES]
-    return _steps.check_server(lab, program, progress, NAME, "framing", (), steps)
+    return _steps.check_server(lab, program, progress, NAME, "framing", ("--seed", seed), steps)

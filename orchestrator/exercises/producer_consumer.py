@@ -91,7 +91,7 @@ def step_texts():
     }
 
 
-def check(lab, program, progress):
+def check(lab, program, progress, seed):
     node = lab.node("worker1")
     runs = []
     with node.squeezed(CPUS):  # slower, so that ps sees the children at work

@@ -66,7 +66,7 @@ def run(lab, program, progress):
     return records, killed_output, stats, produced
 
 
-def check(lab, program, progress):
+def check(lab, program, progress, seed):
     records, killed_output, stats, produced = run(lab, program, progress)
     victim, broker_port = VICTIM, ports.EXERCISE_BROKER
     outputs = {name: record["stdout"] for name, record in records.items()} | {victim: killed_output}

@@ -121,6 +121,6 @@ def case_step(case, replies):
                 why=_(why), facts={"replies": replies}, hint=hint(case, bad) if bad else "")
 
 
-def check(lab, program, progress):
+def check(lab, program, progress, seed):
     return _steps.check_server(lab, program, progress, NAME, "remote_shell", (), lambda got: [
         case_step(case, got["cases"][case]) for case in CASES], about=_(" (about 15 s)"))

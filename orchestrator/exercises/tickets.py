@@ -61,7 +61,7 @@ def run_step(key, title, got, locked, ending):
                 facts=got, hint=hint)
 
 
-def check(lab, program, progress):
+def check(lab, program, progress, seed):
     node = lab.node("worker1")
     locked = _source.uses_a_lock(program.source)
     steps = []

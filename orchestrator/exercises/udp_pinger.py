@@ -1,5 +1,4 @@
 """udp-pinger: the learner's UDP client pings a lossy, jittery echo server and reports what happened."""
-import random
 import re
 
 from nodes.lib import ports
@@ -117,9 +116,8 @@ def summary_step(lines, summary):
                 facts={"summary": summary, "from_lines": want}, hint="" if ok else _(HINTS["summary"]))
 
 
-def check(lab, program, progress):
+def check(lab, program, progress, seed):
     server, client = lab.node("server"), lab.node("client1")
-    seed = random.randrange(1 << 30)
     progress(_("udp-pinger: {file} on client1 pings the lossy echo server on server (about 5 s)").format(
         file=program.path.name))
     with server.serve("checkers.pinger", "--port", ports.PINGER_ECHO, "--count", COUNT, "--seed", seed,

@@ -1,0 +1,150 @@
+"""The class at a glance, from the Outcomes of a grading run: the --json dict, the CSV, a Gradescope
+results.json per student, every student's own report page, and the class page.
+
+Written under the class's folder (reports/class-<exercise>-<time>/ by default):
+    index.html  class.json  class.csv  students/<student>/index.html  gradescope/<student>.json
+    similar/<a>--<b>.html
+"""
+import csv
+import io
+import json
+import re
+from collections import Counter
+
+from orchestrator import gradescope, i18n, pages
+from orchestrator.grading.store import write
+from orchestrator.result import Step, numbered
+
+
+def slug(name, taken):
+    """A folder name for a student: their name with what a path cannot hold replaced, unique in taken."""
+    base = re.sub(r"[^\w.-]+", "_", name).strip("._") or "student"
+    chosen, n = base, 1
+    while chosen in taken:
+        n += 1
+        chosen = f"{base}-{n}"
+    taken.add(chosen)
+    return chosen
+
+
+def step_columns(outcomes):
+    """[(key, name)] of every step the class's results have, in the exercise's order."""
+    columns = {}
+    for outcome in sorted(outcomes, key=lambda o: -len(o.result.steps) if o.result else 0):
+        for step in outcome.result.steps if outcome.result else []:
+            columns.setdefault(step.key, step.name)
+    return list(columns.items())
+
+
+def entry(outcome, folder_name):
+    """A student's line of the --json output."""
+    result, student = outcome.result, outcome.submission.student
+    if result is None:
+        return {"student": student, "passed": False, "score": 0, "max_score": 0, "failed_steps": [], "hints": [],
+                "report": None, "error": outcome.error}
+    failed = [step for step in result.steps if not step.passed]
+    return {"student": student, "passed": result.passed, "score": len(result.steps) - len(failed),
+            "max_score": len(result.steps), "failed_steps": [step.key for step in failed],
+            "hints": [step.hint for step in failed if step.hint], "report": f"students/{folder_name}/index.html",
+            **({"retried_after": outcome.retried} if outcome.retried else {}), "cached": outcome.cached,
+            "program": str(outcome.submission.path) if outcome.submission.path else None}
+
+
+def as_csv(students, columns):
+    """student,score,max_score,passed, then 1/0 per step key (empty where the student has no such step)."""
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["student", "score", "max_score", "passed", *(key for key, _name in columns)])
+    for student in students:
+        steps, failed = student.get("steps", []), student["failed_steps"]
+        writer.writerow([student["student"], student["score"], student["max_score"], int(student["passed"]),
+                         *("" if key not in steps else 0 if key in failed else 1 for key, _name in columns)])
+    return text.getvalue()
+
+
+def common_mistakes(outcomes, limit=8):
+    """[(hint, [students])] of the hints that fired most, the most first."""
+    fired = {}
+    for outcome in outcomes:
+        for step in outcome.result.steps if outcome.result else []:
+            if not step.passed and step.hint:
+                fired.setdefault(step.hint, []).append(outcome.submission.student)
+    return sorted(fired.items(), key=lambda item: (-len(item[1]), item[0]))[:limit]
+
+
+def write_class(folder, info, outcomes, similar, lang):
+    """Write the class's folder; the --json dict (students in name order)."""
+    outcomes = sorted(outcomes, key=lambda o: o.submission.student)
+    taken, rows, students = set(), [], []
+    columns = step_columns(outcomes)
+    with i18n.using(lang):
+        for outcome in outcomes:
+            name = slug(outcome.submission.student, taken)
+            said = entry(outcome, name)
+            if outcome.result is not None:
+                student_folder = folder / "students" / name
+                student_folder.mkdir(parents=True, exist_ok=True)
+                write(student_folder / "result.json", json.dumps(outcome.result.to_dict(), indent=2,
+                                                                 ensure_ascii=False) + "\n")
+                pages.write_run(student_folder, outcome.result)
+                (folder / "gradescope").mkdir(exist_ok=True)
+                write(folder / "gradescope" / f"{name}.json",
+                      json.dumps(gradescope.results(outcome.result), indent=2, ensure_ascii=False) + "\n")
+                said["steps"] = [step.key for step in outcome.result.steps]
+            students.append(said)
+            rows.append({"student": said, "outcome": outcome, "folder": name,
+                         "cells": cells(outcome, columns)})
+        data = {"exercise": info["exercise"], "seed": info["seed"],
+                "students": [{k: v for k, v in s.items() if k != "steps"} for s in students],
+                "similar": [{k: pair[k] for k in ("a", "b", "score")} for pair in similar]}
+        write(folder / "class.csv", as_csv(students, columns))
+        write(folder / "class.json", json.dumps({**info, **data}, indent=2, ensure_ascii=False) + "\n")
+        pairs = similar_pages(folder, similar, taken_names={r["student"]["student"]: r["folder"] for r in rows})
+        page = pages.environment.get_template("class.html").render(
+            info=info, rows=rows, columns=numbered_columns(columns), rates=pass_rates(rows, columns),
+            mistakes=common_mistakes(outcomes), scores=distribution(students), similar=pairs,
+            failed_labs=[r for r in rows if r["outcome"].result is None], css=pages.css(), lang=lang)
+        write(folder / "index.html", page)
+    return data
+
+
+def cells(outcome, columns):
+    """{key: True/False/None} of a student's steps (None: no such step, or not graded)."""
+    steps = {step.key: step.passed for step in outcome.result.steps} if outcome.result else {}
+    return {key: steps.get(key) for key, _name in columns}
+
+
+def numbered_columns(columns):
+    """[(number, key, name)] as people see steps numbered."""
+    stand_ins = [Step(key, name, True, "", "", "") for key, name in columns]
+    return [(number, step.key, step.name) for number, step in numbered(stand_ins)]
+
+
+def pass_rates(rows, columns):
+    """{key: percent of the graded students who passed that step}."""
+    rates = {}
+    for key, _name in columns:
+        marks = [row["cells"][key] for row in rows if row["cells"][key] is not None]
+        rates[key] = round(100 * sum(marks) / len(marks)) if marks else None
+    return rates
+
+
+def distribution(students):
+    """[(score, count, percent of the largest count)] from 0 to the best max_score."""
+    graded = [s for s in students if s.get("error") is None]
+    top = max((s["max_score"] for s in graded), default=0)
+    counts = Counter(s["score"] for s in graded)
+    most = max(counts.values(), default=1)
+    return [(score, counts.get(score, 0), round(100 * counts.get(score, 0) / most)) for score in range(top + 1)]
+
+
+def similar_pages(folder, similar, taken_names):
+    """Write similar/<a>--<b>.html, the two programs side by side; [(pair, link)]."""
+    linked = []
+    for pair in similar:
+        name = f"{taken_names.get(pair['a'], pair['a'])}--{taken_names.get(pair['b'], pair['b'])}.html"
+        (folder / "similar").mkdir(exist_ok=True)
+        write(folder / "similar" / name, pages.environment.get_template("similar.html").render(
+            pair=pair, css=pages.css(), lang=i18n.current()))
+        linked.append((pair, f"similar/{name}"))
+    return linked
