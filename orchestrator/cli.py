@@ -281,8 +281,9 @@ def cmd_check(args):
 
 @contextmanager
 def class_progress(total):
-    """Yields graded(outcome, done, total) for grading.grade: a bar of students done and left, failures so far
-    and the time left on a terminal; else a line per student."""
+    """Yields (graded, tell) for Grading.run: graded(outcome, done, total) moves a bar of students done and
+    left, failures so far and the time left, tell(text) says what the labs are doing (on a terminal); else a
+    line per student, and the labs' news now and then."""
     failing = {"students": 0}
 
     def counted(outcome):
@@ -300,7 +301,8 @@ def class_progress(total):
         def graded(outcome, done, total_):
             counted(outcome)
             say(line(outcome, done) + ("" if outcome.result else _(" (the lab's failure)")))
-        yield graded
+        with progress(_("grading")) as tell:
+            yield graded, tell
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -310,7 +312,7 @@ def class_progress(total):
 
         def graded(outcome, done, total_):
             bar.update(task, completed=done, failing=counted(outcome), description=outcome.submission.student[:24])
-        yield graded
+        yield graded, lambda text: bar.update(task, description=text[:40])
 
 
 def cmd_grade(args):
@@ -323,8 +325,8 @@ def cmd_grade(args):
     with progress(_("preparing to grade {exercise}").format(exercise=args.name)) as tell:
         run = grading.Grading(plan, tell)
     say(run.said())
-    with class_progress(len(run.submissions)) as graded:
-        outcomes = run.run(graded)
+    with class_progress(len(run.submissions)) as (graded, tell):
+        outcomes = run.run(graded, tell)
     data, folder = run.write()
     if args.csv:
         Path(args.csv).write_text((folder / "class.csv").read_text(encoding="utf-8"), encoding="utf-8")

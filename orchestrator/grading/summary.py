@@ -27,49 +27,60 @@ def slug(name, taken):
     return chosen
 
 
+def unreadable(result):
+    """Whether the Result is that of a program that could not be read (its one step, `program`)."""
+    return result is not None and [step.key for step in result.steps] == ["program"]
+
+
 def step_columns(outcomes):
-    """[(key, name)] of every step the class's results have, in the exercise's order."""
+    """[(key, name)] of every step the class's checks have, in the exercise's order."""
     columns = {}
     for outcome in sorted(outcomes, key=lambda o: -len(o.result.steps) if o.result else 0):
-        for step in outcome.result.steps if outcome.result else []:
+        for step in outcome.result.steps if outcome.result and not unreadable(outcome.result) else []:
             columns.setdefault(step.key, step.name)
     return list(columns.items())
 
 
-def entry(outcome, folder_name):
-    """A student's line of the --json output."""
+def entry(outcome, folder_name, most):
+    """A student's line of the --json output; most: the class's number of steps (the score out of which a
+    program that could not be read scored 0)."""
     result, student = outcome.result, outcome.submission.student
     if result is None:
         return {"student": student, "passed": False, "score": 0, "max_score": 0, "failed_steps": [], "hints": [],
                 "report": None, "error": outcome.error}
     failed = [step for step in result.steps if not step.passed]
     return {"student": student, "passed": result.passed, "score": len(result.steps) - len(failed),
-            "max_score": len(result.steps), "failed_steps": [step.key for step in failed],
+            "max_score": most if unreadable(result) else len(result.steps), "failed_steps": [step.key for step in failed],
             "hints": [step.hint for step in failed if step.hint], "report": f"students/{folder_name}/index.html",
             **({"retried_after": outcome.retried} if outcome.retried else {}), "cached": outcome.cached,
             "program": str(outcome.submission.path) if outcome.submission.path else None}
 
 
 def as_csv(students, columns):
-    """student,score,max_score,passed, then 1/0 per step key (empty where the student has no such step)."""
+    """student,score,max_score,passed, then 1/0 per step key (0 for every step of a program that could not be
+    read; empty where a student's check had no such step, or where the lab failed)."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["student", "score", "max_score", "passed", *(key for key, _name in columns)])
     for student in students:
         steps, failed = student.get("steps", []), student["failed_steps"]
+        if failed == ["program"]:
+            steps = failed = [key for key, _name in columns]
         writer.writerow([student["student"], student["score"], student["max_score"], int(student["passed"]),
                          *("" if key not in steps else 0 if key in failed else 1 for key, _name in columns)])
     return text.getvalue()
 
 
 def common_mistakes(outcomes, limit=8):
-    """[(hint, [students])] of the hints that fired most, the most first."""
+    """[(hint, [students], [step keys])] of the hints that fired for the most students, the most first."""
     fired = {}
     for outcome in outcomes:
         for step in outcome.result.steps if outcome.result else []:
             if not step.passed and step.hint:
-                fired.setdefault(step.hint, []).append(outcome.submission.student)
-    return sorted(fired.items(), key=lambda item: (-len(item[1]), item[0]))[:limit]
+                students, keys = fired.setdefault(step.hint, ({}, {}))
+                students[outcome.submission.student] = keys[step.key] = True
+    ranked = sorted(fired.items(), key=lambda item: (-len(item[1][0]), item[0]))[:limit]
+    return [(hint, list(students), list(keys)) for hint, (students, keys) in ranked]
 
 
 def write_class(folder, info, outcomes, similar, lang):
@@ -77,10 +88,11 @@ def write_class(folder, info, outcomes, similar, lang):
     outcomes = sorted(outcomes, key=lambda o: o.submission.student)
     taken, rows, students = set(), [], []
     columns = step_columns(outcomes)
+    most = max((len(o.result.steps) for o in outcomes if o.result), default=0)
     with i18n.using(lang):
         for outcome in outcomes:
             name = slug(outcome.submission.student, taken)
-            said = entry(outcome, name)
+            said = entry(outcome, name, most)
             if outcome.result is not None:
                 student_folder = folder / "students" / name
                 student_folder.mkdir(parents=True, exist_ok=True)
@@ -102,14 +114,17 @@ def write_class(folder, info, outcomes, similar, lang):
         pairs = similar_pages(folder, similar, taken_names={r["student"]["student"]: r["folder"] for r in rows})
         page = pages.environment.get_template("class.html").render(
             info=info, rows=rows, columns=numbered_columns(columns), rates=pass_rates(rows, columns),
-            mistakes=common_mistakes(outcomes), scores=distribution(students), similar=pairs,
+            mistakes=common_mistakes(outcomes), students=len(outcomes), scores=distribution(students), similar=pairs,
             failed_labs=[r for r in rows if r["outcome"].result is None], css=pages.css(), lang=lang)
         write(folder / "index.html", page)
     return data
 
 
 def cells(outcome, columns):
-    """{key: True/False/None} of a student's steps (None: no such step, or not graded)."""
+    """{key: True/False/None} of a student's steps (None: no such step, or not graded; False for every step of
+    a program that could not be read)."""
+    if unreadable(outcome.result):
+        return {key: False for key, _name in columns}
     steps = {step.key: step.passed for step in outcome.result.steps} if outcome.result else {}
     return {key: steps.get(key) for key, _name in columns}
 
