@@ -319,6 +319,7 @@ def cmd_grade(args):
     from orchestrator import grading
     if args.labs is not None and args.labs < 1:
         raise BadParameter("--labs", args.labs, _("a whole number of 1 or more"))
+    grading.submissions.find(args.submissions, exercises.get(args.name).NAME)  # bad usage: said before any work
     plan = grading.Plan(args.name, args.submissions, labs=args.labs, seed=args.seed, only_changed=args.only_changed,
                         out=args.out, similarity=args.similarity, engine=engines.chosen(getattr(args, "engine", None)),
                         project=args.project)

@@ -17,7 +17,7 @@ from orchestrator import engines, exercises, i18n, pages
 from orchestrator.errors import BadProgram
 from orchestrator.grading import similarity, submissions as found
 from orchestrator.grading.grader import Grader, Outcome
-from orchestrator.grading.labs import default_count, grading_labs
+from orchestrator.grading.labs import close, default_count, grading_labs
 from orchestrator.grading.store import Store, last_seed, keep_seed
 from orchestrator.grading.summary import write_class
 from orchestrator.i18n import _
@@ -121,8 +121,10 @@ class Grading:
             with grading_labs(self.labs, self.plan.project, self.plan.engine, progress) as slots:
                 try:
                     grader.run(self.queue, slots)
-                except KeyboardInterrupt:
+                except KeyboardInterrupt:  # the labs go first, so the checks on them end at once
                     grader.stop.set()
+                    close(slots)
+                    grader.wait(60)
                     raise
         self.duration_s = round(time.monotonic() - clock, 1)
         return self.outcomes

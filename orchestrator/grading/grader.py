@@ -6,6 +6,7 @@ student's failed steps are a result like any other and are never graded again. A
 a row is given up; its submissions go to the others.
 """
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -45,21 +46,27 @@ class Grader:
     def __init__(self, grade, done=lambda outcome: None):
         self.grade, self.done = grade, done
         self.stop = threading.Event()
-        self._jobs, self._working = deque(), set()
+        self._jobs, self._working, self._threads = deque(), set(), []
         self._changed = threading.Condition()
 
     def run(self, submissions, slots):
         """Grade every submission; returns when all are done, or at stop (then the ones not done are not)."""
         self._jobs.extend(Job(s) for s in submissions)
         self._working = {slot.name for slot in slots}
-        threads = [threading.Thread(target=self._work, args=(slot,), name=f"grade-{slot.name}", daemon=True)
-                   for slot in slots]
-        for thread in threads:
+        self._threads = [threading.Thread(target=self._work, args=(slot,), name=f"grade-{slot.name}", daemon=True)
+                         for slot in slots]
+        for thread in self._threads:
             thread.start()
-        for thread in threads:
+        for thread in self._threads:
             while thread.is_alive():  # joined in short waits: Ctrl-C reaches the main thread
                 thread.join(0.2)
         self._abandon(_("no lab could be brought up"))
+
+    def wait(self, timeout):
+        """After stop: wait (at most timeout s) for each lab's thread to end its submission and leave."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _take(self, slot):
         """The next job for this slot, waiting while the only ones left must go to another lab; None at the end."""
@@ -80,7 +87,11 @@ class Grader:
         try:
             while failures < GIVE_UP_AFTER and (job := self._take(slot)) is not None:
                 try:
-                    result = self.grade(slot.ready(), job.submission)
+                    lab = slot.ready()
+                    if self.stop.is_set():  # came up after Ctrl-C: down again, nothing more
+                        slot.discard()
+                        return
+                    result = self.grade(lab, job.submission)
                 except Exception as exc:  # the lab's failure, whatever it was: never the student's
                     if self.stop.is_set():
                         return

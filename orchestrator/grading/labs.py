@@ -109,8 +109,13 @@ def grading_labs(count, project, engine=None, progress=lambda text: None):
     try:
         yield slots
     finally:
-        closing = [threading.Thread(target=slot.close) for slot in slots]
-        for thread in closing:
-            thread.start()
-        for thread in closing:
-            thread.join()
+        close(slots)
+
+
+def close(slots):
+    """Take every slot's lab down, together."""
+    closing = [threading.Thread(target=slot.close) for slot in slots]
+    for thread in closing:
+        thread.start()
+    for thread in closing:
+        thread.join()
