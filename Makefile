@@ -17,7 +17,7 @@ FONT_DIRS ?= /usr/share/fonts /usr/local/share/fonts $(HOME)/.local/share/fonts 
 
 .DEFAULT_GOAL := help
 ENGINES ?= 3
-.PHONY: help venv host build up down ps shell scenario check test test-unit bench fuzz i18n swarm-local swarm-local-down
+.PHONY: help venv host build up down ps shell scenario check grade test test-unit bench fuzz i18n swarm-local swarm-local-down
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,12 @@ scenario: venv ## run a scenario: make scenario NAME=ping (no NAME: the list)
 check: venv ## check your program against an exercise: make check NAME=framing ARGS="--server workspace/echo.py"
 	@if [ -z "$(NAME)" ]; then $(SOCKLAB) check --list; echo 'usage: make check NAME=<exercise> ARGS="--server FILE"'; \
 	else $(SOCKLAB) check $(NAME) $(ARGS); fi
+
+# DIR: the class's folder (STUDENT.py or STUDENT/ each, or a Gradescope or Moodle export)
+DIR ?=
+grade: venv ## grade a class: make grade NAME=framing DIR=submissions/ ARGS="--labs 3 --seed 1 --csv class.csv"
+	@if [ -z "$(NAME)" ] || [ -z "$(DIR)" ]; then echo 'usage: make grade NAME=<exercise> DIR=<submissions folder> [ARGS="--labs N --seed S --only-changed --csv FILE --similarity"]'; exit 2; fi
+	$(SOCKLAB) grade $(NAME) $(DIR) $(ARGS)
 
 test: venv host ## unit and integration tests (installs what they need first; integration brings its own lab up and down)
 	@$(SOCKLAB) build || [ "$$CI" != true ]  # without Docker: integration tests skip here, fail in CI

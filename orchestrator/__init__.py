@@ -20,9 +20,13 @@ result.py      Step (key, name, passed, expected, observed, why, facts, hint, ar
                name, steps; refuses missing or repeated keys), as JSON; steps are numbered where shown.
 registry.py    the scenario and exercise registries: every public module with the entry point.
 scenarios/     one module (or package, with its own helpers) per lesson: run(lab, params, progress) → [Step].
-exercises/     one module per exercise: check(lab, program, progress) → [Step], failed steps with a hint;
+exercises/     one module per exercise: check(lab, program, progress, seed) → [Step], failed steps with a hint;
                _steps.py for the steps every exercise has.
-learner.py     LearnerProgram: a learner's file, checked on the host, run on a node under nodes.sandbox.
+grading/       `socklab grade`: a class's submissions on labs side by side — submissions (plain, Gradescope,
+               Moodle), labs, grader (the queue, a lab's failure retried once), store (results kept by
+               content, version, image, seed), similarity (copydetect), summary (class page, CSV, JSON).
+learner.py     LearnerProgram: a learner's file, checked on the host, run on a node under nodes.sandbox;
+               scrub(): nothing of any learner's program left on a node.
 practice.py    the learner's own programs on the nodes: workspace files, detached programs (logs, stop).
 gradescope.py  a check's Result as Gradescope's autograder results.json.
 report.py      results for people: rich tables; a folder per run under reports/ (JSON, files, the page).
@@ -36,6 +40,7 @@ cli.py         thin: parse arguments, call the above, print, turn a LabError int
 
 What runs on the nodes shares only nodes/lib/ with this side (ports, layout, keys, numbered messages, the
 program contract); no module here imports one that imports it back. Every exercise's bug variants are held
-to their diagnoses by tests/integration/test_exercises.py's BUGS table (and test_every_bug_variant_is_tested
-keeps the table whole); the framing fuzzer's corpus is replayed by a unit test.
+to their diagnoses by tests/integration/test_exercises.py's BUGS table, graded as a class by test_grading
+(and test_every_bug_variant_is_tested keeps the table whole); the framing fuzzer's corpus is replayed by a
+unit test.
 """

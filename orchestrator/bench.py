@@ -11,6 +11,10 @@
 - swarm: the same lab on the local three-engine swarm (`make swarm-local`, started for the bench when it is
   not running) beside the Compose lab, rounds alternating: warm up, an exec's round trip through a remote
   machine's engine against one through this host's, and ping's round trips within a machine and between two.
+- class: a class of CLASS_SIZE framing submissions (the reference, programs written apart and the bug
+  variants, each file its own) graded on 3 labs against the same class on 1 lab (one run each: each is
+  minutes long); the memory of one grading lab's nodes after a check; a class of BIG_CLASS on the default
+  number of labs, timed whole (labs up and down included).
 - queue: no-op tasks, the lesson's plain Queue against a bare managers queue (nodes.queuebase), each timed by
   its consumer from the first item to the last; the reliable queue with 1, 2 and 3 workers, timed from the
   producers' start to the consumers' end.
@@ -33,9 +37,11 @@ from orchestrator.node import program_argv, results
 ROUNDS = 5
 TARGETS = {"warm_up_ratio": 1.3, "down_s": 3.0, "idle_node_mb": 15.0, "idle_busy_pct": 1.0,
            "idle_busy_10_workers_pct": 2.0, "framed_1mib_ratio": 0.9, "exec_p50_ratio": 1 / 3,
-           "queue_plain_to_bare": 0.9, "queue_reliable_3_to_1": 1.0, "swarm_up_ratio": 2.0, "swarm_exec_ratio": 2.0}
+           "queue_plain_to_bare": 0.9, "queue_reliable_3_to_1": 1.0, "swarm_up_ratio": 2.0, "swarm_exec_ratio": 2.0,
+           "class_3_to_1_labs": 2.0, "class_100_s": 240.0}
 UPPER_BOUNDS = {"warm_up_ratio", "down_s", "idle_node_mb", "idle_busy_pct", "idle_busy_10_workers_pct",
-                "exec_p50_ratio", "swarm_up_ratio", "swarm_exec_ratio"}
+                "exec_p50_ratio", "swarm_up_ratio", "swarm_exec_ratio", "class_100_s"}
+CLASS_SIZE, BIG_CLASS = 24, 100
 SWARM_ROUNDS, SWARM_EXECS, SWARM_PINGS = 3, 50, 20
 IDLE_WINDOW_S = 65  # longer than the health checks' 60 s interval, so every node's check falls inside
 IDLE_SETTLE_S = 3   # after `up` returns, Compose and the engine finish their own bookkeeping
@@ -301,6 +307,56 @@ def swarm_bench(lab, progress):
             "exec_ratio": round(median(execs["swarm"]) / median(execs["compose"]), 2), "rtt_p50_ms": rtt}
 
 
+def a_class(folder, size):
+    """A framing class of `size` students in folder: the reference, servers written apart and the bugs in
+    turn, each file made its own by a comment (a class has no two identical files)."""
+    from orchestrator.exercises import HOME
+    from orchestrator.topology import ROOT
+    programs = [HOME / "framing" / "reference.py", *sorted((ROOT / "tests/unit/classes/similar").glob("*.py")),
+                *sorted((HOME / "framing" / "bugs").glob("*.py"))]
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in range(size):
+        program = programs[n % len(programs)]
+        (folder / f"student{n:03}.py").write_text(program.read_text() + f"\n# student {n}\n")
+    return folder
+
+
+def class_bench(lab, progress):
+    """Grading a class on 3 labs against 1, one lab's memory, and a big class's time (module docstring)."""
+    import tempfile
+    from pathlib import Path
+
+    from orchestrator import grading
+    from orchestrator.exercises import run as check
+    from orchestrator.learner import LearnerProgram
+    lab.down()  # the class's labs have the machine to themselves
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        small, big = a_class(scratch / "small", CLASS_SIZE), a_class(scratch / "big", BIG_CLASS)
+
+        def graded(folder, labs, name):
+            progress(_("class: {count} framing submissions on {labs} labs").format(
+                count=len(list(folder.iterdir())), labs=labs or _("the default number of")))
+            run = grading.Grading(grading.Plan("framing", str(folder), labs=labs, seed=1, project=f"{lab.project}-{name}",
+                                               out=scratch / name))
+            seconds = timed(run.run)
+            failed = [o.error for o in run.outcomes if not o.result]
+            if failed:
+                raise LabError(_("class bench: {count} submissions not graded: {error}").format(
+                    count=len(failed), error=failed[0]))
+            return seconds, run.labs
+        three, one = graded(small, 3, "three")[0], graded(small, 1, "one")[0]
+        progress(_("class: one grading lab's memory after a check"))
+        lab.up(workers=DEFAULT_WORKERS)
+        check("framing", lab, LearnerProgram(small / "student000.py"), seed=1)
+        lab_mb = sum(memory_mb(node.container) for node in lab.nodes())
+        lab.down()
+        big_s, big_labs = graded(big, None, "big")
+    return {"size": CLASS_SIZE, "three_labs_s": round(three, 1), "one_lab_s": round(one, 1),
+            "three_to_one": round(one / three, 2), "lab_mb": round(lab_mb, 1), "big": BIG_CLASS,
+            "big_s": round(big_s, 1), "big_labs": big_labs}
+
+
 def optional(bench, lab, progress):
     """A part of the bench this host may not be able to run (a local swarm): its figures, or why not."""
     try:
@@ -331,14 +387,16 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
     try:
         results = {"rounds": ROUNDS, "targets": TARGETS, "lab": lab_bench(lab, progress, cold),
                    "idle": idle_bench(lab, progress), "framing": framing_bench(lab, progress), "remote_exec": remote_exec_bench(lab, progress),
-                   "queue": queue_bench(lab, progress), "swarm": optional(swarm_bench, lab, progress)}
+                   "queue": queue_bench(lab, progress), "swarm": optional(swarm_bench, lab, progress),
+                   "class": class_bench(lab, progress)}
     finally:
         lab.down()
     measured = {**results["lab"], **results["idle"], "framed_1mib_ratio": results["framing"]["1 MiB"]["ratio_to_raw"]["framed"],
                 "exec_p50_ratio": results["remote_exec"]["p50_ratio_framed_to_ssh"],
                 "queue_plain_to_bare": results["queue"]["plain_to_bare"],
                 "queue_reliable_3_to_1": results["queue"]["reliable_3_to_1"],
-                "swarm_up_ratio": results["swarm"].get("up_ratio"), "swarm_exec_ratio": results["swarm"].get("exec_ratio")}
+                "swarm_up_ratio": results["swarm"].get("up_ratio"), "swarm_exec_ratio": results["swarm"].get("exec_ratio"),
+                "class_3_to_1_labs": results["class"]["three_to_one"], "class_100_s": results["class"]["big_s"]}
     results["met"] = {key: measured[key] is not None and
                       (measured[key] <= limit if key in UPPER_BOUNDS else measured[key] >= limit)
                       for key, limit in TARGETS.items()}
@@ -352,7 +410,7 @@ def table(results):
         t.add_column(column)
     verdict = {True: "[green]" + _("met") + "[/]", False: "[red]" + _("missed") + "[/]"}
     mark = lambda key, sign: f"{sign} {TARGETS[key]:.2g} {verdict[bool(results['met'][key])]}"
-    for rows in (lab_rows, framing_rows, exec_rows, queue_rows, swarm_rows):
+    for rows in (lab_rows, framing_rows, exec_rows, queue_rows, swarm_rows, class_rows):
         for row in rows(results, mark):
             t.add_row(*row)
     return t
@@ -431,3 +489,13 @@ def swarm_rows(results, mark):
             (_("ping p50 between two machines of the swarm (ms)"), f"{sw['rtt_p50_ms']['across']}",
              _("{value} within one").format(value=sw["rtt_p50_ms"]["same"]),
              f"{sw['rtt_p50_ms']['across'] / sw['rtt_p50_ms']['same']:.2f}×", "-")]
+
+
+def class_rows(results, mark):
+    c = results["class"]
+    return [(_("a class of {size} framing submissions on 3 labs (s)").format(size=c["size"]), f"{c['three_labs_s']}",
+             _("{value} on 1 lab").format(value=c["one_lab_s"]), _("{ratio}× faster").format(ratio=c["three_to_one"]),
+             mark("class_3_to_1_labs", "≥")),
+            (_("memory of one more grading lab, 6 nodes after a check (MB)"), f"{c['lab_mb']}", "-", "-", "-"),
+            (_("a class of {size} framing submissions on {labs} labs, whole (s)").format(size=c["big"], labs=c["big_labs"]),
+             f"{c['big_s']}", "-", "-", mark("class_100_s", "≤"))]

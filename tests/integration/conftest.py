@@ -29,6 +29,7 @@ if os.getuid() == 0:  # that user's own workspace, as a learner's clone of the r
 
 
 RESULTS = []  # every Result of a scenario or check this session ran: the browser test shows them
+CLASSES = []  # the folders of the classes this session graded: the browser test shows their pages
 
 
 def pytest_collection_modifyitems(items):

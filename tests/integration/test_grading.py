@@ -14,7 +14,7 @@ import pytest
 from orchestrator import exercises, grading
 from orchestrator.learner import LearnerProgram, scrub
 from nodes.lib.layout import SANDBOX_UID
-from tests.integration.conftest import PROJECT
+from tests.integration.conftest import CLASSES, PROJECT
 from tests.integration.test_exercises import BUGS, HOME, ROOT
 
 SIMILAR = ROOT / "tests" / "unit" / "classes" / "similar"  # three framing servers written apart, and a copy
@@ -41,6 +41,7 @@ def graded(name, folder, labs, seed=SEED, out=None, only_changed=False):
                                        only_changed=only_changed))
     run.run()
     data, folder = run.write()
+    CLASSES.append(folder)
     return {s["student"]: s for s in data["students"]}, run
 
 
@@ -70,6 +71,7 @@ def test_a_framing_class_on_3_labs_and_on_1_gives_the_same_steps(docker_engine, 
                            "--labs", "3", "--seed", str(SEED), "--out", out, "--csv", tmp_path / "class.csv",
                            "--json", "--similarity"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
+    CLASSES.append(out)
     three = json.loads(done.stdout)
     assert three["seed"] == SEED and "on 3 labs" in done.stderr
     students = {s["student"]: s for s in three["students"]}

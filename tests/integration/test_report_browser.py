@@ -3,6 +3,7 @@ runs this session made, and a run of any scenario no other test ran) and one che
 loads without console errors, every step card with a drawing of its own has a picture that is not blank
 (and the others a table of their facts), every drawer draws, every link resolves, and a full-page
 screenshot is saved beside the page under reports/."""
+import json
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -10,7 +11,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from orchestrator import pictures, report, scenarios
-from tests.integration.conftest import RESULTS
+from tests.integration.conftest import CLASSES, RESULTS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -92,3 +93,38 @@ def test_the_list_of_runs_links_every_page(browser, pages):
     listed = set(page.locator("table.runs a").evaluate_all("links => links.map(a => a.href)"))
     page.close()
     assert {path.as_uri() for _, path in pages} <= listed
+
+
+def test_every_class_page_in_a_real_browser(browser, lab):
+    """Each class graded this session: the matrix has a row per student and a column per step, every cell
+    links to that step's card on the student's own page, every link resolves, the similar pairs show two
+    programs side by side with the shared code marked."""
+    assert CLASSES, "the grading tests ran before this one"
+    for folder in CLASSES:
+        data = json.loads((folder / "class.json").read_text())
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        errors = []
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto((folder / "index.html").as_uri())
+        assert page.locator("table.matrix tbody tr").count() == len(data["students"])
+        steps = page.locator("table.matrix thead th[data-key]").count()
+        graded = [s for s in data["students"] if not s.get("error")]
+        assert page.locator("td.cell a").count() == steps * len(graded)
+        for href in page.locator("a[href]").evaluate_all("links => links.map(a => a.href)"):
+            url = urlparse(href)
+            assert url.scheme == "file" and Path(unquote(url.path)).exists(), f"broken link {href}"
+        cell = page.locator("td.cell.ko a").first
+        if cell.count():
+            key = cell.get_attribute("href").split("#")[1]
+            cell.click()
+            assert page.locator(f"section.step#{key}.is-failed").count() == 1, "a failed cell opens its failed step"
+            page.go_back()
+        for link in page.locator("#similar a").evaluate_all("links => links.map(a => a.href)"):
+            pair = browser.new_page(viewport={"width": 1200, "height": 900})
+            pair.goto(link)
+            assert pair.locator(".side-by-side section").count() == 2 and pair.locator("mark").count() > 0
+            pair.close()
+        page.screenshot(path=str(folder / "screenshot.png"), full_page=True)
+        page.close()
+        assert errors == [], errors

@@ -97,6 +97,26 @@ def test_every_exercise_reference_passes_across_machines(swarm_lab, name):
     assert result.engine == "swarm"
 
 
+def test_a_class_is_graded_on_labs_spread_over_the_machines(manager, monkeypatch, tmp_path):
+    from orchestrator import grading
+    monkeypatch.setenv("SOCKLAB_MANAGER", manager)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(HOME / "framing" / "reference.py", folder / "reference.py")
+    shutil.copy(HOME / "framing" / "bugs" / "no_recv_loop.py", folder / "no_recv_loop.py")
+    run = grading.Grading(grading.Plan("framing", str(folder), labs=2, seed=1, engine="swarm", project=PROJECT,
+                                       out=tmp_path / "out"))
+    outcomes = {o.submission.student: o for o in run.run()}
+    assert outcomes["reference"].result.passed, outcomes["reference"]
+    assert not outcomes["no_recv_loop"].result.step("sizes").passed
+    for outcome in outcomes.values():
+        assert outcome.result.engine == "swarm" and len(set(outcome.result.machines.values())) == 3
+    data, folder = run.write()
+    assert json.loads((folder / "class.json").read_text())["engine"] == "swarm"
+    services = SwarmEngine(manager).client.services.list()
+    assert not [s.name for s in services if s.name.startswith(f"{PROJECT}-grade")], "every grading lab is down"
+
+
 def test_an_engine_holding_another_image_under_the_tag_gets_the_labs_own(swarm_lab):
     node = swarm_lab.node("client2")
     tag = node.container.image.tags[0]
@@ -239,3 +259,4 @@ def test_an_engine_that_stops_answering_is_named_and_down_cleans_the_others(swar
     finally:
         engine.start()
         local_swarm.LocalSwarm(docker_engine).answering(number)
+

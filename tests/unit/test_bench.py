@@ -23,14 +23,16 @@ def results():
                       "tasks_per_s": {"plain": 12100, "bare": 12700, "reliable_1": 99700, "reliable_2": 136600,
                                       "reliable_3": 147700}},
             "swarm": {"up_s": {"compose": 2.0, "swarm": 3.1}, "exec_p50_ms": {"compose": 9.0, "swarm": 11.0},
-                      "up_ratio": 1.55, "exec_ratio": 1.22, "rtt_p50_ms": {"same": 0.08, "across": 0.21}}}
+                      "up_ratio": 1.55, "exec_ratio": 1.22, "rtt_p50_ms": {"same": 0.08, "across": 0.21}},
+            "class": {"size": 24, "three_labs_s": 52.0, "one_lab_s": 118.0, "three_to_one": 2.27, "lab_mb": 180.5,
+                      "big": 100, "big_s": 201.0, "big_labs": 3}}
 
 
 def test_the_table_has_a_row_per_figure_and_says_each_target():
     console = Console(file=io.StringIO(), width=200, record=True, color_system=None)
     console.print(bench.table(results()))
     text = console.export_text()
-    assert bench.table(results()).row_count == 5 + 4 + 2 + 2 + 3
+    assert bench.table(results()).row_count == 5 + 4 + 2 + 2 + 3 + 3
     assert text.count("met") == len(bench.TARGETS) and "99,700, 136,600, 147,700" in text
     assert "3.10" in text and "0.21" in text and "2.62×" in text
 
@@ -39,4 +41,4 @@ def test_a_swarm_that_could_not_run_is_one_row_saying_why():
     failed = {**results(), "swarm": {"error": "no swarm here"}, "met": {**results()["met"], "swarm_up_ratio": False}}
     console = Console(file=io.StringIO(), width=200, record=True, color_system=None)
     console.print(bench.table(failed))
-    assert bench.table(failed).row_count == 5 + 4 + 2 + 2 + 1 and "no swarm here" in console.export_text()
+    assert bench.table(failed).row_count == 5 + 4 + 2 + 2 + 1 + 3 and "no swarm here" in console.export_text()
