@@ -304,6 +304,7 @@ def class_progress(total):
         with progress(_("grading")) as tell:
             yield graded, tell
         return
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn(_("{task.fields[failing]} failing")), TimeRemainingColumn(), console=err,
@@ -311,8 +312,9 @@ def class_progress(total):
         task = bar.add_task(_("grading"), total=total, failing=0)
 
         def graded(outcome, done, total_):
-            bar.update(task, completed=done, failing=counted(outcome), description=outcome.submission.student[:24])
-        yield graded, lambda text: bar.update(task, description=text[:40])
+            bar.update(task, completed=done, failing=counted(outcome),
+                       description=escape(outcome.submission.student[:24]))  # a name is not rich markup
+        yield graded, lambda text: bar.update(task, description=escape(text[:40]))
 
 
 def cmd_grade(args):
@@ -320,6 +322,10 @@ def cmd_grade(args):
     if args.labs is not None and args.labs < 1:
         raise BadParameter("--labs", args.labs, _("a whole number of 1 or more"))
     grading.submissions.find(args.submissions, exercises.get(args.name).NAME)  # bad usage: said before any work
+    if args.csv and not Path(args.csv).resolve().parent.is_dir():
+        raise BadParameter("--csv", args.csv, _("a file in a folder that exists"))
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise BadParameter("--out", args.out, _("a folder (this is a file)"))
     plan = grading.Plan(args.name, args.submissions, labs=args.labs, seed=args.seed, only_changed=args.only_changed,
                         out=args.out, similarity=args.similarity, engine=engines.chosen(getattr(args, "engine", None)),
                         project=args.project)

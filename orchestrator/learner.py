@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nodes.lib.layout import SANDBOX_UID
-from orchestrator.errors import BadProgram
+from nodes.lib import ports
+from orchestrator.errors import BadProgram, LabError
 from orchestrator.i18n import _
 
 MAX_SOURCE = 1 << 20
@@ -28,7 +29,10 @@ class LearnerProgram:
         if self.path.stat().st_size > MAX_SOURCE:
             raise BadProgram(path, _("larger than {limit} bytes: is it the program you meant?").format(
                 limit=MAX_SOURCE))
-        self.source = self.path.read_bytes()
+        try:
+            self.source = self.path.read_bytes()
+        except OSError as exc:
+            raise BadProgram(path, _("cannot be read: {error}").format(error=exc.strerror or exc)) from None
         try:
             compile(self.source, str(self.path), "exec", dont_inherit=True)
         except SyntaxError as exc:
@@ -105,13 +109,24 @@ def read_file(node, path):
         return tar.extractfile(tar.getmembers()[0]).read()
 
 
+# every folder of a node anyone may write in (the detached programs' records too): where a learner's files can be
+WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lib/socklab/programs")
+TIME_WAIT_S = 65  # a socket closed first by a learner's server holds its port this long (TCP's 2×MSL, 60 s)
+
+
 def scrub(node):
     """Leave nothing of any learner's program on node: kill every process of the sandbox user (again, while
-    any is left: a fork loop refills) and remove every file it owns, wherever it could write. How many files
-    went, for the log."""
-    uid = SANDBOX_UID
+    any is left: a fork loop refills), remove every file it owns in the places it could write (WRITABLE, the
+    node image's world-writable folders), and wait until no connection it closed first still holds the
+    exercise's port (TIME_WAIT: the next program's bind() without SO_REUSEADDR would fail). LabError when a
+    process of the user is left; how many files went, for the log."""
+    uid, port = SANDBOX_UID, ports.EXERCISE
     script = (f"for i in $(seq 50); do pkill -KILL -U {uid} || break; sleep 0.05; done; "
-              f"find / \\( -path /proc -o -path /sys -o -path /workspace \\) -prune -o -user {uid} -print "
-              f"| tee /dev/stderr | xargs -r -d '\\n' rm -rf 2>/dev/null; true")
-    done = node.run(["sh", "-c", script], timeout=60)
-    return len(done.stderr.splitlines())
+              f"find {' '.join(WRITABLE)} -xdev -user {uid} -prune -print -exec rm -rf -- {{}} + 2>/dev/null; "
+              f"for i in $(seq {TIME_WAIT_S * 2}); do "
+              f"ss -Htan state time-wait '( sport = :{port} )' | grep -q . || break; sleep 0.5; done; "
+              f"! pgrep -U {uid} >/dev/null")
+    done = node.run(["sh", "-c", script], timeout=TIME_WAIT_S + 30)
+    if done.exit_code != 0:
+        raise LabError(_("node {node}: a process of a learner's program survived every kill").format(node=node.name))
+    return len(done.stdout.splitlines())

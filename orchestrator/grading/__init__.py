@@ -7,6 +7,7 @@
     similarity   pairs of alike programs (copydetect), the starter file taken out
     summary      the class's JSON, CSV, Gradescope files, student pages and class page
 """
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -70,8 +71,8 @@ class Grading:
     def __init__(self, plan, progress=lambda text: None):
         self.plan, self.exercise = plan, exercises.get(plan.exercise).NAME
         self.layout, self.submissions = found.find(plan.folder, self.exercise)
-        self.seed = plan.seed if plan.seed is not None else \
-            (plan.only_changed and last_seed(self.exercise)) or exercises.new_seed()
+        kept_seed = last_seed(self.exercise) if plan.only_changed else None
+        self.seed = next(seed for seed in (plan.seed, kept_seed, exercises.new_seed()) if seed is not None)
         tag, image = node_image(plan, progress)
         self.lang, version = i18n.current(), exercises.version(self.exercise)
         self.store = Store(self.exercise, version, image, self.seed, self.lang)
@@ -84,12 +85,14 @@ class Grading:
                 self.outcomes.append(Outcome(submission, unreadable(plan, submission, exc.reason, self.seed)))
                 continue
             kept = self.store.get(submission) if plan.only_changed else None
-            if kept is not None:
+            if kept is not None:  # kept by content: another student's identical file may have been graded
+                kept.params.update(student=submission.student, **{exercises.get(self.exercise).ROLE: str(submission.path)})
                 self.outcomes.append(Outcome(submission, kept, cached=True))
             else:
                 self.queue.append(submission)
         self.labs = min(plan.labs or default_count(len(self.queue)), max(1, len(self.queue)))
         self.started, self.duration_s = datetime.now(timezone.utc).isoformat(timespec="seconds"), 0.0
+        self.stopping = threading.Event()
 
     def said(self):
         """What was decided, in one line, for the start of the run."""
@@ -101,7 +104,8 @@ class Grading:
     def check(self, lab, submission):
         result = exercises.run(self.exercise, lab, submission.program(), seed=self.seed)
         result.params.update(student=submission.student, **self.stamp)
-        self.store.put(submission, result)
+        if not self.stopping.is_set():  # a check cut short by Ctrl-C is not a result to keep
+            self.store.put(submission, result)
         return result
 
     def run(self, graded=lambda outcome, done, total: None, progress=lambda text: None):
@@ -117,7 +121,7 @@ class Grading:
             graded(outcome, len(self.outcomes), total)
         clock = time.monotonic()
         if self.queue:
-            grader = Grader(self.check, done)
+            grader = Grader(self.check, done, self.stopping)
             with grading_labs(self.labs, self.plan.project, self.plan.engine, progress) as slots:
                 try:
                     grader.run(self.queue, slots)

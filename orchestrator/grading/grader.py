@@ -43,11 +43,11 @@ class Grader:
     lab up and clean, raising when it cannot be) and `discard()` (the lab is broken: take it down).
     grade(lab, submission) is the Result; done(outcome) is told each one as it comes, from the slot's thread."""
 
-    def __init__(self, grade, done=lambda outcome: None):
+    def __init__(self, grade, done=lambda outcome: None, stop=None):
         self.grade, self.done = grade, done
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()  # set: each lab ends what it does and takes nothing more
         self._jobs, self._working, self._threads = deque(), set(), []
-        self._changed = threading.Condition()
+        self._changed, self._telling = threading.Condition(), threading.Lock()
 
     def run(self, submissions, slots):
         """Grade every submission; returns when all are done, or at stop (then the ones not done are not)."""
@@ -83,16 +83,12 @@ class Grader:
             return None
 
     def _work(self, slot):
-        failures = 0
+        failures = 0  # of bringing the lab up, in a row
         try:
             while failures < GIVE_UP_AFTER and (job := self._take(slot)) is not None:
                 try:
                     lab = slot.ready()
-                    if self.stop.is_set():  # came up after Ctrl-C: down again, nothing more
-                        slot.discard()
-                        return
-                    result = self.grade(lab, job.submission)
-                except Exception as exc:  # the lab's failure, whatever it was: never the student's
+                except Exception as exc:
                     if self.stop.is_set():
                         return
                     failures += 1
@@ -100,15 +96,31 @@ class Grader:
                     self._failed(job, slot, described(exc))
                     continue
                 failures = 0
-                self.done(Outcome(job.submission, result, retried=job.first_error, lab=slot.name))
+                if self.stop.is_set():  # came up after Ctrl-C: down again, nothing more
+                    slot.discard()
+                    return
+                try:
+                    result = self.grade(lab, job.submission)
+                except Exception as exc:  # the lab's failure, whatever it was: never the student's
+                    if self.stop.is_set():
+                        return
+                    slot.discard()
+                    self._failed(job, slot, described(exc))
+                    continue
+                self._done(Outcome(job.submission, result, retried=job.first_error, lab=slot.name))
         finally:
             with self._changed:
                 self._working.discard(slot.name)
                 self._changed.notify_all()
 
+    def _done(self, outcome):
+        """Tell done() of one outcome at a time: the labs' threads take turns."""
+        with self._telling:
+            self.done(outcome)
+
     def _failed(self, job, slot, error):
         if job.first_error:
-            self.done(Outcome(job.submission, error=_("{first}; again on {lab}: {error}").format(
+            self._done(Outcome(job.submission, error=_("{first}; again on {lab}: {error}").format(
                 first=job.first_error, lab=slot.name, error=error)))
             return
         job.failed_on, job.first_error = slot.name, _("on {lab}: {error}").format(lab=slot.name, error=error)
@@ -122,4 +134,4 @@ class Grader:
             return
         while self._jobs:
             job = self._jobs.popleft()
-            self.done(Outcome(job.submission, error=f"{job.first_error}; {why}" if job.first_error else why))
+            self._done(Outcome(job.submission, error=f"{job.first_error}; {why}" if job.first_error else why))

@@ -9,6 +9,7 @@ import ipaddress
 import os
 import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import docker.errors
@@ -70,6 +71,7 @@ class LabSlot:
         self.name, self.project, self.subnet, self.engine = name, project, subnet, engine
         self.progress = progress
         self.lab = None
+        self._taking_down = threading.Lock()
 
     def _new(self):
         backend = engines.for_lab(self.project, self.engine, client=None if self.engine == "swarm" else
@@ -83,21 +85,33 @@ class LabSlot:
             lab = self._new()
             lab.down()  # what an interrupted run left under this name
             self.lab = lab.up(workers=DEFAULT_WORKERS)
-        for node in self.lab.nodes():
-            scrub(node)
+        nodes = self.lab.nodes()
+        with ThreadPoolExecutor(len(nodes)) as pool:
+            list(pool.map(scrub, nodes))  # all at once; a node that cannot be scrubbed fails the lab
         return self.lab
 
     def discard(self):
         """Take the lab down (as far as its engine lets): the next ready() brings a new one up."""
-        lab, self.lab = self.lab, None
-        if lab is not None:
-            try:
-                lab.down()
-            except (LabError, docker.errors.DockerException, *UNREACHABLE):
-                pass  # broken already: what failed is what the run reports
+        with self._taking_down:
+            lab, self.lab = self.lab, None
+            if lab is not None:
+                down(lab)
 
     def close(self):
-        self.discard()
+        """Take down whatever runs under the lab's name: also a lab still coming up when Ctrl-C came."""
+        with self._taking_down:
+            lab, self.lab = self.lab, None
+            try:
+                down(lab or self._new())
+            except (LabError, docker.errors.DockerException, *UNREACHABLE):
+                pass  # no engine to ask: nothing of it can be running there
+
+
+def down(lab):
+    try:
+        lab.down()
+    except (LabError, docker.errors.DockerException, *UNREACHABLE):
+        pass  # broken already: what failed is what the run reports
 
 
 @contextmanager

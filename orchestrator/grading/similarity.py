@@ -6,6 +6,7 @@ It says "similar", never "copied": a pair is listed for a person to look at, sid
 import itertools
 
 import numpy
+from markupsafe import escape
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
@@ -45,4 +46,6 @@ def similar(submissions, exercise, threshold=THRESHOLD):
 
 def marked(code, slices):
     """The code as HTML, escaped, the parts found in the other program in <mark>."""
+    if not slices.shape[1]:
+        return str(escape(code))
     return highlight_overlap(code, slices, "<mark>", "</mark>", escape_html=True)[0]

@@ -55,7 +55,9 @@ def named_file(exercise):
 
 
 def python_files(folder):
-    return sorted(p for p in folder.rglob("*.py") if p.is_file() and not IGNORED & set(p.relative_to(folder).parts))
+    """The folder's .py files, its own (a link could point at any file of the host: not followed)."""
+    return sorted(p for p in folder.rglob("*.py") if p.is_file() and not p.is_symlink()
+                  and not IGNORED & set(p.relative_to(folder).parts))
 
 
 def in_folder(student, files, exercise):
@@ -75,12 +77,17 @@ def in_folder(student, files, exercise):
 
 def gradescope_names(root):
     """{submission folder: the submitters' names} from Gradescope's submission_metadata.yml."""
-    metadata = yaml.safe_load((root / GRADESCOPE_METADATA).read_text(encoding="utf-8")) or {}
+    try:
+        metadata = yaml.safe_load((root / GRADESCOPE_METADATA).read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise BadParameter(GRADESCOPE_METADATA, root, _("Gradescope's metadata, readable ({error})").format(
+            error=str(exc).splitlines()[0])) from None
     names = {}
-    for folder, about in metadata.items():
-        people = (about or {}).get(":submitters") or (about or {}).get("submitters") or []
-        said = [p.get(":name") or p.get("name") or p.get(":email") or "" for p in people if isinstance(p, dict)]
-        names[folder] = " & ".join(n for n in said if n) or folder
+    for folder, about in (metadata.items() if isinstance(metadata, dict) else ()):
+        about = about if isinstance(about, dict) else {}
+        people = about.get(":submitters") or about.get("submitters") or []
+        said = [str(p.get(":name") or p.get("name") or p.get(":email") or "") for p in people if isinstance(p, dict)]
+        names[str(folder)] = " & ".join(n for n in said if n) or str(folder)
     return names
 
 
@@ -110,25 +117,30 @@ def find(directory, exercise):
     if not root.is_dir():
         raise BadParameter("SUBMISSIONS", directory, _("a folder with one entry per student"))
     root = unwrapped(root)
-    kind, students = layout(root), {}
+    kind, entries = layout(root), []  # (student, what tells two of that name apart, files)
     if kind == "gradescope":
         names = gradescope_names(root)
         for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in IGNORED):
-            students[names.get(folder.name, folder.name)] = python_files(folder)
+            entries.append((names.get(folder.name, folder.name), folder.name, python_files(folder)))
     elif kind == "moodle":
+        grouped = {}
         for entry in sorted(root.iterdir()):
             match = MOODLE.match(entry.name)
             if match:
                 files = python_files(entry) if entry.is_dir() else [entry] if entry.suffix == ".py" else []
-                students.setdefault(match["student"], []).extend(files)
+                grouped.setdefault((match["student"], match["id"]), []).extend(files)
+        entries = [(student, number, files) for (student, number), files in grouped.items()]
     else:
         for entry in sorted(root.iterdir()):
-            if entry.name in IGNORED or entry.name.startswith("."):
+            if entry.name in IGNORED or entry.name.startswith(".") or entry.is_symlink():
                 continue
             if entry.is_dir():
-                students[entry.name] = python_files(entry)
+                entries.append((entry.name, entry.name, python_files(entry)))
             elif entry.suffix == ".py":
-                students[entry.stem] = [entry]
+                entries.append((entry.stem, entry.name, [entry]))
+    named = [student for student, _tag, _files in entries]
+    students = {(f"{student} ({tag})" if named.count(student) > 1 else student): files
+                for student, tag, files in entries}
     if not students:
         raise BadParameter("SUBMISSIONS", directory, _("a folder with one entry per student (STUDENT.py or "
                                                        "STUDENT/), and this one has none"))

@@ -41,33 +41,39 @@ def step_columns(outcomes):
     return list(columns.items())
 
 
-def entry(outcome, folder_name, most):
-    """A student's line of the --json output; most: the class's number of steps (the score out of which a
-    program that could not be read scored 0)."""
+def entry(outcome, folder_name, columns):
+    """A student's line of the --json output. Every graded student is scored out of the class's steps
+    (columns): a step the check never came to (a server that did not start) is failed, as is every step
+    of a program that could not be read (its failed_steps: `program`)."""
     result, student = outcome.result, outcome.submission.student
     if result is None:
         return {"student": student, "passed": False, "score": 0, "max_score": 0, "failed_steps": [], "hints": [],
                 "report": None, "error": outcome.error}
-    failed = [step for step in result.steps if not step.passed]
-    return {"student": student, "passed": result.passed, "score": len(result.steps) - len(failed),
-            "max_score": most if unreadable(result) else len(result.steps), "failed_steps": [step.key for step in failed],
-            "hints": [step.hint for step in failed if step.hint], "report": f"students/{folder_name}/index.html",
+    ran = {step.key: step for step in result.steps}
+    failed = ["program"] if unreadable(result) else [key for key, _name in columns
+                                                      if key not in ran or not ran[key].passed]
+    score = 0 if unreadable(result) else len(columns) - len(failed)
+    return {"student": student, "passed": result.passed and score == len(columns), "score": score,
+            "max_score": len(columns), "failed_steps": failed,
+            "hints": [step.hint for step in result.steps if not step.passed and step.hint], "report": f"students/{folder_name}/index.html",
             **({"retried_after": outcome.retried} if outcome.retried else {}), "cached": outcome.cached,
             "program": str(outcome.submission.path) if outcome.submission.path else None}
 
 
+def cell(text):
+    """A CSV cell a spreadsheet shows as text: one starting like a formula (= + - @) is quoted with '."""
+    return f"'{text}" if str(text)[:1] in ("=", "+", "-", "@") else text
+
+
 def as_csv(students, columns):
-    """student,score,max_score,passed, then 1/0 per step key (0 for every step of a program that could not be
-    read; empty where a student's check had no such step, or where the lab failed)."""
+    """student,score,max_score,passed, then 1/0 per step key (empty where the lab failed)."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["student", "score", "max_score", "passed", *(key for key, _name in columns)])
     for student in students:
-        steps, failed = student.get("steps", []), student["failed_steps"]
-        if failed == ["program"]:
-            steps = failed = [key for key, _name in columns]
-        writer.writerow([student["student"], student["score"], student["max_score"], int(student["passed"]),
-                         *("" if key not in steps else 0 if key in failed else 1 for key, _name in columns)])
+        failed = [key for key, _name in columns] if student["failed_steps"] == ["program"] else student["failed_steps"]
+        writer.writerow([cell(student["student"]), student["score"], student["max_score"], int(student["passed"]),
+                         *("" if student.get("error") else 0 if key in failed else 1 for key, _name in columns)])
     return text.getvalue()
 
 
@@ -88,11 +94,10 @@ def write_class(folder, info, outcomes, similar, lang):
     outcomes = sorted(outcomes, key=lambda o: o.submission.student)
     taken, rows, students = set(), [], []
     columns = step_columns(outcomes)
-    most = max((len(o.result.steps) for o in outcomes if o.result), default=0)
     with i18n.using(lang):
         for outcome in outcomes:
             name = slug(outcome.submission.student, taken)
-            said = entry(outcome, name, most)
+            said = entry(outcome, name, columns)
             if outcome.result is not None:
                 student_folder = folder / "students" / name
                 student_folder.mkdir(parents=True, exist_ok=True)
@@ -102,12 +107,11 @@ def write_class(folder, info, outcomes, similar, lang):
                 (folder / "gradescope").mkdir(exist_ok=True)
                 write(folder / "gradescope" / f"{name}.json",
                       json.dumps(gradescope.results(outcome.result), indent=2, ensure_ascii=False) + "\n")
-                said["steps"] = [step.key for step in outcome.result.steps]
             students.append(said)
             rows.append({"student": said, "outcome": outcome, "folder": name,
                          "cells": cells(outcome, columns)})
         data = {"exercise": info["exercise"], "seed": info["seed"],
-                "students": [{k: v for k, v in s.items() if k != "steps"} for s in students],
+                "students": students,
                 "similar": [{k: pair[k] for k in ("a", "b", "score")} for pair in similar]}
         write(folder / "class.csv", as_csv(students, columns))
         write(folder / "class.json", json.dumps({**info, **data}, indent=2, ensure_ascii=False) + "\n")
@@ -121,12 +125,12 @@ def write_class(folder, info, outcomes, similar, lang):
 
 
 def cells(outcome, columns):
-    """{key: True/False/None} of a student's steps (None: no such step, or not graded; False for every step of
-    a program that could not be read)."""
-    if unreadable(outcome.result):
-        return {key: False for key, _name in columns}
-    steps = {step.key: step.passed for step in outcome.result.steps} if outcome.result else {}
-    return {key: steps.get(key) for key, _name in columns}
+    """{key: True/False/None} of a student's steps (None: not graded; False for a step the check did not come
+    to, and for every step of a program that could not be read)."""
+    if outcome.result is None:
+        return {key: None for key, _name in columns}
+    steps = {} if unreadable(outcome.result) else {step.key: step.passed for step in outcome.result.steps}
+    return {key: steps.get(key, False) for key, _name in columns}
 
 
 def numbered_columns(columns):
@@ -156,8 +160,8 @@ def distribution(students):
 def similar_pages(folder, similar, taken_names):
     """Write similar/<a>--<b>.html, the two programs side by side; [(pair, link)]."""
     linked = []
-    for pair in similar:
-        name = f"{taken_names.get(pair['a'], pair['a'])}--{taken_names.get(pair['b'], pair['b'])}.html"
+    for number, pair in enumerate(similar, 1):
+        name = f"{number:03}-{taken_names[pair['a']]}--{taken_names[pair['b']]}.html"
         (folder / "similar").mkdir(exist_ok=True)
         write(folder / "similar" / name, pages.environment.get_template("similar.html").render(
             pair=pair, css=pages.css(), lang=i18n.current()))

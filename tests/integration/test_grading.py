@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator import exercises, grading
-from orchestrator.learner import LearnerProgram, scrub
+from orchestrator.learner import WRITABLE, LearnerProgram, scrub
 from nodes.lib.layout import SANDBOX_UID
 from tests.integration.conftest import CLASSES, PROJECT
 from tests.integration.test_exercises import BUGS, HOME, ROOT
@@ -96,6 +96,13 @@ def test_a_framing_class_on_3_labs_and_on_1_gives_the_same_steps(docker_engine, 
 TRACES = '''import os, socket, subprocess, sys, time
 for place in ("/tmp", "/var/tmp", "/dev/shm"):
     open(os.path.join(place, "left-by-a"), "w").write("a was here")
+port = int(sys.argv[1])  # a connection this side closes first: its port held in TIME_WAIT for a minute
+with socket.create_server(("", port)) as probe:
+    peer = socket.create_connection(("127.0.0.1", port))
+    accepted, _ = probe.accept()
+    accepted.close()
+    time.sleep(0.1)
+    peer.close()
 if os.fork() == 0:  # a child that outlives this program, listening
     os.setsid()
     listener = socket.create_server(("", 9999))
@@ -103,6 +110,10 @@ if os.fork() == 0:  # a child that outlives this program, listening
 '''
 LOOKS = '''import os, socket, sys
 seen = []
+try:  # as a server without SO_REUSEADDR would
+    socket.socket().bind(("", int(sys.argv[1])))
+except OSError as exc:
+    seen.append(f"port {sys.argv[1]} held ({exc.strerror})")
 for place in ("/tmp", "/var/tmp", "/dev/shm"):
     for name in os.listdir(place):
         path = os.path.join(place, name)
@@ -134,6 +145,9 @@ def test_a_submission_never_sees_what_the_one_before_left(lab, tmp_path):
     assert students["b_looks_for_them"]["passed"], students["b_looks_for_them"]
     # the control: what b looks for, left on a lab that was not scrubbed, is seen
     server = lab.node("server")
+    writable = server.run(["sh", "-c", "find / -xdev \\( -path /proc -o -path /sys \\) -prune -o -type d -perm -0002 "
+                                       "-print; find /dev /run -type d -perm -0002"]).stdout.decode().split()
+    assert set(writable) <= set(WRITABLE), "scrub() looks in every folder anyone may write"
     server.run(["sh", "-c", f"echo a > /tmp/left-by-a && chown {SANDBOX_UID} /tmp/left-by-a"])
     seen = exercises.run("framing", lab, LearnerProgram(folder / "b_looks_for_them.py"))
     assert not seen.step("starts").passed and "/tmp/left-by-a" in seen.step("starts").observed

@@ -120,3 +120,13 @@ def test_grading_subnets_avoid_the_engines_networks():
                 return [Network("10.214.5.0/24"), Network("172.17.0.0/16")]
     chosen = free_subnets(Client, 250 - 1, "socklab")
     assert "10.214.5.0/24" not in chosen and len(set(chosen)) == 249
+
+
+def test_the_class_page_in_chinese(tmp_path):
+    info = {"exercise": "framing", "seed": 7, "image": "img", "exercise_version": "v1", "socklab": "0.1.0",
+            "started": "now", "duration_s": 3.0, "labs": 2, "engine": "compose", "submissions": "class/",
+            "layout": "plain", "graded": 4, "passed": 1, "similarity": True, "similarity_threshold": 70}
+    write_class(tmp_path, info, outcomes(), [], "zh")
+    page = (tmp_path / "index.html").read_text()
+    assert 'lang="zh-CN"' in page and "每个学生，每个步骤" in page and "全班的常见错误" in page
+    assert "Every student" not in page

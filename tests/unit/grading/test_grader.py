@@ -117,3 +117,13 @@ def test_verdicts_do_not_depend_on_the_number_of_labs(labs):
     outcomes = run([Slot(f"lab{n}") for n in range(labs)], STUDENTS,
                    lambda lab, s: result(s.student, passed=int(s.student[1:]) % 3 == 0))
     assert {s: o.result.passed for s, o in outcomes.items()} == {s: int(s[1:]) % 3 == 0 for s in STUDENTS}
+
+
+def test_programs_that_break_the_check_do_not_use_up_the_labs():
+    def grade(lab, submission):
+        if submission.student in ("s00", "s01"):
+            raise KeyError("the checker broke on this program")
+        return result(submission.student)
+    outcomes = run([Slot("lab1")], STUDENTS, grade)
+    assert outcomes["s00"].result is None and outcomes["s01"].result is None
+    assert all(outcomes[s].result for s in STUDENTS[2:]), "the lab went on with the rest"

@@ -1,10 +1,13 @@
 """A class's folder read in each layout: plain, Gradescope's export, Moodle's; the program chosen, or why not."""
+from pathlib import Path
+
 import pytest
 
 from orchestrator.errors import BadParameter, BadProgram
 from orchestrator.grading.submissions import find
 
 ECHO = "import sys\nprint(sys.argv)\n"
+ROOT_REFERENCE = Path(__file__).resolve().parents[3] / "exercises" / "framing" / "reference.py"
 
 
 def test_plain_files_and_folders(tmp_path):
@@ -76,3 +79,25 @@ def test_the_digest_follows_the_content(tmp_path):
     assert find(tmp_path, "framing")[1][0].digest == before
     (tmp_path / "alice.py").write_text(ECHO + "# changed\n")
     assert find(tmp_path, "framing")[1][0].digest != before
+
+
+def test_two_students_of_one_name_stay_two_and_links_are_not_followed(tmp_path):
+    export = tmp_path / "export"
+    for folder in ("submission_1", "submission_2"):
+        (export / folder).mkdir(parents=True)
+        (export / folder / "echo_server.py").write_text(ECHO)
+    (export / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :name: John Smith\nsubmission_2:\n  :submitters:\n  - :name: John Smith\n")
+    assert [s.student for s in find(export, "framing")[1]] == ["John Smith (submission_1)", "John Smith (submission_2)"]
+    plain = tmp_path / "plain"
+    (plain / "alice").mkdir(parents=True)
+    (plain / "alice" / "echo_server.py").write_text(ECHO)
+    (plain / "alice.py").write_text(ECHO)
+    (plain / "bob").mkdir()
+    (plain / "bob" / "stolen.py").symlink_to(ROOT_REFERENCE)
+    found = {s.student: s for s in find(plain, "framing")[1]}
+    assert sorted(found) == ["alice (alice)", "alice (alice.py)", "bob"]
+    assert found["bob"].problem, "a link to a file elsewhere is not the student's program"
+    (export / "submission_metadata.yml").write_text("submission_1: [unclosed\n")
+    with pytest.raises(BadParameter, match="submission_metadata.yml"):
+        find(export, "framing")
