@@ -9,6 +9,7 @@
   and no restart by swarm: a killed node stays down until the lesson restarts it.
 """
 import copy
+import os
 import re
 
 import yaml
@@ -52,7 +53,7 @@ def stack(compose_text, project, variables, placement, secrets_dir):
         spec["volumes"], spec["secrets"] = [], []
         for volume in compose["services"][service].get("volumes", []):
             source, target = volume.split(":")[:2]
-            if source.startswith(f"{secrets_dir}/"):
+            if source.startswith(f"{secrets_dir}/") and not os.path.isdir(source):  # a key, not a folder kept there
                 secrets[secret_name(source)] = {"file": source, "name": f"{project}_{secret_name(source)}"}
                 spec["secrets"].append({"source": secret_name(source), "target": target, "mode": 0o444})
             else:

@@ -13,6 +13,7 @@ from collections import Counter
 
 from orchestrator import gradescope, i18n, pages
 from orchestrator.grading.store import write
+from orchestrator.report import REPORTS
 from orchestrator.result import Step, numbered
 
 
@@ -119,7 +120,8 @@ def write_class(folder, info, outcomes, similar, lang):
         page = pages.environment.get_template("class.html").render(
             info=info, rows=rows, columns=numbered_columns(columns), rates=pass_rates(rows, columns),
             mistakes=common_mistakes(outcomes), students=len(outcomes), scores=distribution(students), similar=pairs,
-            failed_labs=[r for r in rows if r["outcome"].result is None], css=pages.css(), lang=lang)
+            failed_labs=[r for r in rows if r["outcome"].result is None], css=pages.css(), lang=lang,
+            listed=folder.resolve().parent == REPORTS.resolve())
         write(folder / "index.html", page)
     return data
 
