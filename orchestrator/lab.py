@@ -1,6 +1,8 @@
 """A lab: one server, its clients and workers, on whichever engine runs it (orchestrator.engines): its
 secrets, containers, health and partitions."""
+import itertools
 import os
+import random
 import queue
 import secrets
 import shutil
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import docker.errors
 
+from nodes.lib import ports
 from orchestrator import engines, labels, topology
 from orchestrator.engines import UNREACHABLE, connect
 from orchestrator.errors import BadParameter, LabError, NodeNotFound, NodeUnhealthy
@@ -49,7 +52,13 @@ class Lab:
         self.secrets = ROOT / ".lab" / self.project
         self.workspace = Path(workspace) if workspace else topology.workspace()
         self._subnet = subnet
+        start = random.randrange(len(ports.EXERCISE))
+        self._exercise_ports = itertools.cycle([*ports.EXERCISE[start:], *ports.EXERCISE[:start]])
         self.spawned = []  # background programs started in the nodes (Node.start)
+
+    def exercise_port(self):
+        """The port of the next learner's server: the next of ports.EXERCISE (see there why)."""
+        return next(self._exercise_ports)
 
     @property
     def engine(self):

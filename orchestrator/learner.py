@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nodes.lib.layout import SANDBOX_UID
-from nodes.lib import ports
 from orchestrator.errors import BadProgram, LabError
 from orchestrator.i18n import _
 
@@ -111,22 +110,18 @@ def read_file(node, path):
 
 # every folder of a node anyone may write in (the detached programs' records too): where a learner's files can be
 WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lib/socklab/programs")
-TIME_WAIT_S = 65  # a socket closed first by a learner's server holds its port this long (TCP's 2×MSL, 60 s)
 
 
 def scrub(node):
     """Leave nothing of any learner's program on node: kill every process of the sandbox user (again, while
-    any is left: a fork loop refills), remove every file it owns in the places it could write (WRITABLE, the
-    node image's world-writable folders), and wait until no connection it closed first still holds the
-    exercise's port (TIME_WAIT: the next program's bind() without SO_REUSEADDR would fail). LabError when a
-    process of the user is left; how many files went, for the log."""
-    uid, port = SANDBOX_UID, ports.EXERCISE
+    any is left: a fork loop refills) and remove every file it owns in the places it could write (WRITABLE,
+    the node image's world-writable folders). LabError when a process of the user is left; how many files
+    went, for the log. (A port it left in TIME_WAIT is not the next program's: ports.EXERCISE.)"""
+    uid = SANDBOX_UID
     script = (f"for i in $(seq 50); do pkill -KILL -U {uid} || break; sleep 0.05; done; "
               f"find {' '.join(WRITABLE)} -xdev -user {uid} -prune -print -exec rm -rf -- {{}} + 2>/dev/null; "
-              f"for i in $(seq {TIME_WAIT_S * 2}); do "
-              f"ss -Htan state time-wait '( sport = :{port} )' | grep -q . || break; sleep 0.5; done; "
               f"! pgrep -U {uid} >/dev/null")
-    done = node.run(["sh", "-c", script], timeout=TIME_WAIT_S + 30)
+    done = node.run(["sh", "-c", script], timeout=60)
     if done.exit_code != 0:
         raise LabError(_("node {node}: a process of a learner's program survived every kill").format(node=node.name))
     return len(done.stdout.splitlines())

@@ -13,6 +13,9 @@ TICKETS = 7100         # nodes.tickets serve: the ticket store
 REQSERVER = 7200       # nodes.reqserver / nodes.reqclient: the concurrency lesson
 QUEUES = 7300          # nodes.queues broker: the producer-consumer broker
 QUEUE_BASELINE = 7301  # nodes.queuebase: the bare manager queue the benchmark compares with
-EXERCISE = 9500        # a learner's server under `socklab check` (nodes.sandbox runs it, nodes.checkers drive it)
+# a learner's server under `socklab check` (nodes.sandbox runs it, nodes.checkers drive it): each check the next
+# port of the range, so that a port an earlier program left in TIME_WAIT (it closed a connection first) is not
+# the next one's, whose bind() without SO_REUSEADDR would fail for a minute
+EXERCISE = range(9510, 9600)
 PINGER_ECHO = 9501     # nodes.checkers.pinger: the lossy UDP echo server a learner's pinger is checked against
 EXERCISE_BROKER = 9502  # nodes.queues broker for the reliable-consumer exercise (a fresh one per check)

@@ -101,11 +101,12 @@ def check_server(lab, program, progress, name, checker, args, steps_from, about=
     (translated by the caller) ends the progress line of the cases."""
     server, client = lab.node("server"), lab.node("client1")
     progress(_("{exercise}: starting {file} on server").format(exercise=name, file=program.path.name))
-    with program.serving(server, ports.EXERCISE) as running:
-        steps = [started(running, ports.EXERCISE)]
+    port = lab.exercise_port()
+    with program.serving(server, port) as running:
+        steps = [started(running, port)]
         if running.ready:
             progress(_("{exercise}: the cases, from client1{about}").format(exercise=name, about=about))
-            got = client.program(f"checkers.{checker}", "server", ports.EXERCISE, *args, timeout=240)
+            got = client.program(f"checkers.{checker}", "server", port, *args, timeout=240)
             lasted = survived(running)  # waits a second: an end in the last case is reported by then
             steps = after_the_end(steps + steps_from(got), got.get("timing", {}), lasted.facts["record"]) + [lasted]
     return steps + [clean([server])]

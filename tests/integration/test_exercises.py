@@ -105,7 +105,7 @@ def test_untrusted_program_is_one_failed_step_and_leaves_nothing(lab, tmp_path, 
         assert result.step("starts").passed and result.duration_s < 120
     else:
         assert [s.key for s in failed] == ["starts"]
-        reason = {"hangs.py": "not bound", "crashes.py": "cannot start: 9500", "floods.py": "stopped: printed"}[name]
+        reason = {"hangs.py": "not bound", "crashes.py": "cannot start: 95", "floods.py": "stopped: printed"}[name]
         assert reason in failed[0].observed, failed[0].observed
 
 
