@@ -118,6 +118,7 @@ class ReliableQueue:
         self.ready, self.leased = collections.deque(), {}  # id -> (item, expires)
         self.changed = threading.Condition()
         self.redelivered = 0
+        self.empty_gets = 0  # get_many calls that timed out with nothing: a consumer that has been waiting
 
     def _expire(self):
         now = time.monotonic()
@@ -154,6 +155,7 @@ class ReliableQueue:
                     return taken
                 left = deadline - time.monotonic()
                 if left <= 0:
+                    self.empty_gets += 1
                     return []
                 self.changed.wait(min(left, self.lease / 2))
 
@@ -174,7 +176,8 @@ class ReliableQueue:
 
     def stats(self):
         with self.changed:
-            return {"ready": len(self.ready), "leased": len(self.leased), "redelivered": self.redelivered}
+            return {"ready": len(self.ready), "leased": len(self.leased), "redelivered": self.redelivered,
+                    "empty_gets": self.empty_gets}
 
 
 class DepthQueue(queue.Queue):
