@@ -1,6 +1,6 @@
 """Run a learner's Python file as an unprivileged user under limits, and leave nothing of it behind.
 
-    python3 -m nodes.sandbox [--listen tcp|udp:PORT] [--limit-s S] [--workdir DIR] [--watch]
+    python3 -m nodes.sandbox [--listen tcp|udp:PORT] [--limit-s S] [--workdir DIR] [--watch] [--threads]
                              [--stdout-file NAME] [--unbuffered] -- FILE ARGS...
 
 Run as root; the program runs as uid/gid SANDBOX_UID (no account, no groups, HOME in its workdir) with
@@ -13,7 +13,9 @@ wall-clock time the program ended by itself, else null), "stdout", "stderr", "st
 "outlived": processes still there after the program ended}.
 With --watch, also "lines": [[seconds, stdout line]] and "watch": [[seconds, [[pid, ppid, state, args]]]]
 (the sandbox user's processes every 10 ms, when they changed, on one clock with the lines; sampling goes on
-for a second after the program ends, while any of its processes is left). With --stdout-file, the
+for a second after the program ends, while any of its processes is left). With --threads, also "threads":
+[[wall-clock time, threads]]: how many threads all the program's processes had, every 10 ms, when it changed.
+With --stdout-file, the
 program's stdout is that file in its workdir, not a pipe: every line it printed is there, even if the
 node is killed (a stopped container's files can still be read).
 """
@@ -105,6 +107,18 @@ def bound(proto, port):
     return False
 
 
+def thread_count():
+    """How many threads the sandbox user's live processes have in all (num_threads, from /proc/PID/stat)."""
+    total = 0
+    for pid in sandbox_pids(zombies=False):
+        try:
+            stat = open(f"/proc/{pid}/stat").read()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(stat[stat.rindex(")") + 2:].split()[17])
+    return total
+
+
 def processes():
     """[[pid, ppid, state, args]] of the sandbox user's processes, from /proc."""
     table = []
@@ -181,6 +195,7 @@ def arguments(argv):
     parser.add_argument("--limit-s", type=float, default=30.0, help="wall-clock limit")
     parser.add_argument("--workdir", default="/tmp")
     parser.add_argument("--watch", action="store_true", help="record output lines and the process table")
+    parser.add_argument("--threads", action="store_true", help="record the program's thread count over time")
     parser.add_argument("--stdout-file", help="the program's stdout goes to this file of its workdir")
     parser.add_argument("--unbuffered", action="store_true",
                         help="PYTHONUNBUFFERED: each line out at once (but print's text and newline are then two "
@@ -212,13 +227,28 @@ class Watch:
                 self.snapshots.append([round(time.monotonic() - self.started, 3), table])
 
 
-def supervise(child, args, out, total, watch, stopped, started):
+class Threads:
+    """The program's thread count over time (with --threads), kept each time it changed, on the wall clock:
+    a checker's cases are timed on it too."""
+
+    def __init__(self, on):
+        self.on, self.samples = on, []
+
+    def sample(self):
+        if self.on and len(self.samples) < MAX_SNAPSHOTS:
+            count = thread_count()
+            if not self.samples or self.samples[-1][1] != count:
+                self.samples.append([round(time.time(), 3), count])
+
+
+def supervise(child, args, out, total, watch, threads, stopped, started):
     """Until the program ends, is stopped, floods or outlives its limit: say `listening` once it is bound
     (--listen). (timed_out, flooded)."""
     proto, _, port = (args.listen or "").partition(":")
     said = not args.listen
     while child.poll() is None and not stopped.is_set():
         watch.sample()
+        threads.sample()
         if not said and bound(proto, int(port)):
             print("listening", file=sys.stderr, flush=True)
             said = True
@@ -250,10 +280,11 @@ def run(argv):
     stamper = threading.Thread(target=stamp_exit, args=(child.pid, exited_at), daemon=True)
     stamper.start()
     total, watch = [0], Watch(args.watch, started)
+    threads = Threads(args.threads)
     out = FileOutput(stdout) if args.stdout_file else Output(child.stdout, total, started if args.watch else None)
     err = Output(child.stderr, total)
     try:
-        timed_out, flooded = supervise(child, args, out, total, watch, stopped, started)
+        timed_out, flooded = supervise(child, args, out, total, watch, threads, stopped, started)
         ended, noticed_at = child.poll() is not None, round(time.time(), 3)
         outlived = len(sandbox_pids()) if ended else None
         if ended:
@@ -270,7 +301,8 @@ def run(argv):
             "timed_out": timed_out, "flooded": flooded, "stopped": stopped.is_set() and not ended,
             "seconds": round(time.monotonic() - started, 3), "ended_at": (exited_at or [noticed_at])[0] if ended else None,
             "stdout": out.text(), "stderr": err.text(), "stdout_bytes": out.count, "stderr_bytes": err.count,
-            "outlived": outlived, **({"lines": out.lines, "watch": watch.snapshots} if args.watch else {})}
+            "outlived": outlived, **({"lines": out.lines, "watch": watch.snapshots} if args.watch else {}),
+            **({"threads": threads.samples} if args.threads else {})}
 
 
 if __name__ == "__main__":

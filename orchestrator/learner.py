@@ -61,17 +61,17 @@ class LearnerProgram:
         node.container.put_archive("/", archive.getvalue())
         return directory
 
-    def sandboxed(self, node, *args, listen=None, limit_s=30, extra=None, watch=False, stdout_file=None,
-                  unbuffered=False):
+    def sandboxed(self, node, *args, listen=None, limit_s=30, extra=None, watch=False, threads=False,
+                  stdout_file=None, unbuffered=False):
         """The nodes.sandbox arguments that run the program on node (installed in a fresh directory with
         extra) with args, and that directory. watch: the sandbox also records output lines and the process
-        table, timed; stdout_file: its stdout is that file of the directory (readable with read_file even
-        after the node is killed); unbuffered: PYTHONUNBUFFERED, for output that must leave at once (a process
-        killed loses its buffer)."""
+        table, timed; threads: its thread count over time; stdout_file: its stdout is that file of the
+        directory (readable with read_file even after the node is killed); unbuffered: PYTHONUNBUFFERED, for
+        output that must leave at once (a process killed loses its buffer)."""
         directory = self.install(node, extra)
+        flags = {"--watch": watch, "--threads": threads, "--unbuffered": unbuffered}
         options = ["--limit-s", limit_s, "--workdir", directory] + (["--listen", listen] if listen else []) \
-            + (["--watch"] if watch else []) + (["--stdout-file", stdout_file] if stdout_file else []) \
-            + (["--unbuffered"] if unbuffered else [])
+            + (["--stdout-file", stdout_file] if stdout_file else []) + [flag for flag, on in flags.items() if on]
         return [*options, "--", f"{directory}/{self.path.name}", *args], directory
 
     def start(self, node, *args, **options):
@@ -83,11 +83,12 @@ class LearnerProgram:
         return process
 
     @contextmanager
-    def serving(self, node, port, *args, proto="tcp", limit_s=120, ready_s=5):
+    def serving(self, node, port, *args, proto="tcp", limit_s=120, ready_s=5, threads=False):
         """The program as a server (`python3 FILE PORT ARGS...`) for the length of a `with` block: a Process
         whose `ready` says whether it bound the port within ready_s (not binding it is a finding, not an
-        error), stopped at the end."""
-        argv, directory = self.sandboxed(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s)
+        error), stopped at the end. threads: its record says how many threads it had over time."""
+        argv, directory = self.sandboxed(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s,
+                                         threads=threads)
         with node.serve("sandbox", *argv, timeout=ready_s, strict=False) as process:
             process.workdir = directory
             yield process

@@ -17,13 +17,14 @@ WORDS = ["socket", "粘包", "recv", "accept", "thread", "select", "queue", "loc
 
 
 def client(address, index, lines, pause, deadline):
-    """One client: LINES lines, each answered before the next; {"right", "lines", "failure", "seconds"}."""
-    started = time.monotonic()
+    """One client: LINES lines, each answered before the next; {"right", "lines", "failure", "seconds",
+    "span"}: span is [connected, first answered, done] on the wall clock (first answered null if never)."""
+    started, span = time.monotonic(), [round(time.time(), 3), None, None]
     try:
         sock = connect(*address)
     except OSError as exc:
         return {"right": 0, "lines": lines, "failure": {"line": 0, "verdict": "refused", "error": str(exc)},
-                "seconds": 0.0}
+                "seconds": 0.0, "span": span}
     reader, right, failure = Reader(sock), 0, None
     with sock:
         for n in range(lines):
@@ -42,8 +43,11 @@ def client(address, index, lines, pause, deadline):
                 failure = {"line": n, "verdict": "wrong", "sent": line.decode()[:60], "got": got.decode(errors="replace")[:60]}
                 break
             right += 1
+            span[1] = span[1] or round(time.time(), 3)
             time.sleep(pause)
-    return {"right": right, "lines": lines, "failure": failure, "seconds": round(time.monotonic() - started, 3)}
+    span[2] = round(time.time(), 3)
+    return {"right": right, "lines": lines, "failure": failure, "seconds": round(time.monotonic() - started, 3),
+            "span": span}
 
 
 def together(address, count, lines, pause, deadline, extra=None):

@@ -35,6 +35,12 @@ BUGS = {
         "blocking_accept_loop.py": {"crowd": "One client at a time"},
         "dies_on_half_line.py": {"half-line-vanish": "half a line", "survives": "per connection"},
     },
+    "thread-pool-server": {
+        "thread_per_connection.py": {"pool-threads": "a thread per connection"},
+        "pool_per_connection.py": {"pool-threads": "a new pool made for each connection"},
+        "one_at_a_time.py": {"crowd": "One client at a time"},
+        "worker_dies.py": {"vanished-workers": "each worker died with its client"},
+    },
     "udp-pinger": {
         "no_timeout.py": {"finishes": "No timeout"},
         "late_reply_counted.py": {"timeouts": "late"},

@@ -15,16 +15,16 @@ from nodes.lib.layout import SANDBOX_UID
 from orchestrator import exercises, gradescope
 from orchestrator.errors import BadParameter, BadProgram
 from orchestrator.exercises import (_procs, _source, concurrent_server, daemon, framing, producer_consumer,
-                                    reliable_consumer, remote_shell, tickets, udp_pinger)
+                                    reliable_consumer, remote_shell, thread_pool_server, tickets, udp_pinger)
 from orchestrator.learner import LearnerProgram
 from orchestrator.result import Result, Step
 from tests.unit.conftest import assert_one_line_error, run_cli
 
 
-def test_the_eight_exercises_and_their_roles():
+def test_the_nine_exercises_and_their_roles():
     found = {name: module.ROLE for name, module in exercises.available().items()}
     assert found == {"framing": "server", "remote-shell": "server", "udp-pinger": "client",
-                     "concurrent-server": "server", "tickets": "program", "producer-consumer": "program",
+                     "concurrent-server": "server", "thread-pool-server": "server", "tickets": "program", "producer-consumer": "program",
                      "daemon": "program", "reliable-consumer": "consumer"}
     for name in found:
         folder = exercises.HOME / name
@@ -167,6 +167,44 @@ def test_concurrent_server_crowd_is_held_to_one_client_alone():
     assert concurrent_server.crowd_step(crowd).passed
     slow = concurrent_server.crowd_step({**crowd, "seconds": 1.6})
     assert not slow.passed and "One client at a time" in slow.hint
+
+
+def served(start, first, done, failure=None):
+    return {"right": 20, "lines": 20, "failure": failure, "seconds": done - start, "span": [start, first, done]}
+
+
+def test_thread_pool_crowd_counts_the_clients_served_at_once():
+    rounds = [served(0, 1 + r, 2 + r) for r in range(3) for _ in range(4)]  # 4 at a time, back to back
+    crowd = {"clients": rounds, "seconds": 3.1, "alone_seconds": 1.0}
+    step = thread_pool_server.crowd_step(crowd)
+    assert step.passed and step.facts["served_at_once"] == 4 and step.hint == ""
+    serial = [served(0, 1 + n, 2 + n) for n in range(4)] + [served(0, None, 5, {"verdict": "no-reply", "line": 0})] * 8
+    step = thread_pool_server.crowd_step({"clients": serial, "seconds": 5.0, "alone_seconds": 1.0})
+    assert not step.passed and step.facts["served_at_once"] == 1 and "One client at a time" in step.hint
+    two = [served(0, 1 + r, 2 + r) for r in range(6) for _ in range(2)]
+    step = thread_pool_server.crowd_step({"clients": two, "seconds": 6.1, "alone_seconds": 1.0})
+    assert not step.passed and "Fewer clients" in step.hint
+    missing = thread_pool_server.crowd_step({**crowd, "clients": rounds[:11] + [None]})
+    assert not missing.passed, "a client that never reported was not answered"
+
+
+def test_thread_pool_threads_are_judged_over_the_whole_check_and_within_the_crowd():
+    timing = {"alone": [[0, 1], [4, 5]], "crowd": [[1, 4]], "vanished-workers": [[5, 7]]}
+    pool = {"threads": [[0.0, 1], [0.5, 5], [6.0, 5]]}
+    step = thread_pool_server.threads_step(pool, timing)
+    assert step.passed and step.facts["max_threads_in_crowd"] == 5, "the count in force when the crowd began"
+    grown = {"threads": [[0.0, 1], [0.5, 2], [1.2, 13], [3.9, 2]]}
+    step = thread_pool_server.threads_step(grown, timing)
+    assert not step.passed and step.facts["max_threads_in_crowd"] == 13 and "a thread per connection" in step.hint
+    assert not thread_pool_server.threads_step({"threads": []}, timing).passed, "no sample is no evidence"
+
+
+def test_thread_pool_later_clients_unanswered_blame_the_dead_workers():
+    vanish = {"vanished": 4, "half_line": "half a li", "seconds": 5.0,
+              "later": [served(0, None, 5, {"verdict": "no-reply", "line": 0})] * 4}
+    step = thread_pool_server.vanish_step(vanish)
+    assert not step.passed and "each worker died with its client" in step.hint
+    assert thread_pool_server.vanish_step({**vanish, "later": [served(0, 1, 2)] * 4}).passed
 
 
 # Gradescope's documented results.json: top-level and per-test keys, with their types

@@ -1,0 +1,150 @@
+"""thread-pool-server: the concurrent-server line protocol, served by a fixed pool of at most 4 threads."""
+from orchestrator.exercises import _steps
+from orchestrator.exercises.concurrent_server import told
+from orchestrator.i18n import N_, _
+from orchestrator.result import Step
+
+NAME = "thread-pool-server"
+ROLE = "server"
+SUMMARY = N_("the upper-casing line server on a fixed pool of 4 threads: 12 clients at once, at most 5 threads, "
+             "workers that outlive their clients")
+LINES, PAUSE_MS, CLIENTS, RATIO, VANISHERS, WORKERS = 20, 50, 12, 4, 4, 4
+MAX_THREADS = WORKERS + 1  # the workers and the main thread
+
+HINTS = {
+    "threads": N_("The threads grew with the connections: a thread per connection, or a new pool made for each "
+                  "connection. Make one pool of 4 (ThreadPoolExecutor(4)) once, before the accept loop, and hand "
+                  "every accepted connection to it: the pool's threads take the connections in turn."),
+    "one-at-a-time": N_("One client at a time: the connections were served one after another, so the pool is "
+                        "not used. Submit each connection to the pool and go straight back to accept(); a `with "
+                        "ThreadPoolExecutor(...)` block around one connection waits for it at its end."),
+    "few-workers": N_("Fewer clients were served at once than the pool's 4 workers could: is the pool smaller "
+                      "than 4, or does each worker wait for something shared?"),
+    "dead-workers": N_("After clients vanished mid-line, later clients were never answered: each worker died with "
+                       "its client (an exception such as ConnectionResetError ended the worker's thread) and "
+                       "nothing replaced it. Catch errors per connection inside the worker, or use "
+                       "ThreadPoolExecutor, whose workers outlive a task's exception."),
+    "wrong": N_("A reply differs from the line upper-cased: read whole lines (a recv() may hold part of one, or "
+                "several) and reply to each."),
+}
+
+
+def present(clients):
+    """The checker's clients, one that never reported (its thread outlived the case) counted as unanswered."""
+    missing = {"failure": {"verdict": "no-reply", "line": 0}, "right": 0, "lines": LINES, "span": [None] * 3}
+    return [c or missing for c in clients]
+
+
+def served_at_once(clients):
+    """The most clients being answered at one moment: between their first reply and their end."""
+    edges = sorted(edge for c in clients if c["span"][1] for edge in ((c["span"][1], 1), (c["span"][2], -1)))
+    most = now = 0
+    for __, change in edges:  # an end sorts before a start at the same moment
+        now += change
+        most = max(most, now)
+    return most
+
+
+def threads_during(samples, spans):
+    """The most threads sampled within any of the spans ([[start, end]]), counting the one in force at a
+    span's start."""
+    most = 0
+    for start, end in spans:
+        before = [n for at, n in samples if at <= start][-1:]
+        most = max([most, *before, *(n for at, n in samples if start < at <= end)])
+    return most
+
+
+def alone_step(alone):
+    bad = next((o for o in (alone["before"], alone["after"]) if o["failure"]), None)
+    return Step("alone", _("one client alone"), passed=bad is None,
+                expected=_("{lines} lines, {pause} ms apart, each answered upper-cased (once before the crowd, "
+                           "once after)").format(lines=LINES, pause=PAUSE_MS),
+                observed=_("before: {before}; after: {after}").format(before=told(alone["before"]),
+                                                                       after=told(alone["after"])),
+                why=_("The time one client takes alone is what the crowd is measured against."),
+                facts=alone, hint="" if not bad else _(HINTS["wrong"]))
+
+
+def crowd_hint(failed, at_once, in_time):
+    if not failed and in_time:
+        return ""
+    if failed and {c["failure"]["verdict"] for c in failed} == {"wrong"}:
+        return _(HINTS["wrong"])
+    return _(HINTS["one-at-a-time" if at_once <= 1 else "few-workers"])
+
+
+def crowd_step(crowd):
+    clients = present(crowd["clients"])
+    failed = [c for c in clients if c["failure"]]
+    limit = round(RATIO * crowd["alone_seconds"], 2)
+    in_time, at_once = crowd["seconds"] <= limit, served_at_once(clients)
+    return Step(
+        "crowd", _("{clients} clients at once").format(clients=CLIENTS),
+        passed=not failed and in_time,
+        expected=_("{clients} clients of {lines} lines each, all answered within {ratio}× the time one client "
+                   "takes alone ({limit} s): {workers} served at a time, in three rounds").format(
+            clients=CLIENTS, lines=LINES, ratio=RATIO, limit=limit, workers=WORKERS),
+        observed=_("{right}/{lines} lines right in {seconds} s; served at once: at most {at_once}").format(
+            right=sum(c["right"] for c in clients), lines=CLIENTS * LINES, seconds=crowd["seconds"], at_once=at_once)
+        + (_("; {count} client(s) failed, e.g. {failure}").format(count=len(failed), failure=told(failed[0]))
+           if failed else ""),
+        why=_("A pool of 4 serves 4 connections at a time while the others wait their turn in the pool's queue: "
+              "12 clients take about 3 times as long as one, never 12 times."),
+        facts={**crowd, "limit_seconds": limit, "served_at_once": at_once,
+               "ratio": round(crowd["seconds"] / crowd["alone_seconds"], 2) if crowd["alone_seconds"] else None},
+        hint=crowd_hint(failed, at_once, in_time))
+
+
+def threads_step(record, timing):
+    samples = record.get("threads") or []
+    most = max((n for __, n in samples), default=0)
+    crowd = threads_during(samples, timing["crowd"])
+    passed = 0 < most <= MAX_THREADS
+    return Step(
+        "pool-threads", _("never more than {limit} threads").format(limit=MAX_THREADS), passed=passed,
+        expected=_("the program never has more than {limit} threads ({workers} workers and the main thread), "
+                   "however many clients come (sampled from /proc every 10 ms)").format(
+            limit=MAX_THREADS, workers=WORKERS),
+        observed=_("at most {most} threads; {crowd} while {clients} clients were connected").format(
+            most=most, crowd=crowd, clients=CLIENTS),
+        why=_("A fixed pool is the point: its threads are made once and reused, so a crowd costs a queue, not a "
+              "thread per client."),
+        facts={"max_threads": most, "max_threads_in_crowd": crowd, "limit": MAX_THREADS, "samples": samples,
+               "timing": timing},
+        hint="" if passed else _(HINTS["threads"]))
+
+
+def vanish_step(vanish):
+    later = present(vanish["later"])
+    failed = [c for c in later if c["failure"]]
+    return Step(
+        "vanished-workers", _("{count} clients vanish mid-line, then {count} more come").format(count=VANISHERS),
+        passed=not failed,
+        expected=_("{count} clients each send '{half}' and vanish (their connections reset); {count} clients "
+                   "that come next are all answered").format(count=VANISHERS, half=vanish["half_line"]),
+        observed=_("{answered}/{count} later clients answered").format(answered=len(later) - len(failed),
+                                                                     count=len(later))
+        + (_("; e.g. {failure}").format(failure=told(failed[0])) if failed else ""),
+        why=_("A worker is the pool's for the whole run: one client's error must end that connection, not the "
+              "thread that serves everyone after it."),
+        facts=vanish, hint="" if not failed else _(HINTS["dead-workers"]))
+
+
+def check(lab, program, progress, seed):
+    server, client = lab.node("server"), lab.node("client1")
+    progress(_("{exercise}: starting {file} on server").format(exercise=NAME, file=program.path.name))
+    port = lab.exercise_port()
+    with program.serving(server, port, threads=True) as running:
+        steps = [_steps.started(running, port)]
+        if running.ready:
+            progress(_("{exercise}: the cases, from client1: one client, then {clients} at once (about 10 s)")
+                     .format(exercise=NAME, clients=CLIENTS))
+            got = client.program("checkers.pooled", "server", port, "--lines", LINES, "--pause-ms", PAUSE_MS,
+                                 "--clients", CLIENTS, "--ratio", RATIO, "--vanishers", VANISHERS, timeout=240)
+            lasted = _steps.survived(running)
+            record = lasted.facts["record"]
+            cases = [alone_step(got["alone"]), crowd_step(got["crowd"]), threads_step(record, got["timing"]),
+                     vanish_step(got["vanish"])]
+            steps = _steps.after_the_end(steps + cases, got["timing"], record) + [lasted]
+    return steps + [_steps.clean([server])]
