@@ -32,11 +32,12 @@ def told(outcome):
         right=outcome["right"], lines=outcome["lines"], line=failure["line"] + 1, failure=what)
 
 
-def alone_step(alone):
+def alone_step(alone, lines=LINES, pause=PAUSE_MS):
+    """The step `alone`: one client's lines, before the crowd and after it, all answered right."""
     bad = next((o for o in (alone["before"], alone["after"]) if o["failure"]), None)
     return Step("alone", _("one client alone"), passed=bad is None,
                 expected=_("{lines} lines, {pause} ms apart, each answered upper-cased (once before the crowd, "
-                           "once after)").format(lines=LINES, pause=PAUSE_MS),
+                           "once after)").format(lines=lines, pause=pause),
                 observed=_("before: {before}; after: {after}").format(before=told(alone["before"]),
                                                                        after=told(alone["after"])),
                 why=_("The time one client takes alone is what the crowd is measured against."),

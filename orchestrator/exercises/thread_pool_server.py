@@ -1,6 +1,6 @@
 """thread-pool-server: the concurrent-server line protocol, served by a fixed pool of at most 4 threads."""
 from orchestrator.exercises import _steps
-from orchestrator.exercises.concurrent_server import told
+from orchestrator.exercises.concurrent_server import HINTS as LINE_HINTS, alone_step, told
 from orchestrator.i18n import N_, _
 from orchestrator.result import Step
 
@@ -24,8 +24,7 @@ HINTS = {
                        "its client (an exception such as ConnectionResetError ended the worker's thread) and "
                        "nothing replaced it. Catch errors per connection inside the worker, or use "
                        "ThreadPoolExecutor, whose workers outlive a task's exception."),
-    "wrong": N_("A reply differs from the line upper-cased: read whole lines (a recv() may hold part of one, or "
-                "several) and reply to each."),
+    "wrong": LINE_HINTS["wrong"],  # the same protocol, the same mistake
 }
 
 
@@ -53,17 +52,6 @@ def threads_during(samples, spans):
         before = [n for at, n in samples if at <= start][-1:]
         most = max([most, *before, *(n for at, n in samples if start < at <= end)])
     return most
-
-
-def alone_step(alone):
-    bad = next((o for o in (alone["before"], alone["after"]) if o["failure"]), None)
-    return Step("alone", _("one client alone"), passed=bad is None,
-                expected=_("{lines} lines, {pause} ms apart, each answered upper-cased (once before the crowd, "
-                           "once after)").format(lines=LINES, pause=PAUSE_MS),
-                observed=_("before: {before}; after: {after}").format(before=told(alone["before"]),
-                                                                       after=told(alone["after"])),
-                why=_("The time one client takes alone is what the crowd is measured against."),
-                facts=alone, hint="" if not bad else _(HINTS["wrong"]))
 
 
 def crowd_hint(failed, at_once, in_time):
@@ -144,7 +132,7 @@ def check(lab, program, progress, seed):
                                  "--clients", CLIENTS, "--ratio", RATIO, "--vanishers", VANISHERS, timeout=240)
             lasted = _steps.survived(running)
             record = lasted.facts["record"]
-            cases = [alone_step(got["alone"]), crowd_step(got["crowd"]), threads_step(record, got["timing"]),
-                     vanish_step(got["vanish"])]
+            cases = [alone_step(got["alone"], LINES, PAUSE_MS), crowd_step(got["crowd"]),
+                     threads_step(record, got["timing"]), vanish_step(got["vanish"])]
             steps = _steps.after_the_end(steps + cases, got["timing"], record) + [lasted]
     return steps + [_steps.clean([server])]
