@@ -160,7 +160,8 @@ def serve(args):
             conn, peer = accepted(listener)
             # pickled for the worker (the descriptor passed over a Unix socket), so the parent may not close it
             # before the task is done
-            pool.apply_async(handle, (conn, peer, args.idle), callback=closer(conn), error_callback=closer(conn))
+            pool.apply_async(handle, (conn, peer, args.idle, "pools"), callback=closer(conn),
+                             error_callback=closer(conn))
     except Stopped:
         pool.terminate()
         return {"workers": args.workers, "stopped": "SIGTERM"}

@@ -60,10 +60,11 @@ def read_line(conn):
     return data.decode(errors="replace")
 
 
-def handle(conn, peer, idle):
-    """Serve one connection's single request, blocking: used by iterative, threads and fork. Whatever the
-    peer does (garbage, a stall, a reset) ends this connection only, with one log line."""
-    with conn, serving.contained("reqserver", peer):
+def handle(conn, peer, idle, server="reqserver"):
+    """Serve one connection's single request, blocking: used by iterative, threads and fork (and by the pool
+    of nodes.pools, which logs as `server`). Whatever the peer does (garbage, a stall, a reset) ends this
+    connection only, with one log line."""
+    with conn, serving.contained(server, peer):
         conn.settimeout(idle)
         started = time.monotonic()
         try:

@@ -10,7 +10,7 @@ FRAMED_BENCH = 9400    # nodes.framed sink / source: the framing benchmark
 EXECD_FRAMED = 7000    # nodes.execd: the framed remote shell
 EXECD_NAIVE = 7001     # nodes.execd: the course's naive remote shell, unsafe by design
 TICKETS = 7100         # nodes.tickets serve: the ticket store
-REQSERVER = 7200       # nodes.reqserver / nodes.reqclient: the concurrency lesson
+REQSERVER = 7200       # nodes.reqserver / nodes.reqclient: the concurrency lesson; nodes.pools serve, its protocol
 QUEUES = 7300          # nodes.queues broker: the producer-consumer broker
 QUEUE_BASELINE = 7301  # nodes.queuebase: the bare manager queue the benchmark compares with
 # a learner's server under `socklab check` (nodes.sandbox runs it, nodes.checkers drive it): each check the next

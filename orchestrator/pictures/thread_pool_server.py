@@ -41,7 +41,7 @@ def threads(facts):
     times = [at - zero for at, __ in samples] + [end - zero]
     axes.step(times, [n for __, n in samples] + [samples[-1][1]], where="post", color="#333333")
     axes.axhline(facts["limit"], color="#D55E00", linestyle="--")
-    axes.set(xlabel=_("seconds"), ylabel=_("threads"),
+    axes.set(xlabel=_("seconds"), ylabel=_("threads at once"),
              ylim=(0, max(facts["max_threads"], facts["limit"]) + 2),
              title=_("the program's threads (at most {most}; limit {limit}, dashed)").format(
                  most=facts["max_threads"], limit=facts["limit"]))
