@@ -1,10 +1,10 @@
 """Run a learner's Python file as an unprivileged user under limits, and leave nothing of it behind.
 
-    python3 -m nodes.sandbox [--listen tcp|udp:PORT] [--limit-s S] [--workdir DIR] [--watch] [--threads]
-                             [--stdout-file NAME] [--unbuffered] -- FILE ARGS...
+    python3 -m nodes.sandbox [--listen tcp|udp:PORT] [--limit-s S] [--workdir DIR] [--watch] [--usage]
+                             [--nofile N] [--fsize-mib N] [--stdout-file NAME] [--unbuffered] -- FILE ARGS...
 
 Run as root; the program runs as uid/gid SANDBOX_UID (no account, no groups, HOME in its workdir) with
-limits on processes, memory, CPU time, file size and open files. Its output is kept up to OUTPUT_KEPT bytes
+limits on processes, memory, CPU time, file size and open files (an exercise may raise the last two). Its output is kept up to OUTPUT_KEPT bytes
 per stream; one that prints more than OUTPUT_FLOOD in all is stopped. With --listen, `listening` goes to
 stderr once a socket of that user is bound to the port (read from /proc/net, no probe connection).
 It ends when the program does, at the time limit, or on SIGTERM; then every process of the sandbox user
@@ -13,8 +13,9 @@ wall-clock time the program ended by itself, else null), "stdout", "stderr", "st
 "outlived": processes still there after the program ended}.
 With --watch, also "lines": [[seconds, stdout line]] and "watch": [[seconds, [[pid, ppid, state, args]]]]
 (the sandbox user's processes every 10 ms, when they changed, on one clock with the lines; sampling goes on
-for a second after the program ends, while any of its processes is left). With --threads, also "threads":
-[[wall-clock time, threads]]: how many threads all the program's processes had, every 10 ms, when it changed.
+for a second after the program ends, while any of its processes is left). With --usage, also "usage":
+[[wall-clock time, threads, rss_kib, cpu_s]]: all the program's live processes together, sampled every 10 ms
+and kept when the threads changed, the resident memory moved by 1 MiB or half a second passed.
 With --stdout-file, the
 program's stdout is that file in its workdir, not a pipe: every line it printed is there, even if the
 node is killed (a stopped container's files can still be read).
@@ -35,14 +36,24 @@ OUTPUT_KEPT = 256 * 1024
 OUTPUT_FLOOD = 16 * 1024 * 1024
 LIMITS = {resource.RLIMIT_NPROC: 128, resource.RLIMIT_AS: 2 << 30, resource.RLIMIT_CPU: 120,
           resource.RLIMIT_FSIZE: 64 << 20, resource.RLIMIT_NOFILE: 256, resource.RLIMIT_CORE: 0}
-MAX_LINES, MAX_SNAPSHOTS, LINGER_S = 2000, 2000, 1.0
+MAX_LINES, MAX_SNAPSHOTS, MAX_USAGE, LINGER_S = 2000, 2000, 5000, 1.0
+PAGE_KIB, TICKS = os.sysconf("SC_PAGE_SIZE") // 1024, os.sysconf("SC_CLK_TCK")
 LISTEN_STATE = {"tcp": "0A", "udp": "07"}  # /proc/net: TCP_LISTEN; an unconnected UDP socket
 
 
-def limited():
-    """In the child, before exec: the limits (lowering them needs no privilege)."""
-    for limit, value in LIMITS.items():
-        resource.setrlimit(limit, (value, value))
+def limits(args):
+    """LIMITS, with the open files and the file size an exercise asked for."""
+    return {**LIMITS, **({resource.RLIMIT_NOFILE: args.nofile} if args.nofile else {}),
+            **({resource.RLIMIT_FSIZE: args.fsize_mib << 20} if args.fsize_mib else {})}
+
+
+def limited(values):
+    """A preexec_fn setting the limits in the child, before exec and after it became the sandbox user: each is
+    below what the node allows, and lowering a limit needs no privilege."""
+    def apply():
+        for limit, value in values.items():
+            resource.setrlimit(limit, (value, value))
+    return apply
 
 
 def status(pid):
@@ -107,16 +118,19 @@ def bound(proto, port):
     return False
 
 
-def thread_count():
-    """How many threads the sandbox user's live processes have in all (num_threads, from /proc/PID/stat)."""
-    total = 0
+def usage():
+    """(threads, rss_kib, cpu_s) of the sandbox user's live processes together, from /proc/PID/stat."""
+    threads = rss = ticks = 0
     for pid in sandbox_pids(zombies=False):
         try:
             stat = open(f"/proc/{pid}/stat").read()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        total += int(stat[stat.rindex(")") + 2:].split()[17])
-    return total
+        fields = stat[stat.rindex(")") + 2:].split()  # fields[0] is the state, field 3 of stat(5)
+        ticks += int(fields[11]) + int(fields[12])    # utime, stime
+        threads += int(fields[17])
+        rss += int(fields[21]) * PAGE_KIB
+    return threads, rss, round(ticks / TICKS, 2)
 
 
 def processes():
@@ -195,7 +209,9 @@ def arguments(argv):
     parser.add_argument("--limit-s", type=float, default=30.0, help="wall-clock limit")
     parser.add_argument("--workdir", default="/tmp")
     parser.add_argument("--watch", action="store_true", help="record output lines and the process table")
-    parser.add_argument("--threads", action="store_true", help="record the program's thread count over time")
+    parser.add_argument("--usage", action="store_true", help="record the program's threads, memory and CPU")
+    parser.add_argument("--nofile", type=int, help="open files allowed (instead of the default limit)")
+    parser.add_argument("--fsize-mib", type=int, help="largest file it may write, in MiB (instead of the default)")
     parser.add_argument("--stdout-file", help="the program's stdout goes to this file of its workdir")
     parser.add_argument("--unbuffered", action="store_true",
                         help="PYTHONUNBUFFERED: each line out at once (but print's text and newline are then two "
@@ -211,7 +227,7 @@ def start(args, stdout):
            "PYTHONDONTWRITEBYTECODE": "1", **({"PYTHONUNBUFFERED": "1"} if args.unbuffered else {})}
     return subprocess.Popen(["python3", args.file, *args.args], cwd=args.workdir, env=env, stdin=subprocess.DEVNULL,
                             stdout=stdout, stderr=subprocess.PIPE, user=SANDBOX_UID, group=SANDBOX_UID,
-                            extra_groups=[], start_new_session=True, preexec_fn=limited)
+                            extra_groups=[], start_new_session=True, preexec_fn=limited(limits(args)))
 
 
 class Watch:
@@ -227,28 +243,30 @@ class Watch:
                 self.snapshots.append([round(time.monotonic() - self.started, 3), table])
 
 
-class Threads:
-    """The program's thread count over time (with --threads), kept each time it changed, on the wall clock:
-    a checker's cases are timed on it too."""
+class Usage:
+    """The program's threads, memory and CPU over time (with --usage), on the wall clock a checker's cases
+    are timed on too: a sample kept when the threads changed, the memory moved by 1 MiB or 0.5 s passed."""
 
     def __init__(self, on):
         self.on, self.samples = on, []
 
     def sample(self):
-        if self.on and len(self.samples) < MAX_SNAPSHOTS:
-            count = thread_count()
-            if not self.samples or self.samples[-1][1] != count:
-                self.samples.append([round(time.time(), 3), count])
+        if not self.on or len(self.samples) >= MAX_USAGE:
+            return
+        now, (threads, rss, cpu) = round(time.time(), 3), usage()
+        last = self.samples[-1] if self.samples else None
+        if not last or threads != last[1] or abs(rss - last[2]) >= 1024 or now - last[0] >= 0.5:
+            self.samples.append([now, threads, rss, cpu])
 
 
-def supervise(child, args, out, total, watch, threads, stopped, started):
+def supervise(child, args, out, total, watch, used, stopped, started):
     """Until the program ends, is stopped, floods or outlives its limit: say `listening` once it is bound
     (--listen). (timed_out, flooded)."""
     proto, _, port = (args.listen or "").partition(":")
     said = not args.listen
     while child.poll() is None and not stopped.is_set():
         watch.sample()
-        threads.sample()
+        used.sample()
         if not said and bound(proto, int(port)):
             print("listening", file=sys.stderr, flush=True)
             said = True
@@ -280,11 +298,11 @@ def run(argv):
     stamper = threading.Thread(target=stamp_exit, args=(child.pid, exited_at), daemon=True)
     stamper.start()
     total, watch = [0], Watch(args.watch, started)
-    threads = Threads(args.threads)
+    used = Usage(args.usage)
     out = FileOutput(stdout) if args.stdout_file else Output(child.stdout, total, started if args.watch else None)
     err = Output(child.stderr, total)
     try:
-        timed_out, flooded = supervise(child, args, out, total, watch, threads, stopped, started)
+        timed_out, flooded = supervise(child, args, out, total, watch, used, stopped, started)
         ended, noticed_at = child.poll() is not None, round(time.time(), 3)
         outlived = len(sandbox_pids()) if ended else None
         if ended:
@@ -302,7 +320,7 @@ def run(argv):
             "seconds": round(time.monotonic() - started, 3), "ended_at": (exited_at or [noticed_at])[0] if ended else None,
             "stdout": out.text(), "stderr": err.text(), "stdout_bytes": out.count, "stderr_bytes": err.count,
             "outlived": outlived, **({"lines": out.lines, "watch": watch.snapshots} if args.watch else {}),
-            **({"threads": threads.samples} if args.threads else {})}
+            **({"usage": used.samples} if args.usage else {})}
 
 
 if __name__ == "__main__":

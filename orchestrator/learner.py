@@ -61,17 +61,19 @@ class LearnerProgram:
         node.container.put_archive("/", archive.getvalue())
         return directory
 
-    def sandboxed(self, node, *args, listen=None, limit_s=30, extra=None, watch=False, threads=False,
-                  stdout_file=None, unbuffered=False):
+    def sandboxed(self, node, *args, listen=None, limit_s=30, extra=None, watch=False, usage=False,
+                  stdout_file=None, unbuffered=False, nofile=None, fsize_mib=None):
         """The nodes.sandbox arguments that run the program on node (installed in a fresh directory with
         extra) with args, and that directory. watch: the sandbox also records output lines and the process
-        table, timed; threads: its thread count over time; stdout_file: its stdout is that file of the
-        directory (readable with read_file even after the node is killed); unbuffered: PYTHONUNBUFFERED, for
-        output that must leave at once (a process killed loses its buffer)."""
+        table, timed; usage: its threads, memory and CPU over time; stdout_file: its stdout is that file of
+        the directory (readable with read_file even after the node is killed); unbuffered: PYTHONUNBUFFERED,
+        for output that must leave at once (a process killed loses its buffer); nofile, fsize_mib: the open
+        files and the file size it may have, where an exercise needs more than the sandbox's defaults."""
         directory = self.install(node, extra)
-        flags = {"--watch": watch, "--threads": threads, "--unbuffered": unbuffered}
-        options = ["--limit-s", limit_s, "--workdir", directory] + (["--listen", listen] if listen else []) \
-            + (["--stdout-file", stdout_file] if stdout_file else []) + [flag for flag, on in flags.items() if on]
+        flags = {"--watch": watch, "--usage": usage, "--unbuffered": unbuffered}
+        valued = {"--listen": listen, "--stdout-file": stdout_file, "--nofile": nofile, "--fsize-mib": fsize_mib}
+        options = ["--limit-s", limit_s, "--workdir", directory] + [flag for flag, on in flags.items() if on] \
+            + [word for option, value in valued.items() if value for word in (option, value)]
         return [*options, "--", f"{directory}/{self.path.name}", *args], directory
 
     def start(self, node, *args, **options):
@@ -83,12 +85,11 @@ class LearnerProgram:
         return process
 
     @contextmanager
-    def serving(self, node, port, *args, proto="tcp", limit_s=120, ready_s=5, threads=False):
+    def serving(self, node, port, *args, proto="tcp", limit_s=120, ready_s=5, **options):
         """The program as a server (`python3 FILE PORT ARGS...`) for the length of a `with` block: a Process
         whose `ready` says whether it bound the port within ready_s (not binding it is a finding, not an
-        error), stopped at the end. threads: its record says how many threads it had over time."""
-        argv, directory = self.sandboxed(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s,
-                                         threads=threads)
+        error), stopped at the end. options: sandboxed()'s (usage, nofile, fsize_mib)."""
+        argv, directory = self.sandboxed(node, port, *args, listen=f"{proto}:{port}", limit_s=limit_s, **options)
         with node.serve("sandbox", *argv, timeout=ready_s, strict=False) as process:
             process.workdir = directory
             yield process

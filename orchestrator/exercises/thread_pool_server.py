@@ -84,8 +84,17 @@ def crowd_step(crowd):
         hint=crowd_hint(failed, at_once, in_time))
 
 
+def thread_counts(usage):
+    """[[time, threads]] each time the count changed, from the sandbox's usage samples."""
+    counts = []
+    for at, threads, *__ in usage:
+        if not counts or counts[-1][1] != threads:
+            counts.append([at, threads])
+    return counts
+
+
 def threads_step(record, timing):
-    samples = record.get("threads") or []
+    samples = thread_counts(record.get("usage") or [])
     most = max((n for __, n in samples), default=0)
     crowd = threads_during(samples, timing["crowd"])
     passed = 0 < most <= MAX_THREADS
@@ -123,7 +132,7 @@ def check(lab, program, progress, seed):
     server, client = lab.node("server"), lab.node("client1")
     progress(_("{exercise}: starting {file} on server").format(exercise=NAME, file=program.path.name))
     port = lab.exercise_port()
-    with program.serving(server, port, threads=True) as running:
+    with program.serving(server, port, usage=True) as running:
         steps = [_steps.started(running, port)]
         if running.ready:
             progress(_("{exercise}: the cases, from client1: one client, then {clients} at once (about 10 s)")

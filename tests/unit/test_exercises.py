@@ -190,13 +190,13 @@ def test_thread_pool_crowd_counts_the_clients_served_at_once():
 
 def test_thread_pool_threads_are_judged_over_the_whole_check_and_within_the_crowd():
     timing = {"alone": [[0, 1], [4, 5]], "crowd": [[1, 4]], "vanished-workers": [[5, 7]]}
-    pool = {"threads": [[0.0, 1], [0.5, 5], [6.0, 5]]}
+    pool = {"usage": [[0.0, 1, 9000, 0.1], [0.5, 5, 9500, 0.1], [6.0, 5, 9500, 0.2]]}
     step = thread_pool_server.threads_step(pool, timing)
     assert step.passed and step.facts["max_threads_in_crowd"] == 5, "the count in force when the crowd began"
-    grown = {"threads": [[0.0, 1], [0.5, 2], [1.2, 13], [3.9, 2]]}
+    grown = {"usage": [[0.0, 1, 9000, 0.1], [0.5, 2, 9000, 0.1], [1.2, 13, 9900, 0.2], [3.9, 2, 9000, 0.3]]}
     step = thread_pool_server.threads_step(grown, timing)
     assert not step.passed and step.facts["max_threads_in_crowd"] == 13 and "a thread per connection" in step.hint
-    assert not thread_pool_server.threads_step({"threads": []}, timing).passed, "no sample is no evidence"
+    assert not thread_pool_server.threads_step({"usage": []}, timing).passed, "no sample is no evidence"
 
 
 def test_thread_pool_later_clients_unanswered_blame_the_dead_workers():
