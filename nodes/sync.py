@@ -22,11 +22,11 @@ import re
 import select
 import signal
 import statistics
-import sys
 import time
 from contextlib import nullcontext
 
 from nodes.lib import program
+from nodes.procs import say_ready
 
 STARTED = time.monotonic()
 WAIT = 30  # the longest any wait of this program lasts: nothing hangs
@@ -38,10 +38,6 @@ FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+) in (?P<function>
 
 def now():
     return round(time.monotonic() - STARTED, 4)
-
-
-def say_ready(*pids):
-    sys.stderr.write(f"ready {' '.join(map(str, pids))}\n")  # one write: the observer reads whole lines
 
 
 def wait_for_go():

@@ -1,6 +1,5 @@
 """Steps every exercise has: the program started (and, for a server, bound its port); nothing of it was
 left running; the record of how it ended, told in one line."""
-from nodes.lib import ports
 from orchestrator.i18n import _
 from orchestrator.learner import leftovers
 from orchestrator.result import Step, label
@@ -95,18 +94,20 @@ def after_the_end(steps, timing, record):
     return steps
 
 
-def check_server(lab, program, progress, name, checker, args, steps_from, about=""):
-    """Every server exercise: the learner's program serves on `server`, nodes.checkers.<checker> drives it
-    from client1, steps_from(its result) judges; then whether it survived, and that nothing is left. `about`
+def check_server(lab, program, progress, name, checker, args, steps_from, about="", **serving):
+    """Every server exercise: the learner's program serves on `server` (serving: options of
+    LearnerProgram.serving, e.g. usage=True), nodes.checkers.<checker> drives it from client1, steps_from(its
+    result, the sandbox's record) judges; then whether it survived, and that nothing is left. `about`
     (translated by the caller) ends the progress line of the cases."""
     server, client = lab.node("server"), lab.node("client1")
     progress(_("{exercise}: starting {file} on server").format(exercise=name, file=program.path.name))
     port = lab.exercise_port()
-    with program.serving(server, port) as running:
+    with program.serving(server, port, **serving) as running:
         steps = [started(running, port)]
         if running.ready:
             progress(_("{exercise}: the cases, from client1{about}").format(exercise=name, about=about))
             got = client.program(f"checkers.{checker}", "server", port, *args, timeout=240)
             lasted = survived(running)  # waits a second: an end in the last case is reported by then
-            steps = after_the_end(steps + steps_from(got), got.get("timing", {}), lasted.facts["record"]) + [lasted]
+            record = lasted.facts["record"]
+            steps = after_the_end(steps + steps_from(got, record), got.get("timing", {}), record) + [lasted]
     return steps + [clean([server])]

@@ -82,5 +82,5 @@ def vanish_step(outcome):
 def check(lab, program, progress, seed):
     return _steps.check_server(
         lab, program, progress, NAME, "upper", ("--lines", LINES, "--pause-ms", PAUSE_MS, "--clients", CLIENTS),
-        lambda got: [alone_step(got["alone"]), crowd_step(got["crowd"]), vanish_step(got["vanish"])],
+        lambda got, record: [alone_step(got["alone"]), crowd_step(got["crowd"]), vanish_step(got["vanish"])],
         about=_(": one client, then {clients} at once (about 5 s)").format(clients=CLIENTS))

@@ -118,7 +118,7 @@ def case_step(case, outcome, native):
 
 
 def check(lab, program, progress, seed):
-    def steps(got):
+    def steps(got, record):
         native = native_order(got["cases"])
         return [case_step(case, got["cases"][case], native) for case in CASES]
     return _steps.check_server(lab, program, progress, NAME, "framing", ("--seed", seed), steps)

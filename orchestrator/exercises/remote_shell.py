@@ -122,5 +122,5 @@ def case_step(case, replies):
 
 
 def check(lab, program, progress, seed):
-    return _steps.check_server(lab, program, progress, NAME, "remote_shell", (), lambda got: [
+    return _steps.check_server(lab, program, progress, NAME, "remote_shell", (), lambda got, record: [
         case_step(case, got["cases"][case]) for case in CASES], about=_(" (about 15 s)"))

@@ -88,7 +88,7 @@ def memory_step(facts):
     counted = ps[str(facts["pid"])]["nlwp"] == count + 1 and all(ps[str(c)]["nlwp"] == 1 for c in facts["children"])
     return Step(
         "memory-cost", _("a thread takes less memory than a process"),
-        passed=counted and thread < private,
+        passed=counted and 0 < thread < private,  # a thread has its stack: it costs something
         expected=_("{count} waiting threads add less resident memory each to their process than each of {count} "
                    "waiting child processes holds for itself; ps counts {threads} threads in the parent, 1 in "
                    "each child").format(count=count, threads=count + 1),
@@ -110,7 +110,7 @@ def race_summary(races):
 def lost_updates_step(facts):
     races = {name: facts["races"][name] for name in ("plain", "call", "sleep")}
     return Step(
-        "lost-updates", _("n -= 1 from many threads loses updates, GIL or not"),
+        "lost-updates", _("a read-modify-write from many threads loses updates, GIL or not"),
         passed=races["call"]["lost"] > 0 and races["sleep"]["lost"] > 0,
         expected=_("{threads} threads decrement a shared n that starts at the number of decrements, with "
                    "sys.setswitchinterval({interval}): where a thread switch can fall between reading n and "
@@ -119,9 +119,10 @@ def lost_updates_step(facts):
         observed=_("Python {python}: {summary}").format(python=facts["python"], summary=race_summary(races)),
         why=_("The GIL runs one thread at a time, not one update at a time: n -= x reads n, computes, writes. "
               "A switch between the read and the write (at a call, or during a sleep) lets another thread write "
-              "in between, and one write overwrites the other. A plain n -= 1 lost {plain} here: Python 3.11 looks "
-              "for a switch only at calls and loop back-edges, never between its read and its write — any call "
-              "in between, or another interpreter, lets it lose updates too.").format(plain=races["plain"]["lost"]),
+              "in between, and one write overwrites the other. A plain n -= 1 lost {plain} here: Python {python} "
+              "looks for a switch only at calls and loop back-edges, never between its read and its write — any "
+              "call in between, or another interpreter, lets it lose updates too.").format(
+            plain=races["plain"]["lost"], python=facts["python"]),
         facts={**facts, "races": races})
 
 

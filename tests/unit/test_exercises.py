@@ -188,23 +188,39 @@ def test_thread_pool_crowd_counts_the_clients_served_at_once():
     assert not missing.passed, "a client that never reported was not answered"
 
 
+def test_thread_pool_crowd_hints_follow_what_was_seen():
+    four = [served(0, 1 + r, 2 + r) for r in range(3) for _ in range(4)]
+    slow = thread_pool_server.crowd_step({"clients": four, "seconds": 4.5, "alone_seconds": 1.0})
+    assert not slow.passed and "served 4 at a time, yet took longer" in slow.hint, "the pool was fine; time was not"
+    closed = four[:11] + [served(0, 1, 1.5, {"verdict": "closed", "line": 3})]
+    step = thread_pool_server.crowd_step({"clients": closed, "seconds": 3.1, "alone_seconds": 1.0})
+    assert not step.passed and "closed the connection" in step.hint
+
+
 def test_thread_pool_threads_are_judged_over_the_whole_check_and_within_the_crowd():
-    timing = {"alone": [[0, 1], [4, 5]], "crowd": [[1, 4]], "vanished-workers": [[5, 7]]}
+    timing = {"alone": [[0.2, 1], [4, 5]], "crowd": [[1, 4]], "vanished-workers": [[5, 7]]}
     pool = {"usage": [[0.0, 1, 9000, 0.1], [0.5, 5, 9500, 0.1], [6.0, 5, 9500, 0.2]]}
-    step = thread_pool_server.threads_step(pool, timing)
+    step = thread_pool_server.threads_step(pool, timing, crowd_served=True)
     assert step.passed and step.facts["max_threads_in_crowd"] == 5, "the count in force when the crowd began"
+    assert not thread_pool_server.threads_step(pool, timing, crowd_served=False).passed, "nobody served, no pool"
     grown = {"usage": [[0.0, 1, 9000, 0.1], [0.5, 2, 9000, 0.1], [1.2, 13, 9900, 0.2], [3.9, 2, 9000, 0.3]]}
-    step = thread_pool_server.threads_step(grown, timing)
+    step = thread_pool_server.threads_step(grown, timing, crowd_served=True)
     assert not step.passed and step.facts["max_threads_in_crowd"] == 13 and "a thread per connection" in step.hint
-    assert not thread_pool_server.threads_step({"usage": []}, timing).passed, "no sample is no evidence"
+    library = {"usage": [[0.0, 8, 9000, 0.1], [6.0, 8, 9500, 0.2]]}  # multiprocessing.pool.ThreadPool(4)
+    step = thread_pool_server.threads_step(library, timing, crowd_served=True)
+    assert not step.passed and step.facts["threads_before_clients"] == 8 and "before any client" in step.hint
+    assert not thread_pool_server.threads_step({"usage": []}, timing, True).passed, "no sample is no evidence"
 
 
-def test_thread_pool_later_clients_unanswered_blame_the_dead_workers():
-    vanish = {"vanished": 4, "half_line": "half a li", "seconds": 5.0,
+def test_thread_pool_later_clients_must_be_served_by_every_worker():
+    vanish = {"vanished": 6, "half_line": "half a li", "seconds": 5.0,
               "later": [served(0, None, 5, {"verdict": "no-reply", "line": 0})] * 4}
     step = thread_pool_server.vanish_step(vanish)
     assert not step.passed and "each worker died with its client" in step.hint
     assert thread_pool_server.vanish_step({**vanish, "later": [served(0, 1, 2)] * 4}).passed
+    one_left = [served(0, 1 + n, 2 + n) for n in range(4)]  # one worker survived: served one after another
+    assert not thread_pool_server.vanish_step({**vanish, "later": one_left}).passed
+    assert not thread_pool_server.vanish_step({**vanish, "vanished": 0, "later": [served(0, 1, 2)] * 4}).passed
 
 
 # Gradescope's documented results.json: top-level and per-test keys, with their types

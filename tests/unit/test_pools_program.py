@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 
 from orchestrator import pictures
+from orchestrator.node import Completed
 from orchestrator.result import Step
 from orchestrator.scenarios import pools
 from tests.unit.test_queues import free_port, said
@@ -180,6 +181,8 @@ def test_pool_server_fails_without_a_fixed_pool_or_a_queue():
     assert step.passed and "answered by 4 processes" in step.observed
     assert not pools.pool_server_step({**loads, "pool": load(0.84, 16)}, PARAMS).passed, "a process per client"
     assert not pools.pool_server_step({**loads, "pool": load(0.23, 4)}, PARAMS).passed, "nobody waited"
+    assert not pools.pool_server_step({**loads, "pool": load(3.2, 4)}, PARAMS).passed, "one at a time"
+    assert not pools.pool_server_step({**loads, "pool": load(0.84, 1)}, PARAMS).passed, "a pool of one"
     dead = changed(loads, ("pool", "bad_clients", "good_reply"), "")
     assert not pools.pool_server_step(dead, PARAMS).passed
 
@@ -235,6 +238,10 @@ class ScriptedLab:
 class ScriptedNode:
     def __init__(self, lab, name):
         self.lab, self.name = lab, name
+
+    def run(self, argv, timeout=60):
+        assert argv == ["nproc"], argv
+        return Completed(self.name, argv, 0, b"2\n", b"")
 
     def program(self, name, *args, timeout=60):
         self.lab.calls.append((self.name, name, *map(str, args)))
