@@ -15,8 +15,9 @@ SUMMARY = N_("a consumer of the lab's reliable queue on three workers, one kille
 TASKS, LEASE_S, MAXSIZE, LIMIT_S = 2000, 1.0, 200, 25
 WORKERS, VICTIM = ("worker1", "worker2", "worker3"), "worker2"  # the consumers' nodes, and the one killed
 # The queue stays empty EMPTY_S after the consumers start, and the kill comes KILL_AFTER_S after production
-# began: the conditions under test, not waits. A consumer must stay until idle for IDLE_S (the protocol).
-EMPTY_S, KILL_AFTER_S, IDLE_S = 1.0, 1.0, 3.0
+# began, once BACKLOG tasks wait (every consumer is then at work, holding leases): the conditions under test,
+# not waits. A consumer must stay until idle for IDLE_S (the protocol).
+EMPTY_S, KILL_AFTER_S, IDLE_S, BACKLOG = 1.0, 1.0, 3.0, 30
 DONE = re.compile(r"done (\d+)")  # not by line: two threads' prints may share one
 
 HINTS = {
@@ -36,16 +37,28 @@ def done_items(text):
     return [int(item) for item in DONE.findall(text)]
 
 
-def waited(server, broker_port, consumers, timeout=EMPTY_S + 15):
-    """Wait until the empty queue has been asked as many times as there are consumers and come back empty
-    (each buggy one asks once and leaves; a correct one keeps asking), at least EMPTY_S: the condition under
-    test, whatever time the programs took to start."""
+def until(server, broker_port, condition, at_least, timeout):
+    """Ask the broker for its counts until condition(counts) holds and at_least seconds have passed (or
+    timeout has): the state under test, whatever time the programs took."""
     started, deadline = time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
         stats = server.program("queues", "history", "server", "--port", broker_port)["reliable"]
-        if stats["empty_gets"] >= consumers and time.monotonic() - started >= EMPTY_S:
+        if condition(stats) and time.monotonic() - started >= at_least:
             return
         time.sleep(0.2)
+
+
+def waited(server, broker_port, consumers):
+    """Until the empty queue has been asked as many times as there are consumers and come back empty (each
+    buggy one asks once and leaves; a correct one keeps asking), at least EMPTY_S."""
+    until(server, broker_port, lambda stats: stats["empty_gets"] >= consumers, EMPTY_S, EMPTY_S + 15)
+
+
+def busy(server, broker_port):
+    """Until production has run KILL_AFTER_S and BACKLOG tasks wait in line, so every consumer is at work and
+    the one killed dies holding tasks (consumers faster than the producer, on a loaded host, may be idle), at
+    most 1.5 s longer: 2,000 tasks keep three consumers busy for longer than that."""
+    until(server, broker_port, lambda stats: stats["ready"] >= BACKLOG, KILL_AFTER_S, KILL_AFTER_S + 1.5)
 
 
 def run(lab, program, progress):
@@ -66,7 +79,7 @@ def run(lab, program, progress):
                 tasks=TASKS, node=victim.name, seconds=KILL_AFTER_S))
             producer = client.start("queues", "produce", "server", "--port", broker_port, "--count", TASKS,
                                     "--mode", "reliable", "--batch", 50, "--timeout", 10)
-            time.sleep(KILL_AFTER_S)
+            busy(server, broker_port)
             victim.kill()
             produced = producer.wait(60)
             records = {w.name: c.result(LIMIT_S + 30) for w, c in zip(workers, consumers) if w is not victim}
