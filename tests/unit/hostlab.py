@@ -1,8 +1,8 @@
-"""A lab whose one node is this host, for the unit tests of the process and thread lessons: node programs
-run as `python3 -m nodes.X` from the project's root, observed with the host's own ps and /proc by the
-scenario's own code, as a node's would be."""
-import json
+"""A lab whose one node is this host, for the unit tests of the lessons: node programs run as
+`python3 -m nodes.X` from the project's root, observed with the host's own ps and /proc by the scenario's own
+code, as a node's would be; every node name is this host, reached at the loopback's address."""
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
 
 from orchestrator.node import Completed, Node, program_argv
@@ -11,10 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class HostProcess:
-    """A node program running here, read as orchestrator.node.Process reads one in a node."""
+    """A node program running here, read and stopped as orchestrator.node.Process reads and stops one in a
+    node (SIGTERM, then its Completed)."""
 
     def __init__(self, argv):
-        self.argv = argv
+        self.argv, self.done = argv, None
         self.popen = subprocess.Popen(argv, cwd=ROOT, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def line(self, prefix, timeout=10):
@@ -23,20 +24,24 @@ class HostProcess:
                 return line.rstrip("\n")
         raise AssertionError(f"{self.argv} ended without a line starting {prefix!r}")
 
+    def wait(self, timeout=60):
+        if self.done is None:
+            out, err = self.popen.communicate(timeout=timeout)
+            self.done = Completed("host", self.argv, self.popen.returncode, out.encode(), err.encode())
+        return self.done
+
     def result(self, timeout=60):
-        out, err = self.popen.communicate(timeout=timeout)
-        assert self.popen.returncode == 0, err
-        return json.loads(out)
+        return self.wait(timeout).result()
 
     def stop(self):
         if self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.communicate()
+            self.popen.terminate()
+        return self.wait(10)
 
 
 class HostNode:
     """A node that is this host: programs run from the project's root; ps and /proc are the host's."""
-    name = "host"
+    name, ip = "host", "127.0.0.1"
     ps = Node.ps
 
     def __init__(self):
@@ -52,6 +57,15 @@ class HostNode:
     def start(self, program, *args):
         self.spawned.append(HostProcess(program_argv(program, args)))
         return self.spawned[-1]
+
+    @contextmanager
+    def serve(self, program, *args, ready="listening"):
+        process = self.start(program, *args)
+        try:
+            process.line(ready)
+            yield process
+        finally:
+            process.stop()
 
     def leftovers(self, *markers):
         """The lesson's leftovers only: the host's other zombies are not its own."""
