@@ -44,23 +44,36 @@ def cores():
     return {"cpu_count": os.cpu_count(), "usable_cpus": len(os.sched_getaffinity(0))}
 
 
+def cpu_spent(kind, amount):
+    """Do one piece of work; the CPU seconds the thread doing it spent on it."""
+    started = time.thread_time()
+    work(kind, amount)
+    return time.thread_time() - started
+
+
 def timed_map(executor, size, kind, amount, tasks):
-    """Seconds that `tasks` pieces of work take through map() on a pool of `size` workers, started beforehand."""
+    """Seconds that `tasks` pieces of work take through map() on a pool of `size` workers, started beforehand,
+    and how many CPUs they kept busy meanwhile (the CPU seconds of every task over those seconds)."""
     with executor(size) as pool:
         list(pool.map(work, ["io"] * size, [0] * size))  # the workers up before the clock starts
         started = time.monotonic()
-        list(pool.map(work, [kind] * tasks, [amount] * tasks))
-        return round(time.monotonic() - started, 4)
+        spent = sum(pool.map(cpu_spent, [kind] * tasks, [amount] * tasks))
+        seconds = time.monotonic() - started
+        return round(seconds, 4), round(spent / seconds, 2)
 
 
 def sizes(args):
     taken = {name: [[] for _ in args.sizes] for name in EXECUTORS}
+    busy = {name: [[] for _ in args.sizes] for name in EXECUTORS}
     for _round in range(args.rounds):  # alternating rounds, medians: the cores are shared with the whole lab
         for name, executor in EXECUTORS.items():
             for index, size in enumerate(args.sizes):
-                taken[name][index].append(timed_map(executor, size, args.kind, args.work, args.tasks))
+                seconds, cpus = timed_map(executor, size, args.kind, args.work, args.tasks)
+                taken[name][index].append(seconds)
+                busy[name][index].append(cpus)
     return {"kind": args.kind, "tasks": args.tasks, "work": args.work, "sizes": args.sizes, **cores(),
             "seconds": {name: [statistics.median(runs) for runs in rows] for name, rows in taken.items()},
+            "cpus_busy": {name: [statistics.median(runs) for runs in rows] for name, rows in busy.items()},
             "rounds_s": taken}
 
 

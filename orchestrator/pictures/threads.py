@@ -61,7 +61,7 @@ def lost(facts):
     axes.set_yticks(range(len(races)), [race_label(race) for race in races])
     axes.invert_yaxis()
     axes.legend(loc="lower left", bbox_to_anchor=(0, 1.08), ncol=2, frameon=False, fontsize=8)
-    axes.set(xlim=(0, 135), xticks=range(0, 101, 20), xlabel=_("% of the updates"),
+    axes.set(xlim=(0, 135), xticks=range(0, 101, 20), xlabel=_("share of the updates (%)"),
              title=_("{threads} threads, switch interval {interval} s, Python {python}").format(
                  threads=facts["threads"], interval=facts["switch_interval_s"], python=facts["python"]))
     return svg(figure, _("Updates lost per race: {summary}.").format(summary=_("; ").join(

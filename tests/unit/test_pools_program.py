@@ -90,6 +90,7 @@ def test_idle_connections_starve_a_later_client_until_one_closes(pool_server):
 # facts as the lab measures them (2 CPUs), and the same facts without the phenomenon
 CPU = {"kind": "cpu", "tasks": 16, "work": 300000, "sizes": [1, 2, 4, 8], "cpu_count": 2, "usable_cpus": 2,
        "seconds": {"process": [0.41, 0.21, 0.21, 0.22], "thread": [0.42, 0.43, 0.43, 0.44]},
+       "cpus_busy": {"process": [0.98, 1.93, 1.94, 1.95], "thread": [0.98, 0.99, 0.99, 1.0]},
        "rounds_s": {"process": [[0.41] * 3, [0.21] * 3, [0.21] * 3, [0.22] * 3],
                     "thread": [[0.42] * 3, [0.43] * 3, [0.43] * 3, [0.44] * 3]}}
 IO = {**CPU, "kind": "io", "work": 30, "seconds": {"process": [0.49, 0.25, 0.13, 0.065],
@@ -111,9 +112,11 @@ def test_cpu_sizes_pass_with_the_cores_and_the_gil_and_fail_without():
     step = pools.cpu_step(CPU)
     assert step.passed and step.facts["processes_speedup_to_cores"] == 1.95
     assert "2: 0.21 s" in step.observed and "{" not in step.observed
-    assert not pools.cpu_step(changed(CPU, ("seconds", "thread"), [0.42, 0.21, 0.21, 0.22])).passed, "no GIL"
+    assert "CPUs busy" in step.observed and "8: 1.95" in step.observed
+    assert step.facts["most_cpus_busy"] == {"process": 1.95, "thread": 1.0}
+    assert not pools.cpu_step(changed(CPU, ("cpus_busy", "thread"), [0.98, 1.9, 1.9, 1.9])).passed, "no GIL"
     assert not pools.cpu_step(changed(CPU, ("seconds", "process"), [0.41, 0.40, 0.41, 0.42])).passed, "one core"
-    assert not pools.cpu_step(changed(CPU, ("seconds", "process"), [0.41, 0.21, 0.11, 0.06])).passed, "8 cores"
+    assert not pools.cpu_step(changed(CPU, ("cpus_busy", "process"), [0.98, 1.9, 3.8, 7.5])).passed, "8 cores"
 
 
 def test_io_sizes_pass_when_time_falls_past_the_cores_and_fail_when_it_stops():
