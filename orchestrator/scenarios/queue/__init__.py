@@ -30,7 +30,7 @@ NOTES = [N_("This lesson's plain queue is a queue.Queue behind a manager's proxy
             "lab.")]
 PARAMS = {"maxsize": (5, 1, 1000), "items": (60, 1, 100_000), "work_ms": (20, 1, 10_000), "cpu_tasks": (16, 2, 1000),
           "cpu_n": (2_500_000, 1000, 10**9), "scaling_rounds": (3, 1, 15), "crash_items": (40, 3, 10_000),
-          "crash_work_ms": (100, 1, 10_000), "lease": (1.0, 0.1, 60.0)}
+          "crash_work_ms": (300, 1, 10_000), "lease": (1.0, 0.1, 60.0)}
 
 
 def broker(server, maxsize, lease=1.0):
@@ -152,7 +152,9 @@ def shutdown_step(server, client, workers):
 
 
 def crash_step(server, client, workers, p, mode):
-    """A worker killed mid-task, then restarted (the same Node: on a swarm its container is a new one)."""
+    """A worker killed mid-task, then restarted (the same Node: on a swarm its container is a new one). The
+    tasks last long enough (40 × 300 ms over 3 workers: 4 s) that the queue is not empty when the kill lands,
+    even when killing takes a second through a swarm's engines."""
     with broker(server, 100, p["lease"]):
         running = consumers(workers, "--mode", mode, "--work-ms", p["crash_work_ms"], "--idle", 3 * p["lease"])
         client.program("queues", "produce", "server", "--mode", mode, "--count", p["crash_items"])
