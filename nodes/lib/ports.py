@@ -13,6 +13,9 @@ TICKETS = 7100         # nodes.tickets serve: the ticket store
 REQSERVER = 7200       # nodes.reqserver / nodes.reqclient: the concurrency lesson; nodes.pools serve, its protocol
 QUEUES = 7300          # nodes.queues broker: the producer-consumer broker
 QUEUE_BASELINE = 7301  # nodes.queuebase: the bare manager queue the benchmark compares with
+IOMODELS = 7400        # nodes.iomodels serve: the io-models lesson's servers, one model at a time
+HANDSHAKE = 9200       # nodes.handshake talk-server / talk: the conversation the handshake lesson captures
+HANDSHAKE_BACKLOG = (9201, 9202)  # nodes.handshake backlog-server: the short hold and the long one
 # a learner's server under `socklab check` (nodes.sandbox runs it, nodes.checkers drive it): each check the next
 # port of the range, so that a port an earlier program left in TIME_WAIT (it closed a connection first) is not
 # the next one's, whose bind() without SO_REUSEADDR would fail for a minute
