@@ -41,6 +41,19 @@ BUGS = {
         "one_at_a_time.py": {"crowd": "One client at a time"},
         "worker_dies.py": {"vanished-workers": "each worker died with its client"},
     },
+    "file-transfer": {
+        "header_one_recv.py": {"small-files": "the missing loop"},
+        "json_after_recv_1024.py": {"small-files": "the header and the file's first bytes"},
+        "slurps_file.py": {"large-file": "Stream, don't slurp"},
+        "trusts_name.py": {"traversal": "Never trust a name from the network"},
+        "final_name_before_md5.py": {"vanished-upload": "temporary name"},
+    },
+    "event-loop": {
+        "blocking_sendall.py": {"slow-reader": "blocking sendall()"},
+        "thread_per_connection.py": {"one-thread": "a thread per connection", "idle-crowd": "can't start new thread"},
+        "plain_select.py": {"idle-crowd": "below 1,024"},
+        "busy_loop.py": {"cpu": "busy loop"},
+    },
     "udp-pinger": {
         "no_timeout.py": {"finishes": "No timeout"},
         "late_reply_counted.py": {"timeouts": "late"},

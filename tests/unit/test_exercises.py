@@ -21,10 +21,11 @@ from orchestrator.result import Result, Step
 from tests.unit.conftest import assert_one_line_error, run_cli
 
 
-def test_the_nine_exercises_and_their_roles():
+def test_the_eleven_exercises_and_their_roles():
     found = {name: module.ROLE for name, module in exercises.available().items()}
     assert found == {"framing": "server", "remote-shell": "server", "udp-pinger": "client",
-                     "concurrent-server": "server", "thread-pool-server": "server", "tickets": "program", "producer-consumer": "program",
+                     "concurrent-server": "server", "thread-pool-server": "server", "file-transfer": "server",
+                     "event-loop": "server", "tickets": "program", "producer-consumer": "program",
                      "daemon": "program", "reliable-consumer": "consumer"}
     for name in found:
         folder = exercises.HOME / name

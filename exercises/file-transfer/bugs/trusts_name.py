@@ -1,0 +1,166 @@
+"""file-transfer, a typical bug: the file name from the network trusted (path traversal).
+
+    python3 trusts_name.py PORT DIR
+
+Like the reference, but NAME is joined to DIR as it came: `../escape.txt` writes beside DIR, and
+`/etc/passwd` (os.path.join drops DIR before an absolute path) is read and sent.
+"""
+import hashlib
+import json
+import os
+import socket
+import struct
+import sys
+import tempfile
+import threading
+
+PREFIX = struct.Struct("!I")  # 4 bytes, network byte order (big-endian), unsigned
+CHUNK = 64 * 1024
+MAX_HEADER = 64 * 1024
+
+
+class Refused(Exception):
+    """A request the server refuses: the text goes back as its error, and the connection goes on."""
+    ends = False
+
+
+class Unreadable(Refused):
+    """A request whose bytes cannot be followed: the error goes back, then the connection ends."""
+    ends = True
+
+
+def recv_exactly(conn, n):
+    """Exactly n bytes, or None if the peer closed before the first; ConnectionError if it closed after."""
+    data = bytearray()
+    while len(data) < n:
+        chunk = conn.recv(min(n - len(data), CHUNK))
+        if not chunk:
+            if data:
+                raise ConnectionError(f"closed after {len(data)} of {n} bytes")
+            return None
+        data += chunk
+    return bytes(data)
+
+
+def read_header(conn):
+    """The next request's header (a dict), or None when the client closed between requests."""
+    prefix = recv_exactly(conn, PREFIX.size)
+    if prefix is None:
+        return None
+    length = PREFIX.unpack(prefix)[0]
+    if length > MAX_HEADER:
+        raise Unreadable(f"a header of {length} bytes")
+    raw = recv_exactly(conn, length)
+    if raw is None:
+        raise ConnectionError("closed inside a header")
+    try:
+        header = json.loads(raw)
+    except ValueError as exc:
+        raise Unreadable(f"the header is not JSON: {exc}") from None
+    if not isinstance(header, dict):
+        raise Unreadable("the header is not a JSON object")
+    return header
+
+
+def send(conn, header):
+    data = json.dumps(header).encode()
+    conn.sendall(PREFIX.pack(len(data)) + data)
+
+
+def path_of(directory, name):
+    """DIR/NAME."""
+    return os.path.join(directory, name)  # BUG: '..', '/' and absolute names lead out of DIR
+
+
+def stream(conn, size, out):
+    """Move `size` bytes from conn to the file out, piece by piece; their MD5."""
+    digest, left = hashlib.md5(), size
+    while left:
+        chunk = conn.recv(min(left, CHUNK))
+        if not chunk:
+            raise ConnectionError(f"closed after {size - left} of {size} bytes")
+        digest.update(chunk)
+        out.write(chunk)
+        left -= len(chunk)
+    return digest.hexdigest()
+
+
+def put(conn, directory, header):
+    """Store the upload under a temporary name; give it its own name only once its MD5 matched."""
+    size = header.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise Unreadable(f"size {size!r} is not a byte count")
+    try:
+        path = path_of(directory, header.get("filename"))
+    except Refused:
+        with open(os.devnull, "wb") as nowhere:
+            stream(conn, size, nowhere)  # read past the refused bytes: the next request follows them
+        raise
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            digest = stream(conn, size, out)
+        if digest != header.get("md5"):
+            raise Refused(f"MD5 {digest} does not match the header's {header.get('md5')}")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    send(conn, {"ok": True})
+
+
+def get(conn, directory, header):
+    """The file's size and MD5, then its bytes, read twice through one open file (a rename meanwhile
+    does not mix two files)."""
+    path = path_of(directory, header.get("filename"))
+    try:
+        source = open(path, "rb")
+    except OSError:
+        raise Refused(f"no such file: {header.get('filename')}") from None
+    with source:
+        digest, size = hashlib.md5(), 0
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+        send(conn, {"ok": True, "size": size, "md5": digest.hexdigest()})
+        source.seek(0)
+        while size and (chunk := source.read(min(size, CHUNK))):
+            conn.sendall(chunk)
+            size -= len(chunk)
+
+
+def handle(conn, directory, header):
+    handler = {"put": put, "get": get}.get(header.get("cmd"))
+    if handler is None:
+        raise Refused(f"unknown cmd {header.get('cmd')!r}")
+    handler(conn, directory, header)
+
+
+def serve(conn, peer, directory):
+    """One client's requests, until it closes; its errors end its connection only."""
+    with conn:
+        try:
+            while True:
+                try:
+                    header = read_header(conn)
+                    if header is None:
+                        return
+                    handle(conn, directory, header)
+                except Refused as exc:
+                    send(conn, {"ok": False, "error": str(exc)})
+                    if exc.ends:
+                        return
+        except OSError as exc:
+            print(f"{peer}: {exc}", file=sys.stderr)
+
+
+def main():
+    port, directory = int(sys.argv[1]), sys.argv[2]
+    with socket.create_server(("", port)) as server:
+        while True:
+            conn, peer = server.accept()
+            threading.Thread(target=serve, args=(conn, peer, directory), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
