@@ -32,7 +32,7 @@ from nodes.lib import program
 from nodes.lib.wire import Reader, connect
 
 BATCH, WAVE_S, SETTLE_S, PROBE_S = 50, 0.02, 0.5, 3.0
-SLOW_LINE = b"the slow reader sends this line and never reads the reply " * 2  # 118 bytes and a newline
+SLOW_LINE = b"the slow reader sends this line and never reads the reply " * 2 + b"\n"  # 117 bytes
 
 
 def make_room(count):
@@ -210,7 +210,7 @@ def slow_reader(address, until, limit, report):
     "sent_bytes", "stalled_at" (when the server last stopped taking lines for 0.5 s, null if it never did),
     "error" (the server closed or reset it)."""
     report.update(connected=False, sent_bytes=0, limit_bytes=limit, stalled_at=None, error=None)
-    chunk = memoryview(SLOW_LINE * (65536 // len(SLOW_LINE)) + b"\n")
+    chunk = memoryview(SLOW_LINE * (65536 // len(SLOW_LINE)))  # 560 lines a write
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window: its replies pile up at once
     try:

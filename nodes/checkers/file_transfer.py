@@ -75,8 +75,8 @@ def writes(head, body, shape, rng):
     if shape == "stuck":
         first, *rest = chunks or [(b"", 0)]
         return [(head + first[0], CHUNK_S), *rest]
-    if shape == "split":
-        cut = rng.randrange(1, len(head))
+    if shape in ("split", "split-length"):  # cut inside the JSON header, or inside its 4-byte length
+        cut = rng.randrange(1, PREFIX.size) if shape == "split-length" else rng.randrange(PREFIX.size + 1, len(head))
         return [(head[:cut], SPLIT_S), (head[cut:], WHOLE_S), *chunks]
     return [(head, WHOLE_S), *chunks]
 
@@ -176,7 +176,7 @@ def fetched(client, size, digest, seconds=None):
     if verdict["verdict"] != "ok":
         return verdict
     announced = (reply[0].get("size"), reply[0].get("md5"))
-    if announced != (size, digest):
+    if (announced[0], str(announced[1]).lower()) != (size, digest):  # HEX: either case
         return {"verdict": "wrong-header", "header_size": announced[0], "header_md5": str(announced[1])[:40]}
     return client.receive(size, digest)
 
@@ -202,8 +202,8 @@ def conversation(address, requests, rng, connected=None):
     try:
         if connected:
             wait(connected)
-        for request in requests:
-            outcomes.append({**request.facts(), **exchange(client, request, rng)})
+        for nth, request in enumerate(requests):
+            outcomes.append({**request.facts(), "nth": nth, **exchange(client, request, rng)})
             if outcomes[-1]["verdict"] != "ok":
                 break
         if connected:
@@ -229,12 +229,14 @@ def summed(planned, results):
 
 
 def small_files(address, rng):
-    """0 B, 1 B and 1 MiB up, then down, on one connection: a header alone, one stuck to its file's first
-    byte, then headers written in two pieces."""
+    """0 B, 1 B and 1 MiB up, then down, on one connection: the empty file up and down with whole headers
+    (a server that answers one request per connection fails here, plainly), then a header stuck to its file's
+    first byte, one cut inside its JSON, and gets cut inside their 4-byte lengths."""
     files = {"empty.bin": b"", "one-byte.bin": rng.randbytes(1), "one-mib.bin": rng.randbytes(1 << 20)}
-    requests = [Request("put", name, data, shape) for (name, data), shape in zip(files.items(),
-                                                                               ("whole", "stuck", "split"))]
-    requests += [Request("get", name, data, "split") for name, data in files.items()]
+    requests = [Request("put", "empty.bin"), Request("get", "empty.bin"),
+                Request("put", "one-byte.bin", files["one-byte.bin"], "stuck"),
+                Request("put", "one-mib.bin", files["one-mib.bin"], "split"),
+                *(Request("get", name, files[name], "split-length") for name in ("one-byte.bin", "one-mib.bin"))]
     return summed(len(requests), [conversation(address, requests, rng)])
 
 

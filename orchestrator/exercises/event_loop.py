@@ -46,7 +46,9 @@ HINTS = {
                     "connection in the one process's event loop."),
     "busy": N_("A busy loop: the server kept a CPU busy while every client was idle. Non-blocking sockets polled "
                "in a loop (catching BlockingIOError) never sleep; wait in selector.select(), which sleeps until a "
-               "socket is ready (the io-models lesson: non-blocking IO against IO multiplexing)."),
+               "socket is ready — and ask for EVENT_WRITE only while a connection has replies waiting: a socket "
+               "is nearly always writable, so a selector that always asks for it returns at once, for ever (the "
+               "io-models lesson: non-blocking IO against IO multiplexing)."),
     "wrong": LINE_HINTS["wrong"],  # the same protocol, the same mistake
 }
 

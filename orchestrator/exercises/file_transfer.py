@@ -91,6 +91,9 @@ HINTS = {
                 "md5.update) and send it the same way (read(65536), sendall); never read() or recv() a whole file."),
     "refused": N_("The server did not accept the connection: is it still running, and back at accept() after "
                   "each client?"),
+    "one-request": N_("The server closed the connection after answering a request: keep serving requests on a "
+                      "connection — after an {\"ok\": false} reply too — until the client closes it (recv() "
+                      "returns b'')."),
     "concurrent": FRAMING_HINTS["concurrent"],  # the same lesson, the same words
     "closed": FRAMING_HINTS["closed"],
 }
@@ -110,10 +113,12 @@ def hint(case, failure):
         return _(HINTS["md5" if verdict == "said-yes" and failure["cmd"] == "put" else "temporary"])
     if case == "missing-file" and failure.get("refused"):
         return _(HINTS["missing"])
-    if verdict in HEADER_TROUBLE and shape in ("split", "stuck"):
-        return _(HINTS[shape])
-    if case == "five-clients" and verdict == "no-reply":
-        return _(HINTS["concurrent"])
+    if verdict == "closed" and not failure.get("got") and failure.get("nth") and shape == "whole":
+        return _(HINTS["one-request"])  # a whole request, after one answered on the same connection
+    if verdict in HEADER_TROUBLE and shape in ("split", "split-length", "stuck"):
+        return _(HINTS["stuck" if shape == "stuck" else "split"])
+    if verdict == "no-reply" and (case == "five-clients" or failure.get("when") == "during"):
+        return _(HINTS["concurrent"])  # another client was served meanwhile, or should have been
     return _(HINTS.get(verdict, HINTS["closed"]))
 
 
@@ -126,11 +131,13 @@ def request_words(failure):
         said = _("get {name} from a new client, its uploader gone").format(name=name)
     elif failure["cmd"] == "put":
         said = {"stuck": _("put {name} ({size} B, header and first bytes in one write)"),
-                "split": _("put {name} ({size} B, header in two writes)")}.get(
+                "split": _("put {name} ({size} B, header in two writes)"),
+                "split-length": _("put {name} ({size} B, its 4-byte length in two writes)")}.get(
             failure.get("shape"), _("put {name} ({size} B)")).format(name=name, size=failure.get("size", 0))
     else:
-        said = (_("get {name}, header in two writes") if failure.get("shape") == "split" else
-                _("get {name}")).format(name=name)
+        said = {"split": _("get {name}, header in two writes"),
+                "split-length": _("get {name}, its 4-byte length in two writes")}.get(
+            failure.get("shape"), _("get {name}")).format(name=name)
     return _("client {client}, {request}").format(client=failure["client"] + 1, request=said) \
         if "client" in failure else said
 
@@ -227,10 +234,10 @@ def on_disk(node, base):
     for line in listing.decode(errors="replace").splitlines():
         path, size = line.rsplit("\t", 1)
         folder, _slash, name = path.partition("/")
-        if folder == "store" and "/" not in name:
-            disk["store"][name] = int(size)
-        else:
+        if folder != "store":
             disk["outside"][path] = int(size)
+        elif "/" not in name:  # a server's own folders inside DIR (temporary files) are its business
+            disk["store"][name] = int(size)
     return disk
 
 

@@ -151,6 +151,10 @@ def request(verdict, cmd="put", shape="whole", refused=False, **more):
     ("traversal", request("closed", refused=True), "Never trust a name"),
     ("missing-file", request("closed", cmd="get", refused=True), "FileNotFoundError"),
     ("five-clients", request("no-reply", client=3), "One client at a time"),
+    ("vanished-upload", request("no-reply", cmd="get", refused=True, when="during"), "One client at a time"),
+    ("small-files", request("closed", cmd="get", nth=1, got=0), "keep serving requests on a connection"),
+    ("wrong-md5", request("closed", cmd="get", refused=True, nth=1, got=0), "after an {\"ok\": false} reply too"),
+    ("small-files", request("said-no", shape="split-length", nth=4), "the missing loop"),
 ])
 def test_each_failure_gets_the_hint_of_its_lesson(case, failure, words):
     step = exercise.case_step(case, outcome(failure, right=0))
@@ -188,8 +192,28 @@ def test_the_large_file_is_held_to_the_memory_samples_within_its_span():
 def test_the_disk_is_listed_by_where_each_file_is(tmp_path):
     (tmp_path / "store").mkdir()
     (tmp_path / "store" / "a b.bin").write_bytes(b"xyz")
+    (tmp_path / "store" / ".partial").mkdir()
+    (tmp_path / "store" / ".partial" / "a b.bin").write_bytes(b"x")  # the server's own business, inside DIR
     (tmp_path / "escape.txt").write_bytes(b"1234")
     assert exercise.on_disk(HostNode(), str(tmp_path)) == {"store": {"a b.bin": 3}, "outside": {"escape.txt": 4}}
+
+
+def test_split_headers_are_cut_inside_the_length_or_inside_the_json():
+    head, rng = checker.frame({"cmd": "get", "filename": "one-byte.bin"}), random.Random(7)
+    for _ in range(200):
+        inside_length = checker.writes(head, b"", "split-length", rng)[0][0]
+        inside_json = checker.writes(head, b"", "split", rng)[0][0]
+        assert 1 <= len(inside_length) < 4 and 4 < len(inside_json) < len(head)
+
+
+def test_small_files_asks_twice_with_whole_headers_before_any_cut_one(monkeypatch):
+    requests = []
+    monkeypatch.setattr(checker, "conversation",
+                        lambda address, planned, rng: requests.extend(planned) or {"requests": []})
+    checker.small_files(("127.0.0.1", 1), random.Random(1))
+    assert [(r.cmd, r.shape) for r in requests] == [("put", "whole"), ("get", "whole"), ("put", "stuck"),
+                                                    ("put", "split"), ("get", "split-length"),
+                                                    ("get", "split-length")]
 
 
 def test_the_memory_picture_draws_with_its_limit():
