@@ -91,7 +91,7 @@ def check(lab, name, path):
     return result
 
 
-@pytest.mark.parametrize("round_", [1, 2, 3])
+@pytest.mark.parametrize("round_", [1, 2])  # and once more in its class (test_grading), once on the swarm
 @pytest.mark.parametrize("name", sorted(BUGS))
 def test_reference_passes(lab, name, round_):
     result = assert_passed(check(lab, name, HOME / name / "reference.py"))
