@@ -117,17 +117,26 @@ def capture(args):
 
 def pcap_frames(data):
     """The frames of a classic pcap file (microsecond or nanosecond, either byte order)."""
+    for _, frame in pcap_records(data):
+        yield frame
+
+
+def pcap_records(data):
+    """(time, frame) of each frame of a classic pcap file, the time in seconds since the epoch."""
     magic = data[:4]
+    if len(data) < 24:
+        raise program.ProgramError("not a pcap file")
     order = {b"\xd4\xc3\xb2\xa1": "<", b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">", b"\xa1\xb2\x3c\x4d": ">"}
     if magic not in order:
         raise program.ProgramError("not a pcap file")
     endian = order[magic]
     if struct.unpack_from(f"{endian}I", data, 20)[0] != 1:
         raise program.ProgramError("not an Ethernet capture")
+    fraction = 1e-9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-6
     offset = 24
     while offset + 16 <= len(data):
-        _, _, included, _ = struct.unpack_from(f"{endian}IIII", data, offset)
-        yield data[offset + 16:offset + 16 + included]
+        seconds, part, included, _ = struct.unpack_from(f"{endian}IIII", data, offset)
+        yield seconds + part * fraction, data[offset + 16:offset + 16 + included]
         offset += 16 + included
 
 

@@ -23,13 +23,14 @@ from nodes.lib.numbered import FAMILIES
 
 
 def stream_chunks(conn, bufsize, reads):
-    """Each read's size and first bytes, until the peer closes or `reads` reads; and the stream's sha256."""
+    """Each read's size, first bytes and when it returned, until the peer closes or `reads` reads; and the
+    stream's sha256."""
     chunks, digest = [], hashlib.sha256()
     while reads is None or len(chunks) < reads:
         data = conn.recv(bufsize)
         if not data:
             break
-        chunks.append({"size": len(data), "head": data[:8].hex()})
+        chunks.append({"size": len(data), "head": data[:8].hex(), "time": round(time.time(), 6)})
         digest.update(data)
     return chunks, digest.hexdigest()
 
@@ -99,12 +100,14 @@ def run(argv):
             got = datagrams(sock, args.bufsize, args.idle)
             return {"proto": args.proto, "bufsize": args.bufsize, "datagrams": got,
                     "rcvbuf": sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), "rcvbuf_errors": counted() - errors}
-        conn, _ = sock.accept()
+        conn, peer = sock.accept()
         with conn:
             time.sleep(args.delay)  # the lesson: the receiver is late, the bytes wait in its buffer
             chunks, digest = stream_chunks(conn, args.bufsize, args.reads)
     return {"proto": args.proto, "bufsize": args.bufsize, "chunks": [c["size"] for c in chunks],
-            "heads": [c["head"] for c in chunks], "bytes": sum(c["size"] for c in chunks), "sha256": digest}
+            "heads": [c["head"] for c in chunks], "recv_times": [c["time"] for c in chunks],
+            "bytes": sum(c["size"] for c in chunks), "sha256": digest,
+            **({"peer_port": peer[1]} if isinstance(peer, tuple) else {})}
 
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ class Session:
         self.naive, self.timeout = naive, timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
         (execproto.naive_client_handshake if naive else execproto.client_handshake)(self.sock, key)
+        # where the naive commands and replies start in each direction's stream, past the handshake (a replay
+        # ties each to the packets that carried it): the MAC out; the nonce and "OK" in
+        self.sent, self.received = hashlib.sha256().digest_size, execproto.NONCE_BYTES + 2
 
     def run(self, command, runner="popen"):
         """The framed protocol: (result header, stdout, stderr)."""
@@ -42,7 +45,10 @@ class Session:
     def run_naive(self, command):
         """The course's client: send the command, take what one recv(1024) gives as its reply."""
         self.sock.sendall(command.encode())
-        return self.sock.recv(1024)
+        self.sent += len(command.encode())
+        reply = self.sock.recv(1024)
+        self.received += len(reply)
+        return reply
 
     def close(self):
         self.sock.close()
@@ -83,10 +89,13 @@ def as_json(session, commands, repeat, runner):
         for _ in range(repeat):
             started = time.perf_counter()
             if session.naive:
+                sent_at, sent_offset, reply_offset = time.time(), session.sent, session.received
                 reply = session.run_naive(command)
                 times.append(time.perf_counter() - started)
                 entry = {"command": command, "reply_size": len(reply), "reply_sha256": sha(reply),
-                         "reply_head": reply[:80].decode(errors="replace")}
+                         "reply_head": reply[:80].decode(errors="replace"), "sent_at": round(sent_at, 6),
+                         "sent_offset": sent_offset, "sent_bytes": len(command.encode()),
+                         "replied_at": round(time.time(), 6), "reply_offset": reply_offset}
                 continue
             header, stdout, stderr = session.run(command, runner)
             times.append(time.perf_counter() - started)
@@ -98,7 +107,8 @@ def as_json(session, commands, repeat, runner):
                      "stderr_head": stderr[:80].decode(errors="replace")}
         entry["round_trip_s"] = [round(t, 6) for t in times]
         results.append(entry)
-    return {"protocol": "naive" if session.naive else "framed", "results": results}
+    return {"protocol": "naive" if session.naive else "framed", "port": session.sock.getsockname()[1],
+            "results": results}
 
 
 def run(argv):

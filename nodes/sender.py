@@ -39,9 +39,9 @@ def parse_sizes(text):
 
 
 def stream(sock, address, sizes, nodelay, gap_ms):
-    """Send each message over a stream, recording every send() call: (sends, sha256, TCP_INFO once all is
-    acknowledged, for TCP)."""
-    sends, digest = [], hashlib.sha256()
+    """Send each message over a stream, recording every send() call and when it was made (for a replay):
+    (sends, times, sha256, TCP_INFO once all is acknowledged, for TCP)."""
+    sends, times, digest = [], [], hashlib.sha256()
     if nodelay:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.connect(address)
@@ -50,6 +50,7 @@ def stream(sock, address, sizes, nodelay, gap_ms):
         data = memoryview(message(index, size))
         digest.update(data)
         while data:  # send() may take less than it was given: record every call
+            times.append(round(time.time(), 6))  # when it was called
             taken = sock.send(data)
             sends.append(taken)
             data = data[taken:]
@@ -57,7 +58,7 @@ def stream(sock, address, sizes, nodelay, gap_ms):
             time.sleep(gap_ms / 1000)
     tcp = {**acknowledged(sock), "seconds": round(time.monotonic() - started, 4)} if sock.family == socket.AF_INET \
         else None
-    return sends, digest.hexdigest(), tcp
+    return sends, times, digest.hexdigest(), tcp
 
 
 def datagrams(sock, address, sizes):
@@ -96,8 +97,10 @@ def run(argv):
     result = {"proto": args.proto, "nodelay": args.nodelay, "sizes": sizes}
     with socket.socket(family, kind) as sock:
         if kind == socket.SOCK_STREAM:
-            sends, sha256, tcp = stream(sock, address, sizes, args.nodelay, args.gap_ms)
-            return {**result, "sends": sends, "sha256": sha256, **({"tcp": tcp} if tcp else {})}
+            sends, times, sha256, tcp = stream(sock, address, sizes, args.nodelay, args.gap_ms)
+            port = {"port": sock.getsockname()[1]} if family == socket.AF_INET else {}
+            return {**result, "sends": sends, "send_times": times, "sha256": sha256, **port,
+                    **({"tcp": tcp} if tcp else {})}
         sends, waited = datagrams(sock, address, sizes)
         return {**result, "sends": sends, **waited}
 

@@ -22,6 +22,7 @@ from orchestrator.fault import Fault
 from orchestrator.i18n import _
 from orchestrator.node import Node
 from orchestrator.topology import CLIENTS, DEFAULT_WORKERS, ROOT, SERVICES
+from orchestrator.watch.timeline import Timeline
 
 SECRETS = ("execd.key", "queue.key")  # files under .lab/<project>/; compose.yaml mounts each where it is needed
 
@@ -55,6 +56,7 @@ class Lab:
         start = random.randrange(len(ports.EXERCISE))
         self._exercise_ports = itertools.cycle([*ports.EXERCISE[start:], *ports.EXERCISE[:start]])
         self.spawned = []  # background programs started in the nodes (Node.start)
+        self.timeline = Timeline()  # what was done to the nodes, for a run's replay
 
     def exercise_port(self):
         """The port of the next learner's server: the next of ports.EXERCISE (see there why)."""
@@ -159,6 +161,10 @@ class Lab:
         nodes = [n for n in nodes if n.service in SERVICES and (service is None or n.service == service)]
         return sorted(nodes, key=lambda n: (SERVICES.index(n.service), n.number))
 
+    def recorded(self, mark):
+        """{"nodes": {name: ip}, "events"}: the timeline of a run that began at mark (Timeline.mark())."""
+        return {"nodes": {node.name: node.ip for node in self.nodes()}, "events": self.timeline.since(mark)}
+
     def where(self):
         """{"engine", "machines"}: where the lab runs, and each node's machine (a Result records both)."""
         return {"engine": self.backend.name, "machines": {n.name: n.machine_name for n in self.nodes()}}
@@ -237,8 +243,13 @@ class Lab:
         a, b = self.node(a) if isinstance(a, str) else a, self.node(b) if isinstance(b, str) else b
         if a.name == b.name:
             raise LabError(_("cannot partition {node} from itself").format(node=a.name))
-        return [Fault.start(a, ["partition", b.ip]), Fault.start(b, ["partition", a.ip])]
+        faults = [Fault.start(a, ["partition", b.ip]), Fault.start(b, ["partition", a.ip])]
+        self.timeline.add("fault-started", a.name, fault="partition", args=[b.name])
+        return faults
 
     def heal(self):
         """Lift every partition of the lab."""
-        return [fault.stop() for fault in self.faults(kind="partition")]
+        lifted = [fault.stop() for fault in self.faults(kind="partition")]
+        if lifted:
+            self.timeline.add("fault-lifted", None, fault="partition")
+        return lifted

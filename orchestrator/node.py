@@ -29,6 +29,7 @@ from orchestrator.engines import UNREACHABLE, unreachable
 from orchestrator.errors import EngineUnavailable, LabError, NotReady, ProgramFailed, TimedOut
 from orchestrator.fault import Fault, Impairment
 from orchestrator.i18n import _
+from orchestrator.watch.timeline import command_text
 
 TIMED_OUT = (124, 137)  # timeout(1)'s status when its limit ran out (TERM), or when it had to KILL
 WORKSPACE = "/workspace"  # the learner's files, on every node (compose.yaml)
@@ -200,17 +201,22 @@ class Node:
         except UNREACHABLE as exc:
             raise unreachable(self.machine_name or "?", exc) from None
 
-    def run(self, argv, timeout=60, user="") -> Completed:
+    def run(self, argv, timeout=60, user="", record=True) -> Completed:
         """Run argv in the node (as root, or user "UID:GID") and wait: Completed with exact stdout and
-        stderr, whatever the exit code.
+        stderr, whatever the exit code. Its start and end go on the lab's timeline unless record is False
+        (socklab's own housekeeping).
 
         Raises TimedOut when the time limit ran out; a command that itself exits 124 is returned as such.
         """
         started = time.monotonic()
         exec_id = self._exec(["timeout", "-k", "2", str(timeout), *argv], user=user)
+        if record:
+            self.lab.timeline.add("program-started", self.name, command=command_text(argv))
         with self.answering():
             stdout, stderr = self.engine.api.exec_start(exec_id, demux=True)
             code = self.engine.api.exec_inspect(exec_id)["ExitCode"]
+        if record:
+            self.lab.timeline.add("program-ended", self.name, command=command_text(argv), exit_code=code)
         if code in TIMED_OUT and time.monotonic() - started >= timeout:  # only the limit can take that long
             raise TimedOut(" ".join(map(str, argv)), self.name, timeout)
         return Completed(self.name, list(argv), code, stdout or b"", stderr or b"")
@@ -249,6 +255,19 @@ class Node:
         finally:
             process.stop()
 
+    @contextmanager
+    def captured(self, expression, path, interface="eth0"):
+        """tcpdump on the node for the length of a `with` block, the packets that match expression (a pcap
+        filter) written to path in the node; yields a Capture whose `pcap` holds the file once the block ends
+        (or its `stop()` is called)."""
+        capture = Capture(self, path, self.start(
+            ["tcpdump", "--immediate-mode", "-i", interface, "-U", "-w", path, expression]))
+        try:
+            capture.process.expect("listening on")
+            yield capture
+        finally:
+            capture.stop()
+
     def attach(self, argv, stdout, stderr, stdin=None, user="", workdir=None):
         """Run argv in the node with its output streamed to stdout and stderr (binary files) as it comes,
         and stdin (a binary file) copied in until its end; returns the exit code. Interrupted (Ctrl-C), it
@@ -266,7 +285,7 @@ class Node:
                 target.write(data)
                 target.flush()
         except KeyboardInterrupt:
-            self.run(["sh", "-c", SIGNAL_SESSION, pidfile, "TERM"], timeout=10)
+            self.run(["sh", "-c", SIGNAL_SESSION, pidfile, "TERM"], timeout=10, record=False)
             raise
         finally:
             sock.close()
@@ -296,7 +315,7 @@ class Node:
     def ps(self):
         """{pid: {"ppid", "stat", "args"}}: the node's processes as ps, run as an exec of its own, sees them."""
         table = {}
-        for row in self.run(["ps", "-eo", "pid=,ppid=,stat=,args="]).stdout.decode().splitlines():
+        for row in self.run(["ps", "-eo", "pid=,ppid=,stat=,args="], record=False).stdout.decode().splitlines():
             pid, ppid, stat, args = (row.split(None, 3) + [""])[:4]
             table[int(pid)] = {"ppid": int(ppid), "stat": stat, "args": args}
         return table
@@ -320,7 +339,9 @@ class Node:
         """Impair this node's outgoing packets (see Impairment.parse); replaces an earlier impairment."""
         spec = Impairment.parse(delay=delay, jitter=jitter, loss=loss, rate=rate)
         self.clear()
-        return Fault.start(self, spec.argv())
+        fault = Fault.start(self, spec.argv())
+        self.lab.timeline.add("fault-started", self.name, fault="impair", args=spec.argv()[1:])
+        return fault
 
     @contextmanager
     def impaired(self, **impairment):
@@ -333,15 +354,20 @@ class Node:
 
     def clear(self):
         """Lift this node's impairment; returns what the impairment did."""
-        return [fault.stop() for fault in self._faults("impair")]
+        lifted = [fault.stop() for fault in self._faults("impair")]
+        if lifted:
+            self.lab.timeline.add("fault-lifted", self.name, fault="impair")
+        return lifted
 
     def pause(self):
         """Freeze every process of the node (the cgroup freezer): it answers nothing until unpause()."""
+        self.lab.timeline.add("node-paused", self.name)
         self.container.pause()
 
     def unpause(self):
         """Let a paused node run again."""
         self.container.unpause()
+        self.lab.timeline.add("node-resumed", self.name)
 
     def _drop_faults(self):
         """Remove this node's fault sidecars: they belong to a network namespace about to go."""
@@ -358,11 +384,13 @@ class Node:
     def kill(self):
         """Kill the node's container; its faults go with its network namespace."""
         self._drop_faults()
+        self.lab.timeline.add("node-killed", self.name)
         self.container.kill()
 
     def restart(self, timeout=30):
         """Start the node again (after kill, or restart it if running) and wait until it is ready."""
         self._drop_faults()
+        self.lab.timeline.add("node-restarted", self.name)
         self.container = self.lab.backend.restart(self)
         self.lab.wait_ready(timeout, names=[self.name])
 
@@ -370,6 +398,21 @@ class Node:
         """Read the container's state again from the engine; returns the node."""
         self.container.reload()
         return self
+
+
+@dataclass
+class Capture:
+    """A tcpdump running in a node (Node.captured); its file's bytes once stopped."""
+    node: "Node"
+    path: str
+    process: "Process"
+    pcap: bytes = b""
+
+    def stop(self):
+        if not self.pcap:
+            self.process.stop()
+            self.pcap = self.node.run(["cat", self.path], record=False).stdout
+        return self.pcap
 
 
 class Process:
@@ -382,6 +425,7 @@ class Process:
         self.workdir = None  # the directory it runs in, when it was given one of its own (a learner's program)
         self.pidfile = f"/tmp/socklab-spawn-{uuid.uuid4().hex[:12]}.pid"
         self.exec_id = node._exec(["setsid", "-w", "sh", "-c", IN_SESSION, "sh", self.pidfile, *self.argv])
+        node.lab.timeline.add("program-started", node.name, command=command_text(self.argv))
         self.stdout, self.stderr = bytearray(), bytearray()
         self._changed = threading.Condition()
         self._done = False
@@ -397,6 +441,7 @@ class Process:
                     self.stderr += err or b""
                     self._changed.notify_all()
         finally:
+            self.node.lab.timeline.add("program-ended", self.node.name, command=command_text(self.argv))
             with self._changed:
                 self._done = True
                 self._changed.notify_all()
@@ -466,9 +511,14 @@ class Process:
     def stop(self, grace=5) -> Completed:
         """SIGTERM every process of the program's session, SIGKILL after grace seconds; return its Completed.
         The session is signalled even when the program has ended: what it left behind goes too."""
-        self.node.run(["sh", "-c", SIGNAL_SESSION, self.pidfile, "TERM"], timeout=10)
+        if self.running:
+            self.node.lab.timeline.add("program-stopped", self.node.name, command=command_text(self.argv),
+                                       signal="TERM")
+        self.node.run(["sh", "-c", SIGNAL_SESSION, self.pidfile, "TERM"], timeout=10, record=False)
         try:
             return self.wait(grace)
         except TimedOut:
-            self.node.run(["sh", "-c", SIGNAL_SESSION, self.pidfile, "KILL"], timeout=10)
+            self.node.lab.timeline.add("program-stopped", self.node.name, command=command_text(self.argv),
+                                       signal="KILL")
+            self.node.run(["sh", "-c", SIGNAL_SESSION, self.pidfile, "KILL"], timeout=10, record=False)
             return self.wait(10)

@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from orchestrator import facts, i18n, pictures
 from orchestrator.i18n import N_
 
-PAGE_FILES = ("index.html", "result.json")
+PAGE_FILES = ("index.html", "result.json", "replay.html", "timeline.json")
 KINDS = {"scenario": N_("scenario"), "check": N_("check"), "class": N_("class")}  # what a run is, said for people
 environment = Environment(loader=PackageLoader("orchestrator", "templates"), autoescape=select_autoescape(["html"]),
                           extensions=["jinja2.ext.i18n"])
@@ -38,7 +38,8 @@ def write_run(folder, result, up=None):
                  for step in result.steps]
         page = environment.get_template("run.html").render(
             result=result, kind=result.kind, kind_text=i18n._(KINDS[result.kind]), cards=cards, files=files, css=css(),
-            lang=result.lang, notice=pictures.font_notice(), up=up or ("../index.html", i18n._("all runs")))
+            lang=result.lang, notice=pictures.font_notice(), up=up or ("../index.html", i18n._("all runs")),
+            replay=(folder / "replay.html").exists())
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")
     return path

@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from orchestrator import pages
+from orchestrator.watch import replay
 from orchestrator.i18n import N_, _
 from orchestrator.linebreak import Wrapped
 
@@ -51,6 +52,7 @@ def save_result(result, directory=REPORTS):
             step.artifacts[suffix] = str(artifact)
     (folder / "result.json").write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n",
                                         encoding="utf-8")
+    replay.write(folder, result)
     page = pages.write_run(folder, result)
     pages.write_index(directory)
     return page

@@ -25,6 +25,7 @@ class Step:
     hint: str = ""  # an exercise's failed step: the course concept at fault
     files: dict = field(default_factory=dict, repr=False)  # {suffix: bytes}, saved beside the report
     artifacts: dict = field(default_factory=dict)  # {suffix: path} of the files, once saved
+    events: list = field(default_factory=list, repr=False)  # what its programs did when, for the replay
 
 
 SUBJECT = {"scenario": "scenario", "check": "exercise"}  # the JSON key that names what ran, by kind
@@ -53,6 +54,7 @@ class Result:
     kind: str = "scenario"  # or "check"
     engine: str = "compose"  # where the lab ran: compose or swarm
     machines: dict = field(default_factory=dict)  # {node: the machine it ran on}
+    timeline: dict = field(default_factory=dict, repr=False)  # {"nodes": {name: ip}, "events"}: the replay's
 
     def __post_init__(self):
         keys = [step.key for step in self.steps]
@@ -87,5 +89,5 @@ class Result:
         return {SUBJECT[self.kind]: self.name, "kind": self.kind, "name": self.name, "passed": self.passed,
                 "params": self.params, "started": self.started, "duration_s": self.duration_s, "lang": self.lang,
                 "notes": self.notes, "engine": self.engine, "machines": self.machines,
-                "steps": [{k: v for k, v in asdict(step).items() if k != "files" and (v or k not in ("hint", "artifacts"))}
+                "steps": [{k: v for k, v in asdict(step).items() if k not in ("files", "events") and (v or k not in ("hint", "artifacts"))}
                           for step in self.steps]}

@@ -74,9 +74,10 @@ def run(name, lab, learner, progress=lambda text: None, seed=None):
     its random choices came from (a new one when none is given)."""
     exercise, seed = get(name), new_seed() if seed is None else seed
     started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
+    mark = lab.timeline.mark()
     try:
         steps = exercise.check(lab, learner, progress, seed)
     finally:
         lab.stop_spawned()
     return Result(name, {"exercise": name, exercise.ROLE: str(learner.path), "seed": seed}, steps, started,
-                  round(time.monotonic() - clock, 2), kind="check", **lab.where())
+                  round(time.monotonic() - clock, 2), kind="check", **lab.where(), timeline=lab.recorded(mark))

@@ -90,9 +90,11 @@ def run(name, lab, params=None, progress=lambda text: None):
         _checked(key, scenario.PARAMS[key], value)
     params = {**defaults(scenario), **given}
     started, clock = datetime.now(timezone.utc).isoformat(timespec="seconds"), time.monotonic()
+    mark = lab.timeline.mark()
     try:
         steps = scenario.run(lab, params, progress)
     finally:
         lab.stop_spawned()  # whatever a scenario started and did not stop, also when it failed
     notes = [_(note) for note in getattr(scenario, "NOTES", [])]
-    return Result(name, params, steps, started, round(time.monotonic() - clock, 2), notes, **lab.where())
+    return Result(name, params, steps, started, round(time.monotonic() - clock, 2), notes, **lab.where(),
+                  timeline=lab.recorded(mark))

@@ -10,9 +10,11 @@ import statistics
 import time
 from contextlib import contextmanager
 
+from nodes.lib import ports
 from orchestrator.i18n import N_, _
 from orchestrator.node import at_once, program_argv
 from orchestrator.result import Step
+from orchestrator.watch.timeline import stream_events
 
 NAME = "remote-exec"
 SUMMARY = N_("a socket + subprocess remote shell: the naive protocol's leftover bug, framing's exactness, "
@@ -51,8 +53,23 @@ def prepare_ssh(server, clients):
     server.run(["sh", "-c", 'printf "%s\\n" "$1" > /root/.ssh/authorized_keys', "sh", "\n".join(keys)])
 
 
-def naive_step(client):
-    replies = client.program("rexec", "server", "--naive", "--json", "echo hello", SEQ, "pwd")["results"]
+def naive_events(client, session, whose):
+    """Each command's send() and its one recv(1024), as the replay shows them; the stale reply said so."""
+    events = []
+    for index, reply in enumerate(session["results"]):
+        events += stream_events(client.name, "server", "send", [reply["sent_bytes"]], [reply["sent_at"]], session["port"],
+                                ports.EXECD_NAIVE, reply["sent_offset"], text=reply["command"])
+        stale = index == 2 and whose == "seq"
+        events += stream_events(client.name, "server", "recv", [reply["reply_size"]], [reply["replied_at"]], session["port"],
+                                ports.EXECD_NAIVE, reply["reply_offset"], text=reply["reply_head"][:24],
+                                **({"note": _("a stale reply: bytes of seq's output, not pwd's")} if stale else {}))
+    return events
+
+
+def naive_step(server, client):
+    with server.captured(f"tcp port {ports.EXECD_NAIVE}", "/tmp/naive.pcap") as capture:
+        session = client.program("rexec", "server", "--naive", "--json", "echo hello", SEQ, "pwd")
+    replies = session["results"]
     pwd = replies[2]
     whose = "seq" if pwd["reply_sha256"] == sha(SEQ_OUTPUT[1024:1024 + pwd["reply_size"]]) else None
     return Step(
@@ -68,7 +85,8 @@ def naive_step(client):
         why=_("The naive protocol sends output with no length: the client's one recv(1024) per command cannot "
               "know where a reply ends, so the rest of a long one is read as the answer to the next."),
         facts={"replies": replies, "pwd_reply_from": whose, "seq_output_bytes": len(SEQ_OUTPUT),
-               "leftover_in_pwd_reply": pwd["reply_size"] if whose else 0})
+               "leftover_in_pwd_reply": pwd["reply_size"] if whose else 0},
+        files={"pcap": capture.pcap}, events=naive_events(client, session, whose))
 
 
 def framed_step(framed, p):
@@ -305,7 +323,7 @@ def run(lab, params, progress):
     progress(_("starting execd and sshd on the server, with this lab's keys"))
     with services(server, clients) as execd:
         progress(_("naive, framed and os.system"))
-        steps = [naive_step(client)]
+        steps = [naive_step(server, client)]
         framed = client.program("rexec", "server", "--json", *sequence(params), timeout=120)["results"]
         steps += [framed_step(framed, params), system_step(client, execd)]
         progress(_("real SSH, then `true` {repeat} times each way").format(repeat=params['repeat']))

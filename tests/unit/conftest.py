@@ -106,7 +106,8 @@ class FakeEngine:
 
 class FakeLab:
     def __init__(self):
-        self.engine, self.project, self.spawned = FakeEngine(), "unit", []
+        from orchestrator.watch.timeline import Timeline
+        self.engine, self.project, self.spawned, self.timeline = FakeEngine(), "unit", [], Timeline()
 
 
 @pytest.fixture

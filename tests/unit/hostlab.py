@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from orchestrator.node import Completed, Node, program_argv
+from orchestrator.watch.timeline import Timeline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +48,7 @@ class HostNode:
     def __init__(self):
         self.spawned = []
 
-    def run(self, argv, timeout=60, user=""):
+    def run(self, argv, timeout=60, user="", record=True):
         done = subprocess.run([str(word) for word in argv], cwd=ROOT, capture_output=True, timeout=timeout)
         return Completed(self.name, list(argv), done.returncode, done.stdout, done.stderr)
 
@@ -75,6 +76,7 @@ class HostNode:
 class HostLab:
     def __init__(self):
         self.host = HostNode()
+        self.timeline = Timeline()
 
     def node(self, name):
         return self.host
@@ -85,3 +87,6 @@ class HostLab:
 
     def where(self):
         return {}
+
+    def recorded(self, mark):
+        return {"nodes": {"host": "127.0.0.1"}, "events": self.timeline.since(mark)}

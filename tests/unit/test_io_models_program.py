@@ -20,6 +20,7 @@ from orchestrator.node import Completed, program_argv
 from orchestrator.pictures.io_models import DRAW
 from orchestrator.result import Step
 from orchestrator.scenarios import io_models as lesson
+from orchestrator.watch.timeline import Timeline
 from tests.unit.hostlab import ROOT, HostLab, HostNode
 from tests.unit.test_queues import free_port, said
 
@@ -111,7 +112,7 @@ class LoopbackNode(HostNode):
 
 class LoopbackLab(HostLab):
     def __init__(self):
-        self.spawned = []
+        self.spawned, self.timeline = [], Timeline()
         self.server = LoopbackNode(self.spawned, crowded=True)
         self.clients = [LoopbackNode(self.spawned), LoopbackNode(self.spawned)]
 

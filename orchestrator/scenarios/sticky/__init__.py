@@ -11,6 +11,7 @@ from nodes.lib.numbered import message
 from orchestrator.i18n import N_, _
 from orchestrator.result import Step
 from orchestrator.scenarios.sticky.boundaries import compare, pieces
+from orchestrator.watch.timeline import stream_events
 
 NAME = "sticky"
 SUMMARY = N_("TCP merges and splits messages, UDP keeps (or truncates, or loses) them; framing fixes TCP; "
@@ -30,6 +31,7 @@ class Exchanged(TypedDict, total=False):
     segments: dict  # nodes.packets segments: the TCP segments of the capture (watched only)
     pcap: bytes     # the capture itself (watched only)
     frame: dict     # nodes.packets capture: one frame dissected (watched only)
+    events: list    # each send() and recv() with its time and place in the stream (watched only)
 
 
 class Exchange:
@@ -38,23 +40,27 @@ class Exchange:
     def __init__(self, server, client, proto, port=ports.STICKY):
         self.server, self.client, self.proto, self.port = server, client, proto, port
 
+    def events(self, sent, got):
+        """The sender's send() calls and the receiver's recv() calls, as the replay shows them."""
+        client, server = self.client.name, self.server.name
+        return stream_events(client, server, "send", sent["sends"], sent["send_times"], sent["port"], self.port) \
+            + stream_events(server, client, "recv", got["chunks"], got["recv_times"], self.port, got["peer_port"])
+
     def run(self, receiver_args, sender_args, watch=False) -> Exchanged:
         """{"sent", "got"} from sender and receiver; watched, also "segments", "pcap" and one "frame"."""
         with ExitStack() as serving:
             if watch:  # tcpdump for the segment list, a raw socket for one frame dissected
-                capture = serving.enter_context(self.server.serve(
-                    ["tcpdump", "--immediate-mode", "-i", "eth0", "-U", "-w", PCAP, f"tcp port {self.port}"],
-                    ready="listening on"))
+                capture = serving.enter_context(self.server.captured(f"tcp port {self.port}", PCAP))
                 dissect = serving.enter_context(self.server.serve("packets", "capture", "--port", self.port))
             receiver = serving.enter_context(
                 self.server.serve("receiver", self.proto, "--port", self.port, *receiver_args))
             sent = self.client.program("sender", self.proto, "server", "--port", self.port, *sender_args)
             result = {"sent": sent, "got": receiver.result(60)}
             if watch:
-                capture.stop()
+                result["pcap"] = capture.stop()
                 result["segments"] = self.server.program("packets", "segments", PCAP, "--port", self.port)
-                result["pcap"] = self.server.run(["cat", PCAP]).stdout
                 result["frame"] = dissect.result(15)
+                result["events"] = self.events(sent, result["got"])
         return result
 
 
@@ -298,7 +304,7 @@ def wire_step(nagle, nodelay):
         observed=_("Nagle on: {nagle}; TCP_NODELAY: {nodelay}").format(nagle=show(a), nodelay=show(b)),
         why=_("Each layer cuts the stream its own way: the program writes, Nagle and the congestion window "
               "segment, the receive buffer merges — no layer keeps the program's messages."),
-        facts={"nagle": a, "nodelay": b}, files={"pcap": nagle["pcap"]})
+        facts={"nagle": a, "nodelay": b}, files={"pcap": nagle["pcap"]}, events=nagle["events"])
 
 
 def dissect_step(run):

@@ -1,0 +1,1 @@
+"""The live view of a lab (socklab watch) and the replay of a recorded run."""
