@@ -211,6 +211,26 @@ def cmd_programs(args):
     return 0
 
 
+def cmd_watch(args):
+    from orchestrator.watch.server import WatchServer
+    lab = open_lab(args)
+    try:
+        server = WatchServer(lab, args.port, i18n.current())
+    except OSError as exc:
+        raise LabError(_("watch cannot listen on 127.0.0.1:{port}: {error}").format(port=args.port,
+                                                                                   error=exc.strerror)) from None
+    say(_("watching lab {project} at {url} (Ctrl-C stops)").format(project=lab.project, url=server.url))
+    if args.open and not webbrowser.open(server.url):
+        say(_("no desktop browser to open it with: open {url} yourself").format(url=server.url))
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        say(_("watch stopped"))
+    finally:
+        server.server_close()
+    return 0
+
+
 def cmd_impair(args):
     node = open_lab(args).node(args.node)
     node.impair(delay=args.delay, jitter=args.jitter, loss=args.loss, rate=args.rate)
@@ -428,6 +448,11 @@ def lab_commands(sub):
     c = sub.add_parser("ps", help=_("the lab's nodes: service, container, IP, health, uptime, faults"))
     c.add_argument("--json", action="store_true")
     c.set_defaults(handler=cmd_ps)
+    c = sub.add_parser("watch", help=_("a live page of the lab: nodes, programs, connections and their traffic; "
+                                       "served on 127.0.0.1"))
+    c.add_argument("--port", type=int, default=0, help=_("the page's port (default: a free one)"))
+    c.add_argument("--open", action="store_true", help=_("also open it in the desktop's browser"))
+    c.set_defaults(handler=cmd_watch)
 
 
 def practice_commands(sub):

@@ -1,0 +1,75 @@
+"""The Watcher over two pretend nodes of this host, 127.0.0.1 and 127.0.0.2: a connection between them opens,
+carries bytes each way, closes; each is an event, and the traffic is per pair and direction."""
+import os
+import socket
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from orchestrator.watch import live
+
+
+class FakeLab:
+    backend = SimpleNamespace(name="compose")
+
+    def __init__(self):
+        self.nodes_ = [SimpleNamespace(name=name, service=name, ip=ip, machine_name="", container=None)
+                       for name, ip in (("server", "127.0.0.2"), ("client1", "127.0.0.1"))]
+
+    def nodes(self):
+        return self.nodes_
+
+    def faults(self):
+        return []
+
+
+@pytest.fixture
+def watcher(monkeypatch):
+    monkeypatch.setattr(live, "host_pid", lambda node: os.getpid())
+    watcher = live.Watcher(FakeLab())
+    yield watcher
+    watcher.close()
+
+
+def test_a_connection_opens_carries_bytes_and_closes(watcher):
+    listener = socket.create_server(("127.0.0.2", 0))
+    watcher.sample()
+    client = socket.create_connection(listener.getsockname(), source_address=("127.0.0.1", 0))
+    server, _ = listener.accept()
+    port = listener.getsockname()[1]
+    mine = lambda sample: [c for c in sample["connections"] if port in (c["a_port"], c["b_port"])]
+    first = watcher.sample()
+    assert [(c["a"], c["b"], sorted(c["states"].values())) for c in mine(first)] == \
+        [("client1", "server", ["ESTABLISHED", "ESTABLISHED"])]
+    client.sendall(b"x" * 100_000)
+    got = 0
+    while got < 100_000:
+        got += len(server.recv(1 << 20))
+    server.sendall(b"y" * 1000)
+    client.recv(1000)
+    time.sleep(0.05)
+    flowing = watcher.sample()
+    rates = {(link["from"], link["to"]): link for link in flowing["links"]}
+    assert rates[("client1", "server")]["bytes_per_s"] > rates[("server", "client1")]["bytes_per_s"] > 0
+    assert rates[("client1", "server")]["packets_per_s"] > 0
+    client.close()
+    server.close()
+    closing = watcher.sample()
+    assert any(state == "TIME-WAIT" for c in mine(closing) for state in c["states"].values())
+    kinds = [event["kind"] for event in closing["events"] if port in (event.get("a_port"), event.get("b_port"))]
+    assert kinds == ["connection-opened", "connection-closing"]
+    listener.close()
+    server_node = next(n for n in closing["nodes"] if n["name"] == "server")
+    assert server_node["here"] and server_node["programs"]  # this host's processes, as the pretend node's
+
+
+def test_sockets_of_other_addresses_are_not_a_nodes(watcher):
+    """A socket whose local address is not the node's (Docker's resolver, loopback inside the node) is left out."""
+    listener = socket.create_server(("127.0.0.3", 0))
+    client = socket.create_connection(listener.getsockname(), source_address=("127.0.0.4", 0))
+    server, _ = listener.accept()
+    port = listener.getsockname()[1]
+    assert not [c for c in watcher.sample()["connections"] if port in (c["a_port"], c["b_port"])]
+    for sock in (client, server, listener):
+        sock.close()
