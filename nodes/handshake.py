@@ -26,8 +26,7 @@ import sys
 import threading
 import time
 
-from nodes import packets
-from nodes.lib import program, serving
+from nodes.lib import frames, program, serving
 from nodes.sender import tcp_info
 
 REQUEST = b"the whole request, then end of file"
@@ -59,7 +58,7 @@ def segment(layers, at):
 def tcp_layers(frame):
     """The frame's layers if it carries an IPv4 TCP segment, else None (a frame too short to read, too)."""
     try:
-        layers = packets.dissect(frame)
+        layers = frames.dissect(frame)
     except struct.error:
         return None
     return layers if layers and "tcp" in layers else None
@@ -73,7 +72,7 @@ def capture(args):
     """Every TCP segment to or from the ports, until SIGTERM or args.seconds."""
     found, wanted = [], set(args.ports)
     signal.signal(signal.SIGTERM, stop_on_term)
-    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(packets.ETH_P_ALL)) as sock:
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(frames.ETH_P_ALL)) as sock:
         print("listening", file=sys.stderr, flush=True)
         started = time.monotonic()
         try:

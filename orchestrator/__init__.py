@@ -34,12 +34,16 @@ linebreak.py   line breaking for the tables: at spaces and between Chinese chara
 pages.py       the HTML report: a page per run and the list of runs (Jinja2 templates in templates/).
 facts.py       a step's facts for people: rows with a label in the reader's language, values as words.
 pictures/      the one way to draw: a picture per step from its facts (matplotlib SVG), a module per lesson.
+watch/         what the lab does, seen: sockets (a node's TCP table through sock_diag, read from the host), live
+               (the lab sampled: nodes, programs, connections, traffic, faults, events), server (`socklab
+               watch`, a page on 127.0.0.1), timeline (a run's events, recorded by Lab and Node and its steps),
+               replay (a run's timeline and capture, linked, as replay.html beside its report).
 bench.py       `make bench`: every figure against a baseline measured in the same run.
 i18n.py        the language people read: `_()` over gettext catalogs in locale/ (English in the source, zh_CN).
 cli.py         thin: parse arguments, call the above, print, turn a LabError into one line and exit 2.
 
 What runs on the nodes shares only nodes/lib/ with this side (ports, layout, keys, numbered messages, the
-program contract); no module here imports one that imports it back. Every exercise's bug variants are held
+program contract, frames); no module here imports one that imports it back. Every exercise's bug variants are held
 to their diagnoses by tests/integration/test_exercises.py's BUGS table, graded as a class by test_grading
 (and test_every_bug_variant_is_tested keeps the table whole); the framing fuzzer's corpus is replayed by a
 unit test.

@@ -4,7 +4,7 @@ calls that took them, where the run recorded those (by port, and by place in the
 import json
 
 from nodes.lib.program import ProgramError
-from nodes.packets import dissect, pcap_records
+from nodes.lib.frames import dissect, pcap_records
 from orchestrator import i18n, pages
 from orchestrator.i18n import _
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nodes.packets import dissect, pcap_records
+from nodes.lib.frames import dissect, pcap_records
 from orchestrator import report, scenarios
 from tests.integration.conftest import PROJECT, RESULTS, ROOT
 from tests.integration.test_report_browser import browser  # noqa: F401 (a fixture)

@@ -75,8 +75,8 @@ def _frame(vlan=False, trailer=b""):
 @pytest.mark.parametrize("vlan, trailer, header, after", [(False, b"", 14, 0), (True, b"", 18, 0),
                                                           (False, b"\xde\xad\xbe\xef", 14, 4)])
 def test_the_ethernet_header_and_trailer_are_read_off_the_frame(vlan, trailer, header, after):
-    from nodes import packets
-    layers = packets.dissect(_frame(vlan, trailer))
+    from nodes.lib import frames
+    layers = frames.dissect(_frame(vlan, trailer))
     assert layers["ethernet"]["header_bytes"] == header and layers["ethernet"]["trailer_bytes"] == after
     assert layers["tcp"]["dst_port"] == 9000 and layers["payload"]["bytes"] == 3 and layers["ipv4"]["checksum_ok"]
 
@@ -96,9 +96,9 @@ def test_the_sandbox_stamps_the_moment_a_program_exits_and_leaves_it_to_be_reape
 
 
 def test_a_header_read_from_the_wrong_offset_fails_its_checksum():
-    from nodes import packets
+    from nodes.lib import frames
     frame = _frame()
-    assert not packets.ipv4(frame[13:])[0]["checksum_ok"]  # one byte early: not the header that was sent
+    assert not frames.ipv4(frame[13:])[0]["checksum_ok"]  # one byte early: not the header that was sent
 
 
 def test_boot_asks_the_dns_again_until_the_nodes_name_is_there(monkeypatch):
