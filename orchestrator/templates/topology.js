@@ -43,10 +43,16 @@ function drawTopology(svg, nodes, lines, marks) {
     const offset = (index % 3 - 1) * 10;
     g.appendChild(svgEl("line", {x1: a.x, y1: a.y + offset, x2: b.x, y2: b.y + offset,
       "stroke-width": line.width || 2, "stroke-dasharray": line.dashed ? "6 4" : "none"}));
-    const lines_ = String(line.text || "").split("\n");
-    lines_.forEach((t, i) => g.appendChild(svgEl("text", {x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + offset - 6 + i * 14,
-      "text-anchor": "middle", "class": "label"}, t)));
     linkLayer.appendChild(g);
+    const texts = String(line.text || "").split("\n").filter(t => t);
+    if (!texts.length) return;
+    const label = svgEl("g", {"class": "label-box"});
+    g.appendChild(label);
+    texts.forEach((t, i) => label.appendChild(svgEl("text", {x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 + offset - 6 + i * 14,
+      "text-anchor": "middle", "class": "label"}, t)));
+    const box = label.getBBox();  // a plain backing, so that the words never sit on the line
+    label.insertBefore(svgEl("rect", {x: box.x - 3, y: box.y - 1, width: box.width + 6, height: box.height + 2, rx: 3}),
+                       label.firstChild);
   });
   for (const node of nodes) {
     const p = where[node.name];

@@ -1,14 +1,18 @@
 """`socklab watch`: the live page, served on 127.0.0.1 only, fed by one Watcher.
 
-The page asks for /state twice a second; the lab is sampled only when it asks (never more often than
-MIN_INTERVAL_S, whatever the number of tabs), so a closed tab leaves the lab unread and nothing running in
-it: watching starts nothing in the nodes.
+The page asks for /state again as soon as it has drawn an answer; an answer waits until what the lab shows
+has changed (sampled every MIN_INTERVAL_S, whatever the number of tabs) or HOLD_S has passed. The lab is
+read only while a page is waiting, so a closed tab leaves it unread; watching starts nothing in the nodes.
 """
 import json
+import select
+import socket
+import sys
 import threading
 import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 from orchestrator import i18n, pages
 from orchestrator.errors import LabError
@@ -16,7 +20,7 @@ from orchestrator.i18n import _
 from orchestrator.watch.live import Watcher
 
 MIN_INTERVAL_S = 0.4
-POLL_MS = 500
+HOLD_S = 10.0
 
 
 class LabGone(LabError):
@@ -24,55 +28,81 @@ class LabGone(LabError):
 
 
 class Feed:
-    """The latest sample, shared by every page; taken anew when it is older than MIN_INTERVAL_S."""
+    """The latest sample, shared by every page: taken anew when it is older than MIN_INTERVAL_S, and numbered
+    anew only when what it shows changed (the time it was taken aside)."""
 
     def __init__(self, watcher):
         self.watcher, self.lock = watcher, threading.Lock()
-        self.latest, self.taken, self.error = None, 0.0, None
-        self.asked = 0.0
+        self.latest, self.shown, self.body, self.taken, self.version = None, None, None, 0.0, 0
 
     def state(self):
+        """(version, the latest sample as JSON)."""
         with self.lock:
-            self.asked = time.monotonic()
-            if self.latest is None or time.monotonic() - self.taken >= MIN_INTERVAL_S:
+            if self.body is None or time.monotonic() - self.taken >= MIN_INTERVAL_S:
                 try:
-                    self.latest, self.error = self.watcher.sample(), None
+                    self.latest, error = self.watcher.sample(), None
                 except LabError as exc:  # the lab went down under the page: said there, watch goes on
-                    self.error = str(exc)
+                    error = str(exc)
                 except Exception as exc:  # an engine that stopped answering: the same
-                    self.error = f"{type(exc).__name__}: {exc}"
+                    error = f"{type(exc).__name__}: {exc}"
                 self.taken = time.monotonic()
-            return {**(self.latest or {}), "error": self.error}
+                shown = json.dumps({**(self.latest or {}), "time": None, "error": error}, sort_keys=True)
+                if shown != self.shown:
+                    self.shown, self.version = shown, self.version + 1
+                self.body = json.dumps({**(self.latest or {}), "error": error, "version": self.version}).encode()
+            return self.version, self.body
 
 
 def page(lab, lang):
     """The live page, self-contained, in the user's language."""
     with i18n.using(lang):
         return pages.environment.get_template("watch.html").render(
-            css=pages.css(), lang=lang, project=lab.project, poll_ms=POLL_MS, words=words())
+            css=pages.css(), lang=lang, project=lab.project, words=words())
 
 
 def words():
     """What the page's script says, translated here: {key: text}."""
-    return {"updated": _("updated at {time}"), "stopped": _("watch stopped answering: is it still running?"),
+    return {"updated": _("live: last change at {time}"), "stopped": _("watch stopped answering: is it still running?"),
             "opened": _("{a}:{a_port} → {b}:{b_port} opened"),
             "closing": _("{a}:{a_port} ↔ {b}:{b_port} closing ({states})"),
             "closed": _("{a}:{a_port} ↔ {b}:{b_port} closed"), "started": _("{node}: started {command}"),
             "ended": _("{node}: ended {command}"), "link": _("{proto} {from} → {to}: {bytes}/s, {packets} packets/s"),
             "udp": _("UDP {inbound} in, {outbound} out per s"), "elsewhere": _("on another machine: not read here"),
-            "paused": _("paused"), "listening": _("listening on {ports}"), "none": _("none")}
+            "paused": _("paused"), "listening": _("listening on {ports}"), "partition": _("partition")}
 
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "socklab-watch"
 
     def do_GET(self):
-        if self.path == "/":
+        if self.headers.get("Host") != self.server.host:  # another site's page, its name rebound to 127.0.0.1
+            self._send(HTTPStatus.FORBIDDEN, "text/plain", b"only this host's own address may ask")
+        elif self.path == "/":
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", self.server.page.encode())
-        elif self.path == "/state":
-            self._send(HTTPStatus.OK, "application/json", json.dumps(self.server.feed.state()).encode())
+        elif self.path.startswith("/state"):
+            body = self._changed(parse_qs(urlsplit(self.path).query))
+            if body is not None:
+                self._send(HTTPStatus.OK, "application/json", body)
         else:
             self._send(HTTPStatus.NOT_FOUND, "text/plain", b"not found")
+
+    def _changed(self, query):
+        """The state as soon as its version differs from the page's `after`, else after HOLD_S: a page that
+        has seen the latest waits here, and an idle lab costs it nothing. The lab is sampled while a page
+        waits, and no longer once that page has gone (None)."""
+        after = query.get("after", [""])[0]
+        deadline = time.monotonic() + HOLD_S
+        while True:
+            version, body = self.server.feed.state()
+            if str(version) != after or time.monotonic() >= deadline:
+                return body
+            if self._gone(MIN_INTERVAL_S):
+                return None
+
+    def _gone(self, seconds):
+        """Wait up to seconds; True when the page closed its connection meanwhile."""
+        readable, _, _ = select.select([self.connection], [], [], seconds)
+        return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
 
     def _send(self, status, kind, body):
         self.send_response(status)
@@ -97,8 +127,17 @@ class WatchServer(ThreadingHTTPServer):
         self.feed, self.page = Feed(self.watcher), page(lab, lang)
 
     @property
+    def host(self):
+        return f"127.0.0.1:{self.server_address[1]}"
+
+    @property
     def url(self):
-        return f"http://127.0.0.1:{self.server_address[1]}/"
+        return f"http://{self.host}/"
+
+    def handle_error(self, request, client_address):
+        """A page that went away mid-answer is not news; anything else is said as usual."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def server_close(self):
         super().server_close()

@@ -101,12 +101,20 @@ class SocketTable:
                 found.append(parse(data[offset + HEADER.size:offset + length]))
                 offset += (length + 3) & ~3
 
+    def counters(self):
+        """{"Tcp": {...}, "Udp": {...}}: the namespace's protocol counters so far (/proc/PID/net/snmp), one
+        file read: whether any TCP segment moved since, and the datagrams in and out."""
+        with open(f"/proc/{self.pid}/net/snmp") as snmp:
+            lines = [line.split() for line in snmp if line.startswith(("Tcp:", "Udp:"))]
+        found = {}
+        for names, values in zip(lines[::2], lines[1::2]):
+            found[names[0].rstrip(":")] = dict(zip(names[1:], map(int, values[1:])))
+        return found
+
     def udp_datagrams(self):
         """(InDatagrams, OutDatagrams) of the namespace so far."""
-        with open(f"/proc/{self.pid}/net/snmp") as snmp:
-            names, values = [line.split() for line in snmp if line.startswith("Udp:")][:2]
-        counters = dict(zip(names[1:], map(int, values[1:])))
-        return counters["InDatagrams"], counters["OutDatagrams"]
+        udp = self.counters()["Udp"]
+        return udp["InDatagrams"], udp["OutDatagrams"]
 
 
 def parse(message) -> Connection:

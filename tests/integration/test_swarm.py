@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from nodes.lib import ports
 from orchestrator import exercises, scenarios
 from orchestrator import engines
 from orchestrator.engines import local_swarm
@@ -201,6 +202,27 @@ def wait_until(condition, timeout=10):
         time.sleep(0.1)  # a detached program's output arrives when it arrives
 
 
+def test_watch_sees_each_nodes_machine_and_a_connection_between_two(swarm_lab):
+    """The local swarm's engines run on this kernel: each node's sockets are found by its container's id."""
+    from orchestrator.watch.live import Watcher
+    watcher = Watcher(swarm_lab)
+    try:
+        nodes = watcher.sample()["nodes"]
+        assert {n["name"]: n["machine"] for n in nodes} == swarm_lab.where()["machines"]
+        assert all(n["here"] for n in nodes)
+        server, client = swarm_lab.node("server"), swarm_lab.node("client1")
+        assert server.machine_name != client.machine_name
+        with server.serve("receiver", "tcp", "--port", ports.STICKY) as receiver:
+            sender = client.start("sender", "tcp", "server", "--port", ports.STICKY, "--count", 60, "--size", 1000,
+                                  "--nodelay", "--gap-ms", 50)
+            wait_until(lambda: any((link["from"], link["to"]) == ("client1", "server") and link["bytes_per_s"] > 0
+                                   for link in watcher.sample()["links"]))
+            sender.result(30)
+            receiver.result(30)
+    finally:
+        watcher.close()
+
+
 def test_a_partition_between_two_machines_is_held_by_their_own_engines(swarm_lab):
     client1, client2 = swarm_lab.node("client1"), swarm_lab.node("client2")
     assert client1.machine_name != client2.machine_name
@@ -259,4 +281,5 @@ def test_an_engine_that_stops_answering_is_named_and_down_cleans_the_others(swar
     finally:
         engine.start()
         local_swarm.LocalSwarm(docker_engine).answering(number)
+
 

@@ -1,0 +1,94 @@
+"""The watch server over a pretend lab: the page, the state, only this host's address, sampling on demand."""
+import http.client
+import json
+import socket
+import threading
+import time
+
+import pytest
+
+from orchestrator.watch import server as watch_server
+from tests.unit.watch.test_live import FakeLab
+
+
+class CountingWatcher:
+    def __init__(self, lab):
+        self.samples = 0
+
+    def sample(self):
+        self.samples += 1
+        return {"time": 1.0, "nodes": [{"name": "server"}], "connections": [], "links": [], "faults": [], "events": []}
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def served(monkeypatch):
+    monkeypatch.setattr(watch_server, "Watcher", CountingWatcher)
+    server = watch_server.WatchServer(FakeLab(), 0, "en")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def get(server, path, host=None):
+    connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+    connection.putrequest("GET", path, skip_host=True)
+    connection.putheader("Host", host or server.host)
+    connection.endheaders()
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_the_page_and_the_state(served):
+    status, page = get(served, "/")
+    assert status == 200 and b"socklab watch" in page and b"<script>" in page
+    status, state = get(served, "/state")
+    assert status == 200 and json.loads(state)["nodes"] == [{"name": "server"}]
+    assert get(served, "/elsewhere")[0] == 404
+
+
+def test_only_this_hosts_own_address_is_answered(served):
+    assert get(served, "/state", host="evil.example:80")[0] == 403
+    assert served.watcher.samples == 0
+
+
+def test_the_lab_is_read_only_when_asked_and_at_most_so_often(served):
+    assert served.watcher.samples == 0  # no page, no reading
+    for _ in range(5):
+        get(served, "/state")
+    assert served.watcher.samples == 1  # five asks within MIN_INTERVAL_S share one sample
+
+
+def test_a_page_that_has_seen_the_latest_waits_for_a_change(served, monkeypatch):
+    monkeypatch.setattr(watch_server, "HOLD_S", 1.0)
+    monkeypatch.setattr(watch_server, "MIN_INTERVAL_S", 0.05)
+    version = json.loads(get(served, "/state")[1])["version"]
+    started = time.monotonic()
+    assert json.loads(get(served, f"/state?after={version}")[1])["version"] == version
+    assert time.monotonic() - started >= 1.0  # nothing changed: held, the lab sampled all along
+    assert served.watcher.samples > 5
+
+
+def test_a_page_that_went_away_is_no_longer_sampled_for(served, monkeypatch):
+    monkeypatch.setattr(watch_server, "MIN_INTERVAL_S", 0.05)
+    version = json.loads(get(served, "/state")[1])["version"]
+    connection = socket.create_connection(("127.0.0.1", served.server_address[1]))
+    connection.sendall(f"GET /state?after={version} HTTP/1.1\r\nHost: {served.host}\r\n\r\n".encode())
+    time.sleep(0.3)
+    connection.close()  # the tab was closed
+    time.sleep(0.3)
+    samples = served.watcher.samples
+    time.sleep(0.5)
+    assert served.watcher.samples == samples
+
+
+def test_a_lab_with_no_nodes_is_said(monkeypatch):
+    lab = FakeLab()
+    lab.nodes_, lab.project = [], "nolab"
+    with pytest.raises(watch_server.LabGone, match="nolab"):
+        watch_server.WatchServer(lab, 0, "en")
