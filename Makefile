@@ -17,7 +17,7 @@ FONT_DIRS ?= /usr/share/fonts /usr/local/share/fonts $(HOME)/.local/share/fonts 
 
 .DEFAULT_GOAL := help
 ENGINES ?= 3
-.PHONY: help venv host build up down ps shell scenario check grade test test-unit bench fuzz i18n swarm-local swarm-local-down
+.PHONY: help venv host build up down ps watch shell scenario check grade test test-unit bench fuzz i18n swarm-local swarm-local-down
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ swarm-local-down: venv ## remove the engines of make swarm-local (take a lab on 
 
 ps: venv ## the lab's nodes: service, container, IP, health, uptime, faults
 	$(SOCKLAB) ps
+
+watch: venv ## a live page of the lab on 127.0.0.1: nodes, programs, connections, traffic (ARGS=--open, --port N)
+	$(SOCKLAB) watch $(ARGS)
 
 shell: venv ## a shell on a node, as the learner, in /workspace: make shell NODE=client1
 	@if [ -z "$(NODE)" ]; then echo "usage: make shell NODE=server|client1|client2|worker1..."; exit 2; fi

@@ -15,13 +15,21 @@
   variants, each file its own) graded on 3 labs against the same class on 1 lab (one run each: each is
   minutes long); the memory of one grading lab's nodes after a check; a class of BIG_CLASS on the default
   number of labs, timed whole (labs up and down included).
+- watch: the machine's busy time with the lab idle and the `socklab watch` page open in Chromium against the
+  same lab and browser on a blank page (and, for scale, with no browser at all); and a lesson's timing facts
+  with the page open and without, rounds alternating: ping's median round trip between every pair of nodes,
+  and framed 1 MiB throughput.
 - queue: no-op tasks, the lesson's plain Queue against a bare managers queue (nodes.queuebase), each timed by
   its consumer from the first item to the last; the reliable queue with 1, 2 and 3 workers, timed from the
   producers' start to the consumers' end.
 """
 import functools
+import os
+import shutil
 import statistics
+import threading
 import time
+from contextlib import contextmanager
 
 import docker.errors
 from rich.table import Table
@@ -38,12 +46,15 @@ ROUNDS = 5
 TARGETS = {"warm_up_ratio": 1.3, "down_s": 3.0, "idle_node_mb": 15.0, "idle_busy_pct": 1.0,
            "idle_busy_10_workers_pct": 2.0, "framed_1mib_ratio": 0.9, "exec_p50_ratio": 1 / 3,
            "queue_plain_to_bare": 0.9, "queue_reliable_3_to_1": 1.0, "swarm_up_ratio": 2.0, "swarm_exec_ratio": 2.0,
-           "class_3_to_1_labs": 2.0, "class_100_s": 240.0}
+           "class_3_to_1_labs": 2.0, "class_100_s": 240.0, "watch_idle_busy_pct": 2.0, "watch_rtt_ratio": 1.25}
 UPPER_BOUNDS = {"warm_up_ratio", "down_s", "idle_node_mb", "idle_busy_pct", "idle_busy_10_workers_pct",
-                "exec_p50_ratio", "swarm_up_ratio", "swarm_exec_ratio", "class_100_s"}
+                "exec_p50_ratio", "swarm_up_ratio", "swarm_exec_ratio", "class_100_s",
+                "watch_idle_busy_pct", "watch_rtt_ratio"}
 CLASS_SIZE, BIG_CLASS = 24, 100
 SWARM_ROUNDS, SWARM_EXECS, SWARM_PINGS = 3, 50, 20
 IDLE_WINDOW_S = 65  # longer than the health checks' 60 s interval, so every node's check falls inside
+WATCH_WINDOW_S, WATCH_IDLE_ROUNDS = 30, 4  # alternating: one long window each was ±1 point apart run to run
+WATCH_TRANSFERS = 4
 IDLE_SETTLE_S = 3   # after `up` returns, Compose and the engine finish their own bookkeeping
 MANY_WORKERS = 10
 REMOTE_EXEC = {"repeat": 200, "big_mib": 10}
@@ -194,6 +205,86 @@ def remote_exec_bench(lab, progress):
     progress(_("remote exec: `true` {repeat} times and {big_mib} MiB, framed vs SSH").format(
         repeat=REMOTE_EXEC["repeat"], big_mib=REMOTE_EXEC["big_mib"]))
     return remote_exec.measured_against_ssh(lab, REMOTE_EXEC)
+
+
+@contextmanager
+def browser_page():
+    """A page of Debian's Chromium, headless, through Playwright (as the tests drive it)."""
+    from playwright.sync_api import sync_playwright
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise LabError(_("the watch bench opens the page in Debian's chromium: `make host` installs it"))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()
+
+
+@contextmanager
+def watch_served(lab):
+    """`socklab watch` serving the lab from a thread (it reads the lab only when its page asks)."""
+    from orchestrator.watch.server import WatchServer
+    server = WatchServer(lab)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def lesson_timings(lab):
+    """(ping's median round trip in ms over every pair of nodes: the lesson's key timing; framed 1 MiB
+    messages per second over WATCH_TRANSFERS times the framing bench's count (0.3 s transfers swung ±25% round
+    to round): a transfer that keeps both cores busy, which the page's redrawing takes from)."""
+    from orchestrator import scenarios
+    rtt = scenarios.run("ping", lab).step("reach-by-ip").facts["rtt_p50_all_ms"]
+    size, count = FRAMING_CASES["1 MiB"]
+    count *= WATCH_TRANSFERS
+    return rtt, count / transfer(lab.node("server"), lab.node("client1"), "framed", size, count)
+
+
+def watch_bench(lab, progress):
+    """What an open watch page costs: the idle lab's busy time with the page open against the same browser on a
+    blank page, rounds alternating (and, for scale, no browser; and the watch server's own CPU); a lesson's
+    timings with the page open and on a blank page."""
+    lab.up()
+    time.sleep(IDLE_SETTLE_S)
+    no_browser = busy_percent(WATCH_WINDOW_S)
+    blank, watched, own = [], [], []
+    with browser_page() as page, watch_served(lab) as server:
+        def open_watch():
+            page.goto(server.url)
+            page.wait_for_selector("svg.topology g.node")
+        for round_ in range(1, WATCH_IDLE_ROUNDS + 1):
+            progress(_("watch: idle round {round}/{rounds}, {seconds} s on a blank page, then as long on the watch "
+                       "page").format(round=round_, rounds=WATCH_IDLE_ROUNDS, seconds=WATCH_WINDOW_S))
+            page.goto("about:blank")
+            blank.append(busy_percent(WATCH_WINDOW_S))
+            open_watch()
+            before = time.process_time()  # this process's: the watch server's threads (the rest sleeps)
+            watched.append(busy_percent(WATCH_WINDOW_S))
+            own.append(100 * (time.process_time() - before) / WATCH_WINDOW_S / os.cpu_count())
+        plain, seen = [], []
+        for round_ in range(1, ROUNDS + 1):
+            progress(_("watch round {round}/{rounds}: ping and framing, on a blank page, then with watch open").format(
+                round=round_, rounds=ROUNDS))
+            page.goto("about:blank")
+            plain.append(lesson_timings(lab))
+            open_watch()
+            time.sleep(1)  # the page drawn: what is measured is a lesson with watch open, not the page opening
+            seen.append(lesson_timings(lab))
+    return {"window_s": WATCH_WINDOW_S, "rounds": WATCH_IDLE_ROUNDS, "no_browser_pct": no_browser,
+            "idle_pct": median(blank), "idle_watched_pct": median(watched),
+            "watch_idle_busy_pct": round(statistics.median(w - b for w, b in zip(watched, blank)), 2),
+            "watch_own_pct": round(median(own), 2),
+            "rtt_ms": median([r for r, _ in plain]), "rtt_watched_ms": median([r for r, _ in seen]),
+            "watch_rtt_ratio": paired([r for r, _ in seen], [r for r, _ in plain]),
+            "framed_per_s": median([f for _, f in plain]), "framed_watched_per_s": median([f for _, f in seen]),
+            "watch_framed_ratio": paired([f for _, f in seen], [f for _, f in plain])}
 
 
 def drain(server, broker, consumers, producers, finish=None):
@@ -388,7 +479,7 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
         results = {"rounds": ROUNDS, "targets": TARGETS, "lab": lab_bench(lab, progress, cold),
                    "idle": idle_bench(lab, progress), "framing": framing_bench(lab, progress), "remote_exec": remote_exec_bench(lab, progress),
                    "queue": queue_bench(lab, progress), "swarm": optional(swarm_bench, lab, progress),
-                   "class": class_bench(lab, progress)}
+                   "class": class_bench(lab, progress), "watch": watch_bench(lab, progress)}
     finally:
         lab.down()
     measured = {**results["lab"], **results["idle"], "framed_1mib_ratio": results["framing"]["1 MiB"]["ratio_to_raw"]["framed"],
@@ -396,7 +487,8 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
                 "queue_plain_to_bare": results["queue"]["plain_to_bare"],
                 "queue_reliable_3_to_1": results["queue"]["reliable_3_to_1"],
                 "swarm_up_ratio": results["swarm"].get("up_ratio"), "swarm_exec_ratio": results["swarm"].get("exec_ratio"),
-                "class_3_to_1_labs": results["class"]["three_to_one"], "class_100_s": results["class"]["big_s"]}
+                "class_3_to_1_labs": results["class"]["three_to_one"], "class_100_s": results["class"]["big_s"],
+                **{key: results["watch"][key] for key in ("watch_idle_busy_pct", "watch_rtt_ratio")}}
     results["met"] = {key: measured[key] is not None and
                       (measured[key] <= limit if key in UPPER_BOUNDS else measured[key] >= limit)
                       for key, limit in TARGETS.items()}
@@ -410,7 +502,7 @@ def table(results):
         t.add_column(column)
     verdict = {True: "[green]" + _("met") + "[/]", False: "[red]" + _("missed") + "[/]"}
     mark = lambda key, sign: f"{sign} {TARGETS[key]:.2g} {verdict[bool(results['met'][key])]}"
-    for rows in (lab_rows, framing_rows, exec_rows, queue_rows, swarm_rows, class_rows):
+    for rows in (lab_rows, framing_rows, exec_rows, queue_rows, swarm_rows, class_rows, watch_rows):
         for row in rows(results, mark):
             t.add_row(*row)
     return t
@@ -499,3 +591,17 @@ def class_rows(results, mark):
             (_("memory of one more grading lab, 6 nodes after a check (MB)"), f"{c['lab_mb']}", "-", "-", "-"),
             (_("a class of {size} framing submissions on {labs} labs, whole (s)").format(size=c["big"], labs=c["big_labs"]),
              f"{c['big_s']}", "-", "-", mark("class_100_s", "≤"))]
+
+
+def watch_rows(results, mark):
+    w = results["watch"]
+    return [(_("machine busy, idle lab with watch open in a browser ({seconds} s, % points)").format(
+                seconds=w["window_s"]), f"{w['idle_watched_pct']}",
+             _("{value} on a blank page ({bare} without a browser; watch itself: {own})").format(
+                 value=w["idle_pct"], bare=w["no_browser_pct"], own=w["watch_own_pct"]),
+             f"+{w['watch_idle_busy_pct']}", mark("watch_idle_busy_pct", "≤")),
+            (_("ping's median round trip with watch open (ms)"), f"{w['rtt_watched_ms']}",
+             _("{value} without").format(value=w["rtt_ms"]), f"{w['watch_rtt_ratio']}", mark("watch_rtt_ratio", "≤")),
+            (_("framed 1 MiB messages per second with watch open"), f"{w['framed_watched_per_s']:.0f}",
+             _("{value} without").format(value=round(w["framed_per_s"])), f"{w['watch_framed_ratio']}",
+             _("stated: the page redraws while traffic flows"))]

@@ -25,20 +25,23 @@ def results():
             "swarm": {"up_s": {"compose": 2.0, "swarm": 3.1}, "exec_p50_ms": {"compose": 9.0, "swarm": 11.0},
                       "up_ratio": 1.55, "exec_ratio": 1.22, "rtt_p50_ms": {"same": 0.08, "across": 0.21}},
             "class": {"size": 24, "three_labs_s": 52.0, "one_lab_s": 118.0, "three_to_one": 2.27, "lab_mb": 180.5,
-                      "big": 100, "big_s": 201.0, "big_labs": 3}}
+                      "big": 100, "big_s": 201.0, "big_labs": 3},
+            "watch": {"window_s": 30, "rounds": 4, "no_browser_pct": 0.5, "watch_own_pct": 0.3, "idle_pct": 0.9, "idle_watched_pct": 1.4, "watch_idle_busy_pct": 0.5,
+                      "rtt_ms": 0.061, "rtt_watched_ms": 0.063, "watch_rtt_ratio": 1.03, "framed_per_s": 950.0,
+                      "framed_watched_per_s": 940.0, "watch_framed_ratio": 0.99}}
 
 
 def test_the_table_has_a_row_per_figure_and_says_each_target():
     console = Console(file=io.StringIO(), width=200, record=True, color_system=None)
     console.print(bench.table(results()))
     text = console.export_text()
-    assert bench.table(results()).row_count == 5 + 4 + 2 + 2 + 3 + 3
+    assert bench.table(results()).row_count == 5 + 4 + 2 + 2 + 3 + 3 + 3
     assert text.count("met") == len(bench.TARGETS) and "99,700, 136,600, 147,700" in text
-    assert "3.10" in text and "0.21" in text and "2.62×" in text
+    assert "3.10" in text and "0.21" in text and "2.62×" in text and "+0.5" in text and "0.063" in text
 
 
 def test_a_swarm_that_could_not_run_is_one_row_saying_why():
     failed = {**results(), "swarm": {"error": "no swarm here"}, "met": {**results()["met"], "swarm_up_ratio": False}}
     console = Console(file=io.StringIO(), width=200, record=True, color_system=None)
     console.print(bench.table(failed))
-    assert bench.table(failed).row_count == 5 + 4 + 2 + 2 + 1 + 3 and "no swarm here" in console.export_text()
+    assert bench.table(failed).row_count == 5 + 4 + 2 + 2 + 1 + 3 + 3 and "no swarm here" in console.export_text()
