@@ -479,7 +479,7 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
         results = {"rounds": ROUNDS, "targets": TARGETS, "lab": lab_bench(lab, progress, cold),
                    "idle": idle_bench(lab, progress), "framing": framing_bench(lab, progress), "remote_exec": remote_exec_bench(lab, progress),
                    "queue": queue_bench(lab, progress), "swarm": optional(swarm_bench, lab, progress),
-                   "class": class_bench(lab, progress), "watch": watch_bench(lab, progress)}
+                   "class": class_bench(lab, progress), "watch": optional(watch_bench, lab, progress)}
     finally:
         lab.down()
     measured = {**results["lab"], **results["idle"], "framed_1mib_ratio": results["framing"]["1 MiB"]["ratio_to_raw"]["framed"],
@@ -488,7 +488,7 @@ def run(project="socklab-bench", progress=lambda text: None, cold=False):
                 "queue_reliable_3_to_1": results["queue"]["reliable_3_to_1"],
                 "swarm_up_ratio": results["swarm"].get("up_ratio"), "swarm_exec_ratio": results["swarm"].get("exec_ratio"),
                 "class_3_to_1_labs": results["class"]["three_to_one"], "class_100_s": results["class"]["big_s"],
-                **{key: results["watch"][key] for key in ("watch_idle_busy_pct", "watch_rtt_ratio")}}
+                **{key: results["watch"].get(key) for key in ("watch_idle_busy_pct", "watch_rtt_ratio")}}
     results["met"] = {key: measured[key] is not None and
                       (measured[key] <= limit if key in UPPER_BOUNDS else measured[key] >= limit)
                       for key, limit in TARGETS.items()}
@@ -594,7 +594,11 @@ def class_rows(results, mark):
 
 
 def watch_rows(results, mark):
+    """watch's rows, or one row saying why there are none (no Chromium)."""
     w = results["watch"]
+    if "error" in w:
+        return [(_("socklab watch with its page open"), _("not measured: {error}").format(error=w["error"]), "-", "-",
+                 mark("watch_idle_busy_pct", "≤"))]
     return [(_("machine busy, idle lab with watch open in a browser ({seconds} s, % points)").format(
                 seconds=w["window_s"]), f"{w['idle_watched_pct']}",
              _("{value} on a blank page ({bare} without a browser; watch itself: {own})").format(

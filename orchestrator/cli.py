@@ -214,11 +214,7 @@ def cmd_programs(args):
 def cmd_watch(args):
     from orchestrator.watch.server import WatchServer
     lab = open_lab(args)
-    try:
-        server = WatchServer(lab, args.port, i18n.current())
-    except OSError as exc:
-        raise LabError(_("watch cannot listen on 127.0.0.1:{port}: {error}").format(port=args.port,
-                                                                                   error=exc.strerror)) from None
+    server = WatchServer(lab, args.port, i18n.current())
     say(_("watching lab {project} at {url} (Ctrl-C stops)").format(project=lab.project, url=server.url))
     if args.open and not webbrowser.open(server.url):
         say(_("no desktop browser to open it with: open {url} yourself").format(url=server.url))

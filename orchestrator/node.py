@@ -407,9 +407,11 @@ class Capture:
     path: str
     process: "Process"
     pcap: bytes = b""
+    stopped: bool = False
 
     def stop(self):
-        if not self.pcap:
+        if not self.stopped:
+            self.stopped = True
             self.process.stop()
             self.pcap = self.node.run(["cat", self.path], record=False).stdout
         return self.pcap

@@ -109,5 +109,7 @@ def pcap_records(data):
     offset = 24
     while offset + 16 <= len(data):
         seconds, part, included, _ = struct.unpack_from(f"{endian}IIII", data, offset)
+        if offset + 16 + included > len(data):
+            return  # a capture stopped mid-record: what came before it is whole
         yield seconds + part * fraction, data[offset + 16:offset + 16 + included]
         offset += 16 + included

@@ -15,6 +15,7 @@ from orchestrator import gradescope, i18n, pages
 from orchestrator.grading.store import write
 from orchestrator.report import REPORTS
 from orchestrator.result import Step, numbered
+from orchestrator.watch import replay
 
 
 def slug(name, taken):
@@ -104,6 +105,7 @@ def write_class(folder, info, outcomes, similar, lang):
                 student_folder.mkdir(parents=True, exist_ok=True)
                 write(student_folder / "result.json", json.dumps(outcome.result.to_dict(), indent=2,
                                                                  ensure_ascii=False) + "\n")
+                replay.write(student_folder, outcome.result)
                 pages.write_run(student_folder, outcome.result)
                 (folder / "gradescope").mkdir(exist_ok=True)
                 write(folder / "gradescope" / f"{name}.json",

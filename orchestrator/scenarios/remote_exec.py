@@ -58,10 +58,10 @@ def naive_events(client, session, whose):
     events = []
     for index, reply in enumerate(session["results"]):
         events += stream_events(client.name, "server", "send", [reply["sent_bytes"]], [reply["sent_at"]], session["port"],
-                                ports.EXECD_NAIVE, reply["sent_offset"], text=reply["command"])
+                                ports.EXECD_NAIVE, reply["sent_offset"], index, text=reply["command"])
         stale = index == 2 and whose == "seq"
         events += stream_events(client.name, "server", "recv", [reply["reply_size"]], [reply["replied_at"]], session["port"],
-                                ports.EXECD_NAIVE, reply["reply_offset"], text=reply["reply_head"][:24],
+                                ports.EXECD_NAIVE, reply["reply_offset"], index, text=reply["reply_head"][:24],
                                 **({"note": _("a stale reply: bytes of seq's output, not pwd's")} if stale else {}))
     return events
 

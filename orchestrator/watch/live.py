@@ -10,31 +10,41 @@ import time
 from collections import deque
 from pathlib import Path
 
-from orchestrator.watch.sockets import Connection, NotOnThisHost, SocketTable
+from orchestrator.i18n import N_, _
+from orchestrator.watch.sockets import Connection, SocketTable
 
 # what keeps a node up, and what wraps the programs socklab starts (a session of their own, a time limit)
 PLUMBING = ("sleep infinity", "setsid -w sh -c", "timeout -k ")
-# nodes and faults change seldom, and asking the engine costs it too; programs come from /proc
-NODES_EVERY_S, PROGRAMS_EVERY_S = 5.0, 2.0
+NODES_EVERY_S = 5.0  # nodes change seldom, and asking the engine costs it too; programs and faults: /proc
 STEADY = {"ESTABLISHED", "LISTEN"}  # a table of only these stays as it was while no segment moves
+DUMP_AT_LEAST_EVERY_S = 2.0  # listen() and closing a listener move no counter: seen within this
 TCP_MOVED = ("ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets", "InSegs", "OutSegs")
 EVENTS_KEPT, EVENTS_SENT = 500, 100  # a page keeps those it has seen: a sample carries the newest
 ZERO = Connection("", ("", 0), ("", 0), 0)
 CLOSING = {"FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSE", "CLOSE-WAIT", "LAST-ACK", "CLOSING"}
 
 
-def host_pid(node):
-    """The pid on this host of the node's first process; None when it is not on this kernel. This host's
-    engine says it; a node of a local swarm runs in an engine that is itself a container, whose pids are its
-    own, so there the pid is found by the container's id in /proc/*/cgroup."""
-    said = node.container.attrs["State"].get("Pid")
-    if said and node.container.id in _read(f"/proc/{said}/cgroup"):
-        return said
-    pids = []
-    for cgroup in Path("/proc").glob("[0-9]*/cgroup"):
-        if node.container.id in _read(cgroup):
-            pids.append(int(cgroup.parent.name))
-    return min(pids) if pids else None
+def host_pids(nodes):
+    """{name: the pid on this host of the node's first process, or None when it is not on this kernel}. This
+    host's engine says it; a node of a local swarm runs in an engine that is itself a container, whose pids
+    are its own, so there the pid is found by the container's id in /proc/*/cgroup (one pass for all)."""
+    found, missing = {}, {}
+    for node in nodes:
+        said = node.container.attrs["State"].get("Pid")
+        if said and node.container.id in _read(f"/proc/{said}/cgroup"):
+            found[node.name] = said
+        else:
+            found[node.name], missing[node.container.id] = None, node.name
+    if missing:
+        for cgroup in sorted(Path("/proc").glob("[0-9]*/cgroup"), key=lambda p: int(p.parent.name)):
+            text = _read(cgroup)
+            for container, name in list(missing.items()):
+                if container in text:
+                    found[name] = int(cgroup.parent.name)
+                    del missing[container]
+            if not missing:
+                break
+    return found
 
 
 def _read(path):
@@ -44,50 +54,64 @@ def _read(path):
         return ""
 
 
-def programs(pids):
-    """{name: [{"pid", "command"}]} of the processes sharing each named pid's pid namespace, as that namespace
-    numbers them; one pass over /proc for every node."""
-    wanted = {}
+def processes(pids):
+    """({name: [{"pid", "command"}]}, [fault]): the processes sharing each named pid's pid namespace, as that
+    namespace numbers them, and the fault sidecars sharing its network namespace (nodes.faults, beside the
+    node: its faults as they are now); one pass over /proc for every node."""
+    by_pid_ns, by_net_ns = {}, {}
     for name, pid in pids.items():
         try:
-            wanted[os.readlink(f"/proc/{pid}/ns/pid")] = name
+            by_pid_ns[os.readlink(f"/proc/{pid}/ns/pid")] = name
+            by_net_ns[os.readlink(f"/proc/{pid}/ns/net")] = name
         except OSError:
             continue
-    found = {name: [] for name in pids}
+    found, faults = {name: [] for name in pids}, []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            name = wanted.get(os.readlink(entry / "ns/pid"))
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+            if argv[1:3] == FAULTS and len(argv) > 3:
+                node = by_net_ns.get(os.readlink(entry / "ns/net"))
+                if node:
+                    faults.append(fault_text(argv[3], node, argv[4:]))
+                continue
+            name = by_pid_ns.get(os.readlink(entry / "ns/pid"))
             if name is None:
                 continue
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
             inner = next(line.split()[-1] for line in (entry / "status").read_text().splitlines()
                          if line.startswith("NSpid:"))
         except (OSError, StopIteration):
             continue
+        command = " ".join(argv)
         if command and inner != "1" and not command.startswith(PLUMBING):
             found[name].append({"pid": int(inner), "command": command})
-    return {name: sorted(running, key=lambda p: p["pid"]) for name, running in found.items()}
+    return {name: sorted(running, key=lambda p: p["pid"]) for name, running in found.items()}, faults
 
 
-IMPAIRMENT = {"delay-ms": "delay {} ms", "jitter-ms": "jitter {} ms", "loss": "loss {}%", "rate-kbit": "rate {} kbit/s"}
+FAULTS = ["-m", "nodes.faults"]  # a fault sidecar's program (orchestrator.fault), after its python
+IMPAIRMENT = {"delay-ms": N_("delay {value} ms"), "jitter-ms": N_("jitter {value} ms"), "loss": N_("loss {value}%"),
+              "rate-kbit": N_("rate {value} kbit/s")}
 
 
-def fault_text(fault):
-    """What a fault sidecar holds, from its command: {"kind", "node", "args"}; an impairment's args said as
-    `delay 20 ms`, those at 0 left out; a partition's, the peers' addresses."""
-    command = fault.container.attrs["Config"].get("Cmd") or []
-    args = command[command.index(fault.kind) + 1:] if fault.kind in command else []
+def fault_text(kind, node, args):
+    """{"kind", "node", "args"} of a fault from its sidecar's arguments: an impairment's said as `delay 20 ms`,
+    those at 0 left out; a partition's, the peers' addresses."""
     said = []
     for arg in args:
-        name, _, value = arg.lstrip("-").partition("=")
+        name, _sep, value = arg.lstrip("-").partition("=")
         if name in IMPAIRMENT:
             if float(value or 0):
-                said.append(IMPAIRMENT[name].format(f"{float(value):g}"))
+                said.append(_(IMPAIRMENT[name]).format(value=f"{float(value):g}"))
         else:
             said.append(arg)
-    return {"kind": fault.kind, "node": fault.node, "args": said}
+    return {"kind": kind, "node": node, "args": said}
+
+
+def engine_fault(fault):
+    """fault_text of a sidecar the engine lists (a node on another machine, whose /proc is not this one)."""
+    command = fault.container.attrs["Config"].get("Cmd") or []
+    return fault_text(fault.kind, fault.node, command[command.index(fault.kind) + 1:] if fault.kind in command else [])
 
 
 class Watcher:
@@ -97,7 +121,7 @@ class Watcher:
         self.lab, self.clock = lab, clock
         self.tables, self.pids = {}, {}
         self.nodes, self.faults, self.programs = [], [], {}
-        self.checked = self.programs_checked = 0.0
+        self.checked, self.remote_faults = None, []
         self.previous, self.udp, self.seen = {}, {}, {}
         self.events, self.sequence = deque(maxlen=EVENTS_KEPT), 0
         self.last_time = None
@@ -112,34 +136,42 @@ class Watcher:
         self.events.append({"id": self.sequence, "time": self.clock(), "kind": kind, **fields})
 
     def _refresh(self):
-        """Nodes and faults at most every NODES_EVERY_S, programs every PROGRAMS_EVERY_S."""
-        if self.clock() - self.checked >= NODES_EVERY_S or not self.nodes:
+        """The nodes at most every NODES_EVERY_S (and the faults of those on other machines); programs and
+        faults of this host's nodes at every sample, from /proc."""
+        if self.checked is None or self.clock() - self.checked >= NODES_EVERY_S:
             self.checked = self.clock()
             self.nodes = self.lab.nodes()
             self._tables()
-            self.faults = [fault_text(f) for f in self.lab.faults()]
-        if self.clock() - self.programs_checked >= PROGRAMS_EVERY_S:
-            self.programs_checked = self.clock()
-            self._programs()
+            elsewhere = {name for name, pid in self.pids.items() if not pid}
+            self.remote_faults = [engine_fault(f) for f in self.lab.faults() if f.node in elsewhere] \
+                if elsewhere else []
+        self._programs()
 
     def _tables(self):
-        """A socket table per node on this host, opened again when its container changed."""
-        for node in self.nodes:
-            pid = host_pid(node)
-            if pid != self.pids.get(node.name):
-                old = self.tables.pop(node.name, None)
-                if old:
-                    old.close()
-                self.pids[node.name] = pid
-            if pid and node.name not in self.tables:
+        """A socket table per node on this host, opened again when its container changed; what was kept of a
+        node that went or changed is dropped (a table holds its namespace alive)."""
+        pids = host_pids(self.nodes)
+        for name in set(self.pids) | set(self.tables):
+            if pids.get(name) != self.pids.get(name) or name not in pids:
+                if name in self.tables:
+                    self.tables.pop(name).close()
+                self.seen.pop(name, None)
+                self.udp.pop(name, None)
+        self.programs = {name: running for name, running in self.programs.items() if name in pids}
+        self.pids = pids
+        for name, pid in pids.items():
+            if pid and name not in self.tables:
                 try:
-                    self.tables[node.name] = SocketTable(pid)
-                except NotOnThisHost:
-                    self.pids[node.name] = None
+                    self.tables[name] = SocketTable(pid)
+                except OSError:  # gone meanwhile, or not this kernel's
+                    self.pids[name] = None
 
     def _programs(self):
         """The programs of every node now, and an event for each that started or ended since."""
-        for name, running in programs({n.name: self.pids[n.name] for n in self.nodes if self.pids.get(n.name)}).items():
+        running_now, faults = processes({name: pid for name, pid in self.pids.items() if pid})
+        self.faults = faults + self.remote_faults
+        for name in self.pids:  # a node that stopped runs nothing
+            running = running_now.get(name, [])
             before = {p["command"] for p in self.programs.get(name, [])}
             now = {p["command"] for p in running}
             if name in self.programs:
@@ -156,8 +188,9 @@ class Watcher:
         counters = table.counters()
         moved = tuple(counters["Tcp"][key] for key in TCP_MOVED)
         last = self.seen.get(name)
-        if last is None or last[0] != moved or any(sock.state not in STEADY for sock in last[1]):
-            self.seen[name] = last = (moved, table.tcp())
+        if last is None or last[0] != moved or any(sock.state not in STEADY for sock in last[1]) \
+                or self.clock() - last[2] >= DUMP_AT_LEAST_EVERY_S:
+            self.seen[name] = last = (moved, table.tcp(), self.clock())
         return last[1], (counters["Udp"]["InDatagrams"], counters["Udp"]["OutDatagrams"])
 
     def sample(self) -> dict:
@@ -213,7 +246,7 @@ class Watcher:
             closing = lambda states: any(state in CLOSING for state in states.values())
             if key not in before:
                 self._event("connection-opened", **where, states=entry["states"])
-            elif closing(entry["states"]) and not closing(before[key]):
+            if closing(entry["states"]) and not closing(before.get(key, {})):  # new and closing already: both
                 self._event("connection-closing", **where, states=entry["states"])
         for (a, a_port), (b, b_port) in before.keys() - merged.keys():
             self._event("connection-closed", a=a, a_port=a_port, b=b, b_port=b_port)

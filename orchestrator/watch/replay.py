@@ -2,6 +2,7 @@
 opened layer by layer, and each TCP segment tied to the send() calls its bytes came from and the recv()
 calls that took them, where the run recorded those (by port, and by place in the stream)."""
 import json
+import struct
 
 from nodes.lib.program import ProgramError
 from nodes.lib.frames import dissect, pcap_records
@@ -21,7 +22,10 @@ def packets(pcap, addresses, step):
     except ProgramError:  # not a capture this page can read: the run's other events still play
         return []
     for when, frame in records:
-        layers = dissect(frame)
+        try:
+            layers = dissect(frame)
+        except struct.error:  # a frame cut short by the capture's snap length
+            continue
         if not layers:
             continue
         ip, proto = layers["ipv4"], "tcp" if "tcp" in layers else "udp"
@@ -115,4 +119,8 @@ def words():
             "to_recvs": _("its bytes were taken by recv() #{calls} on {node}"),
             "segments": _("carried by {count} segment(s)"), "no_calls": _("no send() or recv() of this run's "
                                                                            "programs is known to have these bytes"),
-            "payload": _("payload"), "play": _("play"), "pause": _("pause")}
+            "payload": _("payload"), "play": _("play"), "pause": _("pause"),
+            "ethernet": _("{src} → {dst}, type {type}, {header} B header"),
+            "ipv4": _("{src} → {dst}, TTL {ttl}, id {id}, total length {length}, {header} B header, checksum {checksum}"),
+            "tcp": _("{sport} → {dport}, seq {seq}, ack {ack}, flags {flags}, window {window}, {header} B header"),
+            "options": _("options {options}"), "go_to": _("go to event {number}"), "udp": _("{sport} → {dport}, length {length}, checksum {checksum}")}

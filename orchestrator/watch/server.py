@@ -17,7 +17,8 @@ from urllib.parse import parse_qs, urlsplit
 from orchestrator import i18n, pages
 from orchestrator.errors import LabError
 from orchestrator.i18n import _
-from orchestrator.watch.live import Watcher
+from orchestrator.watch.live import Watcher, host_pids
+from orchestrator.watch.sockets import SocketTable
 
 MIN_INTERVAL_S = 0.4
 HOLD_S = 10.0
@@ -68,14 +69,15 @@ def words():
             "closed": _("{a}:{a_port} ↔ {b}:{b_port} closed"), "started": _("{node}: started {command}"),
             "ended": _("{node}: ended {command}"), "link": _("{proto} {from} → {to}: {bytes}/s, {packets} packets/s"),
             "udp": _("UDP {inbound} in, {outbound} out per s"), "elsewhere": _("on another machine: not read here"),
-            "paused": _("paused"), "listening": _("listening on {ports}"), "partition": _("partition")}
+            "paused": _("paused"), "listening": _("listening on {ports}"), "partition": _("partition"),
+            "impair": _("impaired:")}
 
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "socklab-watch"
 
     def do_GET(self):
-        if self.headers.get("Host") != self.server.host:  # another site's page, its name rebound to 127.0.0.1
+        if self.headers.get("Host") not in self.server.hosts:  # another site's page, its name rebound to 127.0.0.1
             self._send(HTTPStatus.FORBIDDEN, "text/plain", b"only this host's own address may ask")
         elif self.path == "/":
             self._send(HTTPStatus.OK, "text/html; charset=utf-8", self.server.page.encode())
@@ -92,12 +94,13 @@ class Handler(BaseHTTPRequestHandler):
         waits, and no longer once that page has gone (None)."""
         after = query.get("after", [""])[0]
         deadline = time.monotonic() + HOLD_S
-        while True:
+        while not self.server.stopping.is_set():
             version, body = self.server.feed.state()
             if str(version) != after or time.monotonic() >= deadline:
                 return body
             if self._gone(MIN_INTERVAL_S):
                 return None
+        return None
 
     def _gone(self, seconds):
         """Wait up to seconds; True when the page closed its connection meanwhile."""
@@ -117,18 +120,34 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class WatchServer(ThreadingHTTPServer):
+    """The page and its state on 127.0.0.1; LabError (one line) when there is no lab to watch, when this user
+    may not read its nodes' namespaces, or when the port is taken."""
     daemon_threads = True
+    block_on_close = False  # Ctrl-C ends a page's wait (stopping), not waits for it
 
     def __init__(self, lab, port=0, lang="en"):
-        if not lab.nodes():
+        nodes = lab.nodes()
+        if not nodes:
             raise LabGone(_("lab {project} has no nodes: `make up` starts it").format(project=lab.project))
-        super().__init__(("127.0.0.1", port), Handler)
-        self.watcher = Watcher(lab)
+        readable(nodes)
+        self.watcher, self.stopping = Watcher(lab), threading.Event()
         self.feed, self.page = Feed(self.watcher), page(lab, lang)
+        try:
+            super().__init__(("127.0.0.1", port), Handler)
+        except OSError as exc:
+            raise LabError(_("watch cannot listen on 127.0.0.1:{port}: {error}").format(
+                port=port, error=exc.strerror)) from None
 
     @property
     def host(self):
         return f"127.0.0.1:{self.server_address[1]}"
+
+    @property
+    def hosts(self):
+        """The Host headers a browser on this host sends: the address or localhost, with the port (bare on 80)."""
+        port = self.server_address[1]
+        return {f"{name}:{port}" for name in ("127.0.0.1", "localhost")} | (
+            {"127.0.0.1", "localhost"} if port == 80 else set())
 
     @property
     def url(self):
@@ -140,5 +159,20 @@ class WatchServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
     def server_close(self):
+        self.stopping.set()
         super().server_close()
-        self.watcher.close()
+        with self.feed.lock:  # not while a page's request is sampling
+            self.watcher.close()
+
+
+def readable(nodes):
+    """LabError when this user may not enter the nodes' namespaces (setns needs root, as Docker does); a node
+    that is not on this host's kernel is fine (a swarm's other machine)."""
+    for pid in host_pids(nodes).values():
+        if pid:
+            try:
+                SocketTable(pid).close()
+            except PermissionError:
+                raise LabError(_("watch reads the nodes' socket tables from this host's kernel, which needs root "
+                                 "(as Docker does): run it with sudo")) from None
+            return

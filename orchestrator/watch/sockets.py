@@ -6,6 +6,7 @@ poll asks the kernel for every TCP socket with its state, addresses and tcp_info
 way). UDP keeps no per-socket counters: a node's datagrams in and out come from /proc/PID/net/snmp.
 """
 import ctypes
+import errno
 import os
 import socket
 import struct
@@ -19,7 +20,7 @@ HEADER = struct.Struct("=IHHII")             # nlmsghdr: length, type, flags, se
 REQUEST = struct.Struct("=BBBBI")            # inet_diag_req_v2, before its 48-byte inet_diag_sockid
 MESSAGE_BYTES = 72                           # inet_diag_msg
 TCP_STATES = {1: "ESTABLISHED", 2: "SYN-SENT", 3: "SYN-RECV", 4: "FIN-WAIT-1", 5: "FIN-WAIT-2", 6: "TIME-WAIT",
-              7: "CLOSE", 8: "CLOSE-WAIT", 9: "LAST-ACK", 10: "LISTEN", 11: "CLOSING"}
+              7: "CLOSE", 8: "CLOSE-WAIT", 9: "LAST-ACK", 10: "LISTEN", 11: "CLOSING", 12: "SYN-RECV"}
 # tcp_info: bytes_acked and bytes_received (u64) at 120, segs_out and segs_in (u32) at 136 (Linux ≥ 4.2)
 INFO_BYTES, INFO_SEGS = (120, struct.Struct("=QQ")), (136, struct.Struct("=II"))
 
@@ -52,7 +53,7 @@ def _in_namespace(pid, make):
                 if libc.setns(namespace.fileno(), CLONE_NEWNET):
                     raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), f"/proc/{pid}/ns/net")
             outcome["value"] = make()
-        except OSError as exc:
+        except Exception as exc:  # raised again in the caller's thread
             outcome["error"] = exc
     thread = threading.Thread(target=enter, name=f"setns-{pid}")  # dies with the namespace it entered
     thread.start()
@@ -66,8 +67,10 @@ class SocketTable:
     """The TCP socket table of the network namespace process pid lives in."""
 
     def __init__(self, pid):
-        if not os.path.exists(f"/proc/{pid}/ns/net"):
-            raise NotOnThisHost(f"no process {pid} on this host")
+        try:
+            os.stat(f"/proc/{pid}/ns/net")  # PermissionError for a user who may not enter it: said by the caller
+        except FileNotFoundError:
+            raise NotOnThisHost(f"no process {pid} on this host") from None
         self.pid = pid
         self.diag = _in_namespace(pid, lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG))
         self.sequence = 0
@@ -93,12 +96,16 @@ class SocketTable:
             data = self.diag.recv(1 << 16)
             offset = 0
             while offset + HEADER.size <= len(data):
-                length, kind, _flags, _seq, _pid = HEADER.unpack_from(data, offset)
-                if kind == NLMSG_DONE:
-                    return found
-                if kind == NLMSG_ERROR:
-                    raise OSError(-struct.unpack_from("=i", data, offset + HEADER.size)[0], "sock_diag refused the dump")
-                found.append(parse(data[offset + HEADER.size:offset + length]))
+                length, kind, _flags, sequence, _pid = HEADER.unpack_from(data, offset)
+                if length < HEADER.size:
+                    raise OSError(errno.EPROTO, "sock_diag sent a message shorter than its header")
+                if sequence == self.sequence:  # what an earlier dump left unread is not this one's
+                    if kind == NLMSG_DONE:
+                        return found
+                    if kind == NLMSG_ERROR:
+                        raise OSError(-struct.unpack_from("=i", data, offset + HEADER.size)[0],
+                                      "sock_diag refused the dump")
+                    found.append(parse(data[offset + HEADER.size:offset + length]))
                 offset += (length + 3) & ~3
 
     def counters(self):
@@ -111,10 +118,6 @@ class SocketTable:
             found[names[0].rstrip(":")] = dict(zip(names[1:], map(int, values[1:])))
         return found
 
-    def udp_datagrams(self):
-        """(InDatagrams, OutDatagrams) of the namespace so far."""
-        udp = self.counters()["Udp"]
-        return udp["InDatagrams"], udp["OutDatagrams"]
 
 
 def parse(message) -> Connection:

@@ -44,11 +44,12 @@ class Timeline:
             return list(self.events)[max(0, len(self.events) - (self.count - mark)):]
 
 
-def stream_events(node, peer, kind, sizes, times, port, peer_port, first_offset=0, **fields):
-    """A send() or recv() event per call on one TCP connection: its bytes and where they sit in the stream
-    that direction carries (offset from the stream's first byte), for the replay to find their packets."""
+def stream_events(node, peer, kind, sizes, times, port, peer_port, first_offset=0, first_index=0, **fields):
+    """A send() or recv() event per call on one TCP connection: its number, its bytes and where they sit in
+    the stream that direction carries (offset from the stream's first byte), for the replay to find their
+    packets."""
     events, offset = [], first_offset
-    for index, (size, when) in enumerate(zip(sizes, times)):
+    for index, (size, when) in enumerate(zip(sizes, times), first_index):
         events.append({"time": when, "kind": kind, "node": node, "peer": peer, "index": index, "bytes": size,
                        "offset": offset, "port": port, "peer_port": peer_port, **fields})
         offset += size

@@ -66,7 +66,8 @@ def sticky_live(lab, watch, browser):
     page.goto(url)
     page.wait_for_selector("svg.topology g.node")
     seen = {"nodes": set(page.locator("svg.topology g.node").evaluate_all("g => g.map(n => n.dataset.node)")),
-            "pairs": set(), "bytes": 0, "packets": 0, "closed": set(), "states": set()}
+            "pairs": set(), "bytes": 0, "packets": 0, "closed": set(), "states": set(), "faulted": set(),
+            "versions": []}
     run = subprocess.Popen([*SOCKLAB, "scenario", "sticky"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, cwd=ROOT)
     output = []
@@ -81,6 +82,11 @@ def sticky_live(lab, watch, browser):
                 "rows => rows.map(r => [r.dataset.from, r.dataset.to, Number(r.dataset.bytes), Number(r.dataset.packets)])"):
             if (source, target) == ("client1", "server"):
                 seen["bytes"], seen["packets"] = max(seen["bytes"], sent), max(seen["packets"], packets)
+        version = page.evaluate("() => document.body.dataset.version")
+        if not seen["versions"] or seen["versions"][-1][1] != version:
+            seen["versions"].append((time.monotonic(), version))
+        seen["faulted"].update(page.locator("svg.topology g.node").evaluate_all(
+            "nodes => nodes.filter(n => n.textContent.includes('⚠')).map(n => n.dataset.node)"))
         seen["closed"].update(tuple(x) for x in page.locator(
             "#events li[data-kind=connection-closing], #events li[data-kind=connection-closed]").evaluate_all(
             "items => items.map(i => [i.dataset.a, i.dataset.b])"))
@@ -100,19 +106,30 @@ def test_watch_shows_the_lesson_live(lab, sticky_live):
     assert "ESTABLISHED" in seen["states"]
     assert seen["bytes"] > 0 and seen["packets"] > 0, seen
     assert ("client1", "server") in seen["closed"]
+    assert {"server", "client1"} <= seen["faulted"]  # the lesson impairs each in turn: drawn while in force
+    times = [at for at, _ in seen["versions"]]
+    assert any(sum(1 for t in times if start <= t < start + 2) >= 4 for start in times)  # ≥ twice a second
     assert errors == []
 
 
-def test_a_closed_tab_leaves_watch_idle_and_ctrl_c_stops_it(watch, sticky_live):
+def test_a_closed_tab_leaves_watch_idle_and_ctrl_c_stops_it_with_a_tab_open(watch, sticky_live, browser):
     process, url = watch
     time.sleep(1)  # the last request of the closed page is over
     before = cpu_seconds(process.pid)
     time.sleep(3)
     assert cpu_seconds(process.pid) - before < 0.1  # nothing polls the lab when nothing asks
+    page = browser.new_page()
+    page.goto(url)
+    page.wait_for_selector("svg.topology g.node")
+    page.wait_for_timeout(1000)  # the page waits on its next answer
     process.send_signal(signal.SIGINT)
+    started = time.monotonic()
     _, stderr = process.communicate(timeout=15)
+    assert time.monotonic() - started < 3  # the open tab's wait does not hold Ctrl-C up
     assert process.returncode == 0
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    page.wait_for_function("() => document.getElementById('status').textContent === WORDS.stopped")  # said there
+    page.close()
 
 
 def test_watch_without_a_lab_is_one_line_and_exit_2(docker_engine):
@@ -147,16 +164,20 @@ def test_the_sticky_replay_steps_to_each_segment_of_the_wire_view(browser, stick
         if page.locator("#summary").get_attribute("data-kind") == "packet" and page.locator("#layers").get_attribute("data-length") != "0":
             shown.append((int(page.locator("#layers").get_attribute("data-seq")),
                           int(page.locator("#layers").get_attribute("data-length")),
-                          page.locator("#ties li").first.locator("button.jump").count()))
+                          page.locator("#ties li[data-tie=sends] button.jump").count(),
+                          page.locator("#ties li[data-tie=recvs] button.jump").count()))
         before = page.locator("#position").text_content()
         page.keyboard.press("ArrowRight")
         if page.locator("#position").text_content() == before:
             break
     carried = [sum(1 for start, size in zip(starts, wire["send_calls"]) if start < offset + length and offset < start + size)
                for _, length, offset in segments]
-    client_segments = [(seq, length, count) for (seq, length, _), count in zip(segments, carried)]
+    reads = [sum(wire["recv_chunks"][:i]) for i in range(len(wire["recv_chunks"]))]
+    taken = [sum(1 for start, size in zip(reads, wire["recv_chunks"]) if start < offset + length and offset < start + size)
+             for _, length, offset in segments]
+    client_segments = [(seq, length, count, took) for (seq, length, _), count, took in zip(segments, carried, taken)]
     assert shown == client_segments
-    assert sum(count for *_, count in client_segments) >= len(wire["send_calls"])  # every send() was on the wire
+    assert sum(count for _, _, count, _ in client_segments) >= len(wire["send_calls"])  # every send() was on the wire
     page.screenshot(path=str(ROOT / "reports" / "replay-screenshot.png"))
     page.close()
     assert errors == []

@@ -2,6 +2,7 @@
 carries bytes each way, closes; each is an event, and the traffic is per pair and direction."""
 import os
 import socket
+import subprocess
 import time
 from types import SimpleNamespace
 
@@ -26,7 +27,7 @@ class FakeLab:
 
 @pytest.fixture
 def watcher(monkeypatch):
-    monkeypatch.setattr(live, "host_pid", lambda node: os.getpid())
+    monkeypatch.setattr(live, "host_pids", lambda nodes: {node.name: os.getpid() for node in nodes})
     watcher = live.Watcher(FakeLab())
     yield watcher
     watcher.close()
@@ -48,7 +49,10 @@ def test_a_connection_opens_carries_bytes_and_closes(watcher):
         got += len(server.recv(1 << 20))
     server.sendall(b"y" * 1000)
     client.recv(1000)
-    time.sleep(0.05)
+    deadline = time.monotonic() + 5  # counted once acknowledged: a delayed ACK comes up to 40 ms later
+    while not any(s.local == ("127.0.0.2", port) and s.bytes_out >= 1000 for s in watcher.tables["server"].tcp()):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
     flowing = watcher.sample()
     rates = {(link["from"], link["to"]): link for link in flowing["links"]}
     assert rates[("client1", "server")]["bytes_per_s"] > rates[("server", "client1")]["bytes_per_s"] > 0
@@ -93,3 +97,20 @@ def test_an_idle_node_is_not_dumped_again_until_a_segment_moves(watcher, monkeyp
     segments["InSegs"] = 1
     watcher.sample()
     assert len(dumps) == 4  # a segment moved: each node dumped again
+
+
+def test_a_fault_sidecar_is_read_from_proc_as_its_node_holds_it(tmp_path):
+    """A sidecar shares its node's network namespace: a stand-in `python3 -m nodes.faults impair …` here is
+    this namespace's fault, said in words, the arguments at 0 left out."""
+    (tmp_path / "nodes").mkdir()
+    (tmp_path / "nodes" / "__init__.py").write_text("")
+    (tmp_path / "nodes" / "faults.py").write_text("import sys, time\nprint('ready', flush=True)\ntime.sleep(30)\n")
+    sidecar = subprocess.Popen(["python3", "-m", "nodes.faults", "impair", "--delay-ms=20", "--jitter-ms=0",
+                                "--loss=3.0", "--rate-kbit=0"], cwd=tmp_path, stdout=subprocess.PIPE)
+    try:
+        assert sidecar.stdout.readline() == b"ready\n"
+        _, faults = live.processes({"server": os.getpid()})
+    finally:
+        sidecar.kill()
+        sidecar.wait()
+    assert {"kind": "impair", "node": "server", "args": ["delay 20 ms", "loss 3%"]} in faults

@@ -1,5 +1,6 @@
 """The replay from a capture made here, by hand: the handshake, 20 writes as 2 segments, 1 read."""
 import json
+import re
 import struct
 
 from orchestrator.result import Result, Step
@@ -81,6 +82,14 @@ def test_the_page_holds_its_timeline_and_the_report_json_does_not(tmp_path):
     assert "wire-view" in text and "</script>" in text and "http" not in text.replace("http://www.w3.org", "")
     assert json.loads((tmp_path / "timeline.json").read_text())["nodes"]["server"] == SERVER
     assert "events" not in run.to_dict()["steps"][0]
+
+
+def test_the_replay_speaks_the_runs_language(tmp_path):
+    run = result()
+    run.lang = "zh"
+    text = replay.write(tmp_path, run).read_text()
+    words = json.loads(re.search(r"const WORDS = (.*);", text).group(1))
+    assert 'lang="zh-CN"' in text and "回放" in text and "字节流中的第" in words["send"]
 
 
 def test_a_run_that_recorded_nothing_has_no_replay(tmp_path):

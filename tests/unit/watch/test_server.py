@@ -1,6 +1,7 @@
 """The watch server over a pretend lab: the page, the state, only this host's address, sampling on demand."""
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ class CountingWatcher:
 @pytest.fixture
 def served(monkeypatch):
     monkeypatch.setattr(watch_server, "Watcher", CountingWatcher)
+    monkeypatch.setattr(watch_server, "readable", lambda nodes: None)
     server = watch_server.WatchServer(FakeLab(), 0, "en")
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
@@ -57,7 +59,8 @@ def test_only_this_hosts_own_address_is_answered(served):
     assert served.watcher.samples == 0
 
 
-def test_the_lab_is_read_only_when_asked_and_at_most_so_often(served):
+def test_the_lab_is_read_only_when_asked_and_at_most_so_often(served, monkeypatch):
+    monkeypatch.setattr(watch_server, "MIN_INTERVAL_S", 60)  # however slow the machine, the asks fall within
     assert served.watcher.samples == 0  # no page, no reading
     for _ in range(5):
         get(served, "/state")
@@ -85,6 +88,38 @@ def test_a_page_that_went_away_is_no_longer_sampled_for(served, monkeypatch):
     samples = served.watcher.samples
     time.sleep(0.5)
     assert served.watcher.samples == samples
+
+
+def test_closing_the_server_ends_a_pages_wait_at_once(served, monkeypatch):
+    """Ctrl-C with a tab open: the tab's request, waiting for a change, ends; nothing waits HOLD_S."""
+    monkeypatch.setattr(watch_server, "MIN_INTERVAL_S", 0.05)
+    version = json.loads(get(served, "/state")[1])["version"]
+    connection = socket.create_connection(("127.0.0.1", served.server_address[1]))
+    connection.sendall(f"GET /state?after={version} HTTP/1.1\r\nHost: {served.host}\r\n\r\n".encode())
+    time.sleep(0.3)
+    started = time.monotonic()
+    served.shutdown()
+    served.server_close()
+    assert time.monotonic() - started < 2
+    connection.settimeout(2)
+    assert connection.recv(100) == b""  # answered with nothing: the server is going
+    connection.close()
+
+
+def test_a_user_who_may_not_read_the_nodes_is_told_in_one_line(monkeypatch):
+    monkeypatch.setattr(watch_server, "host_pids", lambda nodes: {"server": 1})
+
+    def refused(pid):
+        raise PermissionError(1, "Operation not permitted")
+    monkeypatch.setattr(watch_server, "SocketTable", refused)
+    with pytest.raises(watch_server.LabError, match="root"):
+        watch_server.WatchServer(FakeLab(), 0, "en")
+
+
+def test_the_page_speaks_chinese():
+    page = watch_server.page(FakeLab(), "zh")
+    words = json.loads(re.search(r"const WORDS = (.*);", page).group(1))
+    assert 'lang="zh-CN"' in page and "套接字表" in page and "已建立" in words["opened"]
 
 
 def test_a_lab_with_no_nodes_is_said(monkeypatch):

@@ -55,14 +55,36 @@ def test_udp_datagrams_are_counted_for_the_namespace():
     with SocketTable(os.getpid()) as table, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b:
         b.bind(("127.0.0.1", 0))
-        before = table.udp_datagrams()
+        datagrams = lambda: (table.counters()["Udp"]["InDatagrams"], table.counters()["Udp"]["OutDatagrams"])
+        before = datagrams()
         for _ in range(5):
             a.sendto(b"d", b.getsockname())
             b.recv(10)
-        inbound, outbound = (now - then for now, then in zip(table.udp_datagrams(), before))
+        inbound, outbound = (now - then for now, then in zip(datagrams(), before))
     assert inbound >= 5 and outbound >= 5
 
 
 def test_a_process_that_is_not_here_is_said():
     with pytest.raises(NotOnThisHost):
         SocketTable(2**22 + 7)
+
+
+def test_a_user_who_may_not_enter_the_namespace_is_told_so_not_that_it_is_elsewhere():
+    """As root (CI) only: a child that drops to another uid may not setns into pid 1's namespace."""
+    if os.getuid() != 0:
+        pytest.skip("needs root to become another user")
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.setgid(65534)
+        os.setuid(65534)
+        try:
+            SocketTable(1)
+            os.write(write, b"read")
+        except PermissionError:
+            os.write(write, b"denied")
+        except Exception as exc:  # noqa: BLE001 (anything else is the finding)
+            os.write(write, type(exc).__name__.encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 100) == b"denied"
