@@ -77,12 +77,18 @@ def test_a_page_that_has_seen_the_latest_waits_for_a_change(served, monkeypatch)
     assert served.watcher.samples > 5
 
 
-def test_a_page_that_went_away_is_no_longer_sampled_for(served, monkeypatch):
+def waiting(served, monkeypatch):
+    """A page's request for a change after the latest, left waiting (the lab sampled every 50 ms meanwhile)."""
     monkeypatch.setattr(watch_server, "MIN_INTERVAL_S", 0.05)
     version = json.loads(get(served, "/state")[1])["version"]
     connection = socket.create_connection(("127.0.0.1", served.server_address[1]))
     connection.sendall(f"GET /state?after={version} HTTP/1.1\r\nHost: {served.host}\r\n\r\n".encode())
     time.sleep(0.3)
+    return connection
+
+
+def test_a_page_that_went_away_is_no_longer_sampled_for(served, monkeypatch):
+    connection = waiting(served, monkeypatch)
     connection.close()  # the tab was closed
     time.sleep(0.3)
     samples = served.watcher.samples
@@ -92,11 +98,7 @@ def test_a_page_that_went_away_is_no_longer_sampled_for(served, monkeypatch):
 
 def test_closing_the_server_ends_a_pages_wait_at_once(served, monkeypatch):
     """Ctrl-C with a tab open: the tab's request, waiting for a change, ends; nothing waits HOLD_S."""
-    monkeypatch.setattr(watch_server, "MIN_INTERVAL_S", 0.05)
-    version = json.loads(get(served, "/state")[1])["version"]
-    connection = socket.create_connection(("127.0.0.1", served.server_address[1]))
-    connection.sendall(f"GET /state?after={version} HTTP/1.1\r\nHost: {served.host}\r\n\r\n".encode())
-    time.sleep(0.3)
+    connection = waiting(served, monkeypatch)
     started = time.monotonic()
     served.shutdown()
     served.server_close()
